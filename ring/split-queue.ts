@@ -1,0 +1,451 @@
+// The split virtqueue, driver side (VIRTIO 1.2 §2.7). The driver keeps its own copy of
+// everything it writes (descriptors, avail idx, per-chain state) and reads back only what
+// the device writes: used idx, used elements, used flags and avail_event. Every used entry
+// is checked against that private state before it is believed.
+
+import type { Barriers, DmaAllocator, DmaBuffer } from "../platform/platform.js";
+import type { QueueAddresses } from "../drivers/virtio/transport.js";
+import type { BufferRef, Completion, Virtqueue, VirtqueueOptions, VirtqueueStats } from "./virtqueue.js";
+import { QueueFullError, RingError, RingUsageError, type RingErrorKind } from "./errors.js";
+import { needEvent } from "./event-idx.js";
+import {
+  AVAIL_FLAGS,
+  AVAIL_IDX,
+  DESC_ADDR,
+  DESC_FLAGS,
+  DESC_LEN,
+  DESC_NEXT,
+  DESC_SIZE,
+  USED_FLAGS,
+  USED_IDX,
+  VIRTQ_AVAIL_F_NO_INTERRUPT,
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  VIRTQ_USED_F_NO_NOTIFY,
+  allocateRing,
+  availEventOffset,
+  availRingOffset,
+  checkLayout,
+  usedElemOffset,
+  usedEventOffset,
+  type RingAreas,
+} from "./layout.js";
+
+/** Largest queue size: 16-bit indices must tell a full ring from an empty one (§2.7). */
+export const MAX_QUEUE_SIZE = 32768;
+
+const MAX_DESC_LEN = 0xffffffff;
+const TWO_32 = 0x100000000;
+
+/** What the driver knows of each descriptor. */
+const FREE = 0;
+/** Head of a chain added but not yet published (avail idx not moved past it). */
+const HEAD_PENDING = 1;
+/** Head of a chain the device may hold. */
+const HEAD_PUBLISHED = 2;
+/** A descriptor inside a chain, after its head. */
+const LINK = 3;
+
+const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+export class SplitQueue<T> implements Virtqueue<T> {
+  readonly index: number;
+  readonly size: number;
+  readonly addresses: QueueAddresses;
+
+  readonly #dma: DmaAllocator;
+  readonly #barriers: Barriers;
+  readonly #notify: () => void;
+  readonly #indirect: boolean;
+  readonly #eventIdx: boolean;
+  readonly #mask: number;
+  #areas: RingAreas | null;
+
+  // Shadow of the descriptor table: the only copy the driver ever reads.
+  readonly #descAddr: Float64Array;
+  readonly #descLen: Uint32Array;
+  readonly #descFlags: Uint16Array;
+  readonly #descNext: Uint16Array;
+  readonly #state: Uint8Array;
+  /** Free descriptors as a stack; #freeCount entries are valid. */
+  readonly #freeStack: Uint16Array;
+  #freeCount: number;
+
+  // Per-head state: the caller's token, descriptors taken from the table, device-writable
+  // bytes the chain offers, its indirect table (if any), and its order of submission.
+  readonly #tokens: (T | undefined)[];
+  readonly #chainDescs: Uint16Array;
+  readonly #writable: Float64Array;
+  readonly #tables: (DmaBuffer | null)[];
+  readonly #seq: Float64Array;
+  #nextSeq = 0;
+
+  /** avail idx as last written (the shadow, §2.7.13.3). */
+  #availIdx = 0;
+  /** Heads added since the last publish, in order. */
+  #pending: number[] = [];
+  /** used idx up to which entries were taken (§2.7.14). */
+  #lastUsed = 0;
+  #inFlight = 0;
+  #interruptsWanted = true;
+  #broken: RingError | null = null;
+  #destroyed = false;
+
+  #added = 0;
+  #completed = 0;
+  #kicks = 0;
+  #notifications = 0;
+
+  constructor(options: VirtqueueOptions) {
+    const { size } = options;
+    if (!isPowerOfTwo(size) || size > MAX_QUEUE_SIZE) {
+      throw new RingUsageError("BadSize", `queue size must be a power of two ≤ ${MAX_QUEUE_SIZE}, got ${size}`, size);
+    }
+    checkLayout(options.layout);
+    this.index = options.index;
+    this.size = size;
+    this.#mask = size - 1;
+    this.#dma = options.dma;
+    this.#barriers = options.barriers;
+    this.#notify = options.notify;
+    this.#indirect = options.indirect;
+    this.#eventIdx = options.eventIdx;
+
+    this.#descAddr = new Float64Array(size);
+    this.#descLen = new Uint32Array(size);
+    this.#descFlags = new Uint16Array(size);
+    this.#descNext = new Uint16Array(size);
+    this.#state = new Uint8Array(size);
+    this.#freeStack = new Uint16Array(size);
+    this.#freeCount = 0;
+    this.#tokens = new Array<T | undefined>(size).fill(undefined);
+    this.#chainDescs = new Uint16Array(size);
+    this.#writable = new Float64Array(size);
+    this.#tables = new Array<DmaBuffer | null>(size).fill(null);
+    this.#seq = new Float64Array(size);
+    this.#resetFreeList();
+
+    // Last: nothing else can fail once the memory is taken.
+    this.#areas = allocateRing(this.#dma, size, options.layout);
+    this.addresses = this.#areas.addresses;
+  }
+
+  get freeCount(): number {
+    return this.#freeCount;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  // ---- Supplying buffers (§2.7.13) -------------------------------------------------------
+
+  add(readable: readonly BufferRef[], writable: readonly BufferRef[], token: T): void {
+    const areas = this.#usable();
+    const count = readable.length + writable.length;
+    if (count === 0) throw new RingUsageError("EmptyChain", `virtqueue ${this.index}: a chain needs at least one buffer`);
+    // §2.7.5.3.1 / §2.7.13.1: no chain longer than the queue size, direct or indirect.
+    if (count > this.size) {
+      throw new RingUsageError("ChainTooLong", `virtqueue ${this.index}: chain of ${count} buffers exceeds queue size ${this.size}`, count);
+    }
+    let writableBytes = 0;
+    for (const b of readable) checkBuffer(this.index, b);
+    for (const b of writable) writableBytes += checkBuffer(this.index, b);
+
+    let head: number;
+    const table = this.#indirect && count > 1 && this.#freeCount >= 1 ? this.#allocTable(count) : null;
+    if (table !== null) {
+      head = this.#addIndirect(table, readable, writable);
+    } else {
+      if (count > this.#freeCount) throw new QueueFullError(this.index, count, this.#freeCount);
+      head = this.#addDirect(readable, writable);
+    }
+
+    this.#state[head] = HEAD_PENDING;
+    this.#tokens[head] = token;
+    this.#writable[head] = writableBytes;
+    this.#tables[head] = table;
+    this.#seq[head] = this.#nextSeq++;
+    // §2.7.13.2: the head goes into the next free slot of the available ring; the idx that
+    // makes it visible is written by kick().
+    const slot = (this.#availIdx + this.#pending.length) & this.#mask;
+    areas.avail.setUint16(availRingOffset(slot), head, true); // le16 ring[slot]
+    this.#pending.push(head);
+    this.#inFlight++;
+    this.#added++;
+  }
+
+  kick(): boolean {
+    const areas = this.#usable();
+    this.#kicks++;
+    if (this.#pending.length === 0) return false;
+    const oldIdx = this.#availIdx;
+    const newIdx = (oldIdx + this.#pending.length) & 0xffff;
+    // §2.7.13.3.1: descriptors and ring entries visible before the idx that exposes them.
+    this.#barriers.wmb();
+    areas.avail.setUint16(AVAIL_IDX, newIdx, true); // le16 avail->idx
+    this.#availIdx = newIdx;
+    for (const head of this.#pending) this.#state[head] = HEAD_PUBLISHED;
+    this.#pending = [];
+    // §2.7.13.4.1: idx visible before reading the device's suppression fields.
+    this.#barriers.mb();
+    if (!this.#shouldNotify(areas, oldIdx, newIdx)) return false;
+    this.#notifications++;
+    this.#notify();
+    return true;
+  }
+
+  /** prepare half of the kick: honour used->flags, or avail_event with EVENT_IDX (§2.7.10). */
+  #shouldNotify(areas: RingAreas, oldIdx: number, newIdx: number): boolean {
+    if (this.#eventIdx) {
+      const event = areas.used.getUint16(availEventOffset(this.size), true); // le16 avail_event
+      return needEvent(event, newIdx, oldIdx);
+    }
+    const flags = areas.used.getUint16(USED_FLAGS, true); // le16 used->flags
+    return (flags & VIRTQ_USED_F_NO_NOTIFY) === 0;
+  }
+
+  #allocTable(count: number): DmaBuffer | null {
+    try {
+      return this.#dma.alloc(count * DESC_SIZE, 16);
+    } catch {
+      return null; // no DMA memory for a table: the chain goes direct.
+    }
+  }
+
+  /** §2.7.5.3: one INDIRECT descriptor pointing at a table of `count` entries. */
+  #addIndirect(table: DmaBuffer, readable: readonly BufferRef[], writable: readonly BufferRef[]): number {
+    const count = readable.length + writable.length;
+    for (let k = 0; k < count; k++) {
+      const isWritable = k >= readable.length;
+      const b = isWritable ? writable[k - readable.length]! : readable[k]!;
+      const last = k + 1 === count;
+      // Entries link by table index; never INDIRECT inside a table (§2.7.5.3.1).
+      const flags = (isWritable ? VIRTQ_DESC_F_WRITE : 0) | (last ? 0 : VIRTQ_DESC_F_NEXT);
+      writeTableEntry(table.view, k, b, flags, last ? 0 : k + 1);
+    }
+    const head = this.#takeDesc();
+    // §2.7.5.3.1: INDIRECT alone: never with NEXT (nor WRITE).
+    this.#setDesc(head, table.phys, count * DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
+    this.#chainDescs[head] = 1;
+    return head;
+  }
+
+  /** §2.7.13.1: readable buffers, then writable ones, linked by NEXT. */
+  #addDirect(readable: readonly BufferRef[], writable: readonly BufferRef[]): number {
+    const count = readable.length + writable.length;
+    const ids: number[] = [];
+    for (let k = 0; k < count; k++) ids.push(this.#takeDesc());
+    for (let k = 0; k < count; k++) {
+      const isWritable = k >= readable.length;
+      const b = isWritable ? writable[k - readable.length]! : readable[k]!;
+      const last = k + 1 === count;
+      const flags = (isWritable ? VIRTQ_DESC_F_WRITE : 0) | (last ? 0 : VIRTQ_DESC_F_NEXT);
+      this.#setDesc(ids[k]!, b.phys, b.len, flags, last ? 0 : ids[k + 1]!);
+      if (k > 0) this.#state[ids[k]!] = LINK;
+    }
+    this.#chainDescs[ids[0]!] = count;
+    return ids[0]!;
+  }
+
+  #takeDesc(): number {
+    return this.#freeStack[--this.#freeCount]!;
+  }
+
+  /** Writes the shadow first, then copies it out: the table is never read back. */
+  #setDesc(i: number, addr: number, len: number, flags: number, next: number): void {
+    this.#descAddr[i] = addr;
+    this.#descLen[i] = len;
+    this.#descFlags[i] = flags;
+    this.#descNext[i] = next;
+    writeTableEntry(this.#areas!.desc, i, { phys: addr, len }, flags, next);
+  }
+
+  // ---- Receiving used buffers (§2.7.14) --------------------------------------------------
+
+  pop(): Completion<T> | null {
+    const areas = this.#usable();
+    const usedIdx = areas.used.getUint16(USED_IDX, true); // le16 used->idx
+    if (usedIdx === this.#lastUsed) return null;
+    // §2.7.14: read the idx, then the entries it covers.
+    this.#barriers.rmb();
+    const ahead = (usedIdx - this.#lastUsed) & 0xffff;
+    const held = this.#inFlight - this.#pending.length;
+    if (ahead > this.size || ahead > held) {
+      this.#fail("BadUsedIdx", { usedIdx, lastUsed: this.#lastUsed, ahead, held },
+        `used idx ${usedIdx} is ${ahead} ahead of ${this.#lastUsed}, device holds ${held} chain(s)`);
+    }
+    const at = usedElemOffset(this.#lastUsed & this.#mask);
+    const id = areas.used.getUint32(at, true); // le32 used_elem.id
+    const len = areas.used.getUint32(at + 4, true); // le32 used_elem.len
+    this.#checkUsed(id, len);
+
+    this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
+    if (this.#eventIdx && this.#interruptsWanted) {
+      areas.avail.setUint16(usedEventOffset(this.size), this.#lastUsed, true); // le16 used_event
+    }
+    const token = this.#tokens[id] as T;
+    this.#release(id);
+    this.#completed++;
+    return { token, len };
+  }
+
+  /** §2.7.8: id names the head of a chain the device holds; len ≤ its writable bytes. */
+  #checkUsed(id: number, len: number): void {
+    if (id >= this.size) {
+      this.#fail("BadUsedId", { id, size: this.size }, `used id ${id} out of range (queue size ${this.size})`);
+    }
+    const state = this.#state[id];
+    if (state === FREE) this.#fail("NotInFlight", { id }, `used id ${id} is a free descriptor`);
+    if (state === LINK) this.#fail("NotAHead", { id }, `used id ${id} is inside a chain, not its head`);
+    if (state === HEAD_PENDING) this.#fail("NotPublished", { id }, `used id ${id} was never made available`);
+    const writable = this.#writable[id]!;
+    if (len > writable) {
+      this.#fail("BadUsedLength", { id, len, writable }, `used len ${len} for id ${id} exceeds its ${writable} writable bytes`);
+    }
+  }
+
+  #fail(kind: RingErrorKind, values: Record<string, number>, detail: string): never {
+    this.#broken = new RingError(kind, this.index, values, detail);
+    throw this.#broken;
+  }
+
+  /** Returns a chain's descriptors to the free list, walking the shadow copy only. */
+  #release(head: number): void {
+    const table = this.#tables[head];
+    if (table) {
+      this.#tables[head] = null;
+      this.#dma.free(table);
+    }
+    let i = head;
+    for (let k = this.#chainDescs[head]!; k > 0; k--) {
+      const next = this.#descNext[i]!;
+      this.#state[i] = FREE;
+      this.#freeStack[this.#freeCount++] = i;
+      i = next;
+    }
+    this.#tokens[head] = undefined;
+    this.#chainDescs[head] = 0;
+    this.#writable[head] = 0;
+    this.#inFlight--;
+  }
+
+  // ---- Used buffer notification suppression (§2.7.7, §2.7.10) ---------------------------
+
+  enableInterrupts(): boolean {
+    const areas = this.#usable();
+    this.#interruptsWanted = true;
+    if (this.#eventIdx) {
+      areas.avail.setUint16(usedEventOffset(this.size), this.#lastUsed, true); // le16 used_event
+    } else {
+      areas.avail.setUint16(AVAIL_FLAGS, 0, true); // le16 avail->flags
+    }
+    // Re-check after the write is visible: an entry that came in between would otherwise
+    // wait for an interrupt that is never sent (§2.7.14 note).
+    this.#barriers.mb();
+    return areas.used.getUint16(USED_IDX, true) !== this.#lastUsed; // le16 used->idx
+  }
+
+  disableInterrupts(): void {
+    const areas = this.#usable();
+    this.#interruptsWanted = false;
+    if (this.#eventIdx) {
+      // flags must stay 0 with EVENT_IDX (§2.7.10); an event index just behind the last
+      // seen one is only reached after the idx wraps.
+      areas.avail.setUint16(usedEventOffset(this.size), (this.#lastUsed - 1) & 0xffff, true); // le16 used_event
+    } else {
+      areas.avail.setUint16(AVAIL_FLAGS, VIRTQ_AVAIL_F_NO_INTERRUPT, true); // le16 avail->flags
+    }
+  }
+
+  // ---- Bookkeeping ------------------------------------------------------------------------
+
+  stats(): VirtqueueStats {
+    return { added: this.#added, completed: this.#completed, kicks: this.#kicks, notifications: this.#notifications };
+  }
+
+  /**
+   * Takes back every chain not yet returned, in the order they were added, and puts the
+   * ring back in its first state (areas zeroed, indices 0) so the queue can be enabled
+   * again after a device reset. Works on a broken queue; `broken` stays set.
+   */
+  detachAll(): T[] {
+    if (this.#destroyed) return [];
+    const heads: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if (this.#state[i] === HEAD_PENDING || this.#state[i] === HEAD_PUBLISHED) heads.push(i);
+    }
+    heads.sort((a, b) => this.#seq[a]! - this.#seq[b]!);
+    const tokens = heads.map((h) => this.#tokens[h] as T);
+    for (const h of heads) this.#release(h);
+    this.#resetFreeList();
+    this.#state.fill(FREE);
+    this.#descAddr.fill(0);
+    this.#descLen.fill(0);
+    this.#descFlags.fill(0);
+    this.#descNext.fill(0);
+    this.#pending = [];
+    this.#availIdx = 0;
+    this.#lastUsed = 0;
+    this.#interruptsWanted = true;
+    for (const b of this.#areas!.blocks) b.bytes.fill(0);
+    return tokens;
+  }
+
+  /** Frees the rings and any indirect tables in flight. Safe to call twice. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    for (let i = 0; i < this.size; i++) {
+      const table = this.#tables[i];
+      if (table) this.#dma.free(table);
+      this.#tables[i] = null;
+      this.#tokens[i] = undefined;
+    }
+    for (const b of this.#areas!.blocks) this.#dma.free(b);
+    this.#areas = null;
+    this.#destroyed = true;
+    this.#inFlight = 0;
+    this.#freeCount = 0;
+  }
+
+  /** The areas, or the reason the queue can no longer be used. */
+  #usable(): RingAreas {
+    if (this.#broken) throw this.#broken;
+    if (this.#destroyed || this.#areas === null) {
+      throw new RingUsageError("Destroyed", `virtqueue ${this.index} was destroyed`);
+    }
+    return this.#areas;
+  }
+
+  #resetFreeList(): void {
+    // Descriptor 0 on top, so a fresh queue hands out 0, 1, 2, ...
+    for (let k = 0; k < this.size; k++) this.#freeStack[k] = this.size - 1 - k;
+    this.#freeCount = this.size;
+  }
+}
+
+/** Checks one caller buffer; returns its length. */
+function checkBuffer(queue: number, b: BufferRef): number {
+  if (!Number.isSafeInteger(b.phys) || b.phys < 0) {
+    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer address ${b.phys} is not a physical address`, b.phys);
+  }
+  if (!Number.isInteger(b.len) || b.len <= 0 || b.len > MAX_DESC_LEN) {
+    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer length ${b.len} must be 1..${MAX_DESC_LEN}`, b.len);
+  }
+  return b.len;
+}
+
+/** struct virtq_desc at entry `i` of a table (§2.7.5). */
+function writeTableEntry(table: DataView, i: number, b: BufferRef, flags: number, next: number): void {
+  const at = i * DESC_SIZE;
+  table.setUint32(at + DESC_ADDR, b.phys % TWO_32, true); // le64 addr, low half
+  table.setUint32(at + DESC_ADDR + 4, Math.floor(b.phys / TWO_32), true); // le64 addr, high half
+  table.setUint32(at + DESC_LEN, b.len, true); // le32 len
+  table.setUint16(at + DESC_FLAGS, flags, true); // le16 flags
+  table.setUint16(at + DESC_NEXT, next, true); // le16 next
+}
