@@ -1,0 +1,493 @@
+// One virtio device as the core drives it: the initialization sequence of VIRTIO 1.2
+// §3.1.1 (written once, here), feature negotiation, queue creation for its driver,
+// interrupt handling, configuration changes, DEVICE_NEEDS_RESET recovery and teardown.
+// It reaches the device only through a Transport; queues are built by a queue factory
+// (SplitQueue by default) and know nothing of the transport.
+
+import type { Platform } from "../../platform/platform.js";
+import type { Virtqueue, VirtqueueOptions } from "../../ring/virtqueue.js";
+import { SplitQueue } from "../../ring/split-queue.js";
+import { readConfig, type ConfigReader } from "./config.js";
+import type { DeviceInfo } from "./device-info.js";
+import { deviceTypeName } from "./device-types.js";
+import type { RemoveReason, VirtioDriver } from "./driver.js";
+import {
+  DeviceBrokenError,
+  DeviceStateError,
+  FeaturesRefusedError,
+  MissingFeatureError,
+  QueueSetupError,
+  ResetTimeoutError,
+} from "./errors.js";
+import { CORE_HANDLED_FEATURES, Feature, TRANSPORT_FEATURES_MASK, bit, hasFeature } from "./features.js";
+import { Status, statusStep, type StatusStep } from "./status.js";
+import { INTERRUPT_CONFIG_CHANGE, INTERRUPT_USED_BUFFER, type Transport } from "./transport.js";
+
+/** Builds a virtqueue; the default is `new SplitQueue(options)`. */
+export type QueueFactory = <T>(options: VirtqueueOptions) => Virtqueue<T>;
+
+export interface VirtioDeviceOptions {
+  /** How long to wait for the status to read 0 after a reset (§2.4). Default 1000 ms. */
+  readonly resetTimeoutMs?: number;
+  /** Queue size used when the driver does not ask for one (capped by QueueNumMax). Default 256. */
+  readonly defaultQueueSize?: number;
+  readonly queueFactory?: QueueFactory;
+}
+
+export interface QueueOptions {
+  /** Wanted size: a power of two; the device's QueueNumMax caps it. */
+  readonly size?: number;
+  /**
+   * Called from the event loop when the device signalled used buffers (§2.7.14): the
+   * driver drains the queue (see drain.ts). Errors it throws are recorded on the device.
+   */
+  readonly onUsed: () => void;
+}
+
+export interface DeviceStats {
+  /** Interrupts handled for this device. */
+  readonly interrupts: number;
+  /** Interrupts with an empty InterruptStatus. */
+  readonly spuriousInterrupts: number;
+  readonly configChanges: number;
+  /** Completed initializations (bind and every re-init). */
+  readonly initializations: number;
+  /** Re-initializations after DEVICE_NEEDS_RESET or restart(). */
+  readonly restarts: number;
+}
+
+/** Where the device is in its life, as the core sees it. */
+type Phase = "unbound" | "initializing" | "setup" | "live" | "failed" | "resetting";
+
+interface QueueEntry {
+  readonly queue: Virtqueue<unknown>;
+  readonly onUsed: () => void;
+}
+
+const MAX_QUEUE_SIZE = 32768; // §2.7: split queues hold at most 32768 descriptors
+
+const defaultQueueFactory: QueueFactory = <T>(options: VirtqueueOptions) => new SplitQueue<T>(options);
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Largest power of two ≤ n (n ≥ 1). */
+function floorPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+export class VirtioDevice {
+  readonly transport: Transport;
+  readonly slot: number;
+  readonly base: number;
+  readonly #platform: Platform;
+  readonly #resetTimeoutMs: number;
+  readonly #defaultQueueSize: number;
+  readonly #queueFactory: QueueFactory;
+  readonly #queues = new Map<number, QueueEntry>();
+  #driver: VirtioDriver | null = null;
+  #phase: Phase = "unbound";
+  /** The status bits the driver last wrote (or saw, for NEEDS_RESET). */
+  #status = 0;
+  #offered = 0n;
+  #features = 0n;
+  #error: Error | null = null;
+  #irqAttached = false;
+  /** True from the start of driver.probe until driver.remove: remove is called once. */
+  #driverHolds = false;
+  /** The running bind / restart / unbind, so that they never overlap. */
+  #busy: Promise<void> = Promise.resolve();
+  #stats = { interrupts: 0, spuriousInterrupts: 0, configChanges: 0, initializations: 0, restarts: 0 };
+
+  constructor(platform: Platform, transport: Transport, slot: number, base: number, options: VirtioDeviceOptions = {}) {
+    this.#platform = platform;
+    this.transport = transport;
+    this.slot = slot;
+    this.base = base;
+    this.#resetTimeoutMs = options.resetTimeoutMs ?? 1000;
+    this.#defaultQueueSize = options.defaultQueueSize ?? 256;
+    this.#queueFactory = options.queueFactory ?? defaultQueueFactory;
+  }
+
+  /** e.g. "mmio@0x0a003e00". */
+  get location(): string {
+    return this.transport.location;
+  }
+
+  get deviceId(): number {
+    return this.transport.deviceId;
+  }
+
+  get driver(): VirtioDriver | null {
+    return this.#driver;
+  }
+
+  /** Furthest status step reached (DeviceInfo.status). */
+  get step(): StatusStep {
+    return statusStep(this.#status);
+  }
+
+  /** True between DRIVER_OK and the next reset. */
+  get live(): boolean {
+    return this.#phase === "live";
+  }
+
+  /** Feature bits negotiated (0n before negotiation). */
+  get features(): bigint {
+    return this.#features;
+  }
+
+  /** Feature bits the device offered at the last negotiation. */
+  get offeredFeatures(): bigint {
+    return this.#offered;
+  }
+
+  /** Last error of the device or its driver. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  get platform(): Platform {
+    return this.#platform;
+  }
+
+  hasFeature(n: number): boolean {
+    return hasFeature(this.#features, n);
+  }
+
+  stats(): DeviceStats {
+    return { ...this.#stats };
+  }
+
+  info(): DeviceInfo {
+    const t = this.transport;
+    return {
+      slot: this.slot,
+      base: this.base,
+      irq: t.irq,
+      version: t.version,
+      deviceId: t.deviceId,
+      type: deviceTypeName(t.deviceId),
+      vendorId: t.vendorId,
+      status: this.#driver === null && this.#phase === "unbound" ? "RESET" : this.step,
+      features: this.#features,
+      driver: this.#driver?.name ?? null,
+      error: this.#error?.message ?? null,
+    };
+  }
+
+  /** Reads configuration fields consistently (§2.5.1; generation-checked on version 2). */
+  readConfig<T>(read: (config: ConfigReader) => T): T {
+    return readConfig(this.transport, read);
+  }
+
+  /** Records an error the driver saw (a broken queue, a bad config value). */
+  reportError(error: Error): void {
+    this.#error = error;
+  }
+
+  /** The live queue `index`, if the driver created it. */
+  queue<T>(index: number): Virtqueue<T> | undefined {
+    return this.#queues.get(index)?.queue as Virtqueue<T> | undefined;
+  }
+
+  /**
+   * Creates virtqueue `index` for the driver, during its probe (§3.1.1 step 7, §4.2.3.2):
+   * checks the queue exists and is not in use, picks a power-of-two size within
+   * QueueNumMax, builds the ring with the negotiated indirect / EVENT_IDX flags and the
+   * transport's layout, and hands its addresses to the transport.
+   */
+  createQueue<T>(index: number, options: QueueOptions): Virtqueue<T> {
+    const where = this.location;
+    if (this.#phase !== "setup") throw new DeviceStateError(where, this.#phase, `create queue ${index}`);
+    if (this.#queues.has(index)) throw new QueueSetupError(where, index, "already created");
+    if (options.size !== undefined && !isPowerOfTwo(options.size)) {
+      throw new QueueSetupError(where, index, `size ${options.size} is not a power of two`);
+    }
+    const max = this.transport.queueMaxSize(index);
+    if (max === 0) throw new QueueSetupError(where, index, "not available (QueueNumMax 0)");
+    if (this.transport.queueInUse(index)) throw new QueueSetupError(where, index, "already in use by the device");
+    const wanted = options.size ?? this.#defaultQueueSize;
+    const size = floorPowerOfTwo(Math.min(wanted, max, MAX_QUEUE_SIZE));
+    const queue = this.#queueFactory<T>({
+      index,
+      size,
+      dma: this.#platform.dma,
+      barriers: this.#platform.barriers,
+      layout: this.transport.queueLayout,
+      indirect: this.hasFeature(Feature.RING_INDIRECT_DESC),
+      eventIdx: this.hasFeature(Feature.RING_EVENT_IDX),
+      notify: () => this.transport.notify(index),
+    });
+    try {
+      this.transport.enableQueue(index, queue.addresses);
+    } catch (error) {
+      queue.destroy();
+      throw error;
+    }
+    this.#queues.set(index, { queue: queue as Virtqueue<unknown>, onUsed: options.onUsed });
+    return queue;
+  }
+
+  /** Binds `driver` and initializes the device for it. Never rejects: failures leave the
+   * device FAILED with `error` set; the result says whether it reached DRIVER_OK. */
+  bind(driver: VirtioDriver): Promise<boolean> {
+    return this.#serialize(async () => {
+      if (this.#driver !== null) throw new DeviceStateError(this.location, `bound to ${this.#driver.name}`, "bind");
+      this.#driver = driver;
+      this.#attachIrq();
+      await this.#initialize(driver);
+    });
+  }
+
+  /** Lets go of the driver: reset, driver remove, queues freed. Never rejects. */
+  unbind(): Promise<boolean> {
+    return this.#serialize(async () => {
+      if (this.#driver === null) return;
+      await this.#teardown("unbind");
+      this.#driver = null;
+      this.#detachIrq();
+      this.#phase = "unbound";
+      this.#status = 0;
+      this.#features = 0n;
+    });
+  }
+
+  /**
+   * Re-initializes the device with its driver: reset, driver remove (in-flight requests
+   * fail), then the whole §3.1.1 sequence and driver probe again. Used on
+   * DEVICE_NEEDS_RESET (§2.1.2); callable after a broken queue too. Never rejects.
+   */
+  restart(): Promise<boolean> {
+    return this.#serialize(async () => {
+      const driver = this.#driver;
+      if (driver === null) return;
+      this.#stats.restarts++;
+      await this.#teardown("reset");
+      await this.#initialize(driver);
+    });
+  }
+
+  /** Resets an unbound device and waits for it (the bus does this at scan). */
+  resetDevice(): Promise<boolean> {
+    return this.#serialize(async () => {
+      if (this.#driver !== null) throw new DeviceStateError(this.location, `bound to ${this.#driver.name}`, "reset");
+      await this.#resetAndWait();
+      this.#status = 0;
+    });
+  }
+
+  /** Runs `job` after the previous one; records its error; resolves true on success. */
+  #serialize(job: () => Promise<void>): Promise<boolean> {
+    const run = this.#busy.then(job).then(
+      () => true,
+      (error: unknown) => {
+        this.#error = error instanceof Error ? error : new Error(String(error));
+        return false;
+      },
+    );
+    this.#busy = run.then(() => undefined);
+    return run;
+  }
+
+  /** The device initialization sequence, VIRTIO 1.2 §3.1.1. */
+  async #initialize(driver: VirtioDriver): Promise<void> {
+    const t = this.transport;
+    this.#phase = "initializing";
+    this.#error = null;
+    this.#features = 0n;
+    try {
+      // 1. Reset the device, and wait until it reads back 0 (§2.4.1).
+      await this.#resetAndWait();
+      // 2. Set ACKNOWLEDGE: the guest has noticed the device.
+      this.#setStatus(Status.ACKNOWLEDGE);
+      // 3. Set DRIVER: the guest knows how to drive it.
+      this.#setStatus(Status.ACKNOWLEDGE | Status.DRIVER);
+      // 4. Read the device features, keep the subset the driver and the core understand,
+      //    write it back (§2.2).
+      this.#offered = t.deviceFeatures();
+      const accepted = this.#negotiate(driver, this.#offered);
+      t.setDriverFeatures(accepted);
+      this.#features = accepted;
+      if (t.version !== 1) {
+        // 5. Set FEATURES_OK; no feature bit may change after this.
+        this.#setStatus(Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK);
+        // 6. Re-read the status: FEATURES_OK still set, or the device refused the subset.
+        if ((t.getStatus() & Status.FEATURES_OK) === 0) {
+          throw new FeaturesRefusedError(this.location, this.#offered, accepted);
+        }
+      }
+      // (Legacy devices have no FEATURES_OK: a legacy driver skips steps 5 and 6, §3.1.2.)
+      // 7. Device-specific setup: the driver reads the configuration and creates its queues.
+      this.#phase = "setup";
+      this.#driverHolds = true;
+      await driver.probe(this);
+      // 8. Set DRIVER_OK: the device is live.
+      this.#setStatus(this.#status | Status.DRIVER_OK);
+      this.#phase = "live";
+      this.#stats.initializations++;
+      driver.ready?.(this);
+    } catch (error) {
+      await this.#fail(error);
+      throw error;
+    }
+  }
+
+  /** The accepted feature set: the driver's device-type bits plus the transport bits the
+   * core implements, all within what was offered (§2.2.1, §6.1). */
+  #negotiate(driver: VirtioDriver, offered: bigint): bigint {
+    const modern = this.transport.version !== 1;
+    if (modern && !hasFeature(offered, Feature.VERSION_1)) {
+      // §6.1: a driver MUST accept VERSION_1 if offered; a modern device MUST offer it.
+      throw new MissingFeatureError(this.location, "VERSION_1", offered);
+    }
+    const fromDriver = driver.features(offered) & offered & ~TRANSPORT_FEATURES_MASK;
+    let fromCore = offered & CORE_HANDLED_FEATURES;
+    if (!modern) fromCore &= ~bit(Feature.VERSION_1); // never on a legacy transport
+    const accepted = fromDriver | fromCore;
+    return modern ? accepted : accepted & 0xffffffffn; // legacy: 32 feature bits (§4.2.4)
+  }
+
+  /** §3.1.1: "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED
+   * status bit". Queues already handed to the device are taken back by a reset first. */
+  async #fail(error: unknown): Promise<void> {
+    this.#phase = "failed";
+    const first = error instanceof Error ? error : new Error(String(error));
+    try {
+      this.#setStatus(this.transport.getStatus() | Status.FAILED);
+      if (this.#driverHolds || this.#queues.size > 0) {
+        await this.#teardown("failed");
+        this.#setStatus(Status.FAILED);
+      }
+    } catch {
+      // the first error is the one to report
+    }
+    this.#error = first;
+    this.#phase = "failed";
+  }
+
+  /** Reset first (the device stops using memory), then the driver lets go, then the
+   * queues are disabled and their rings freed. */
+  async #teardown(reason: RemoveReason): Promise<void> {
+    const driver = this.#driver;
+    const failedBefore = this.#phase === "failed";
+    this.#phase = "resetting";
+    let resetOk = true;
+    try {
+      await this.#resetAndWait();
+    } catch (error) {
+      resetOk = false;
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+    this.#status = 0;
+    if (driver !== null && this.#driverHolds) {
+      this.#driverHolds = false;
+      try {
+        driver.remove(this, reason);
+      } catch (error) {
+        this.#error = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    for (const [index, entry] of this.#queues) {
+      if (resetOk) {
+        // After a reset the queue is normally already off; take it away only if not.
+        if (this.transport.queueInUse(index)) this.transport.disableQueue(index);
+        entry.queue.destroy();
+      }
+      // If the device never finished its reset it may still use the rings: they are
+      // deliberately leaked rather than handed out again.
+    }
+    this.#queues.clear();
+    this.#phase = failedBefore ? "failed" : "resetting";
+  }
+
+  /** §2.4.1: write 0, then wait until the status reads 0, bounded in time and in polls. */
+  async #resetAndWait(): Promise<void> {
+    const t = this.transport;
+    t.reset();
+    const clock = this.#platform.clock;
+    const start = clock.now();
+    let status = t.getStatus();
+    for (let polls = 0; status !== 0; polls++) {
+      const waited = clock.now() - start;
+      if (waited >= this.#resetTimeoutMs || polls >= this.#resetTimeoutMs) {
+        throw new ResetTimeoutError(this.location, status, Math.round(waited));
+      }
+      await this.#sleep(1);
+      status = t.getStatus();
+    }
+    this.#status = 0;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#platform.timers.set(() => resolve(), ms);
+    });
+  }
+
+  #setStatus(status: number): void {
+    this.#status = status;
+    this.transport.setStatus(status);
+  }
+
+  #attachIrq(): void {
+    if (this.#irqAttached) return;
+    const irq = this.#platform.irq;
+    irq.attach(this.transport.irq, () => this.#onInterrupt());
+    irq.enable(this.transport.irq);
+    this.#irqAttached = true;
+  }
+
+  #detachIrq(): void {
+    if (!this.#irqAttached) return;
+    const irq = this.#platform.irq;
+    irq.disable(this.transport.irq);
+    irq.detach(this.transport.irq);
+    this.#irqAttached = false;
+  }
+
+  /** The interrupt handler (§4.2.3.4): read InterruptStatus, acknowledge it, then let
+   * each queue's owner drain it and/or handle the configuration change. Runs from the
+   * event loop; nothing it calls may throw out of it. */
+  #onInterrupt(): void {
+    this.#stats.interrupts++;
+    const isr = this.transport.interruptStatus();
+    if ((isr & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE)) === 0) {
+      this.#stats.spuriousInterrupts++;
+      return;
+    }
+    this.transport.ackInterrupt(isr);
+    if (this.#phase !== "live" && this.#phase !== "setup") return; // resetting: nothing to drain
+    if (isr & INTERRUPT_USED_BUFFER) {
+      for (const entry of this.#queues.values()) {
+        try {
+          entry.onUsed();
+        } catch (error) {
+          this.#error = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+    }
+    if (isr & INTERRUPT_CONFIG_CHANGE) this.#onConfigChange();
+  }
+
+  /** §2.5.2 / §2.1.2: a configuration change interrupt; DEVICE_NEEDS_RESET leads to a re-init. */
+  #onConfigChange(): void {
+    this.#stats.configChanges++;
+    const status = this.transport.getStatus();
+    if (status & Status.DEVICE_NEEDS_RESET) {
+      this.#status |= Status.DEVICE_NEEDS_RESET;
+      this.#error = new DeviceBrokenError(this.location, "device set DEVICE_NEEDS_RESET");
+      this.#phase = "resetting";
+      void this.restart();
+      return;
+    }
+    try {
+      this.#driver?.configChanged?.(this);
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// Draining a virtqueue after a used-buffer interrupt (VIRTIO 1.2 §2.7.14): take every
+// used entry, then re-enable interrupts and look once more, so that an entry the device
+// added in between is not left waiting for an interrupt that will not come (§2.7.10).
+
+import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
+
+/**
+ * Pops every completion of `queue` and passes it to `handle`, in used-ring order.
+ * Bounded: at most `limit` completions per call (a device cannot keep the loop going
+ * for ever). A ring violation (RingError from pop) is thrown to the caller, which fails
+ * its requests; the queue stays broken. Returns how many completions were handled.
+ */
+export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completion<T>) => void, limit = queue.size * 4): number {
+  let handled = 0;
+  for (;;) {
+    queue.disableInterrupts();
+    let completion = queue.pop();
+    while (completion !== null) {
+      handle(completion);
+      if (++handled >= limit) {
+        queue.enableInterrupts();
+        return handled;
+      }
+      completion = queue.pop();
+    }
+    // enableInterrupts() tells if entries arrived meanwhile: then go round again.
+    if (!queue.enableInterrupts()) return handled;
+  }
+}
