@@ -109,7 +109,8 @@ export class QemuMachine {
    * @param {Array} [opts.devices]       see deviceArgs() in qemu-board.mjs
    * @param {string[]} [opts.extraArgs]  raw extra QEMU arguments
    * @param {string} [opts.memory]       -m value (default the board's)
-   * @param {string|RegExp} [opts.prompt] the shell prompt (default "virtio> ")
+   * @param {string|RegExp|null} [opts.prompt] the shell prompt (default "virtio> "); null: start()
+   *                                     returns once QEMU is spawned
    * @param {boolean} [opts.batch]       use the shell's batch mode (default true)
    * @param {number} [opts.bootTimeoutMs]     default 20000
    * @param {number} [opts.commandTimeoutMs]  default 30000
@@ -166,6 +167,7 @@ export class QemuMachine {
     child.stdin.on("error", () => {}); // EPIPE after QEMU exits: reported by the exit
     child.on("error", (e) => this.#onExit({ code: null, signal: null, error: e.message, stderr }));
     child.on("close", (code, signal) => this.#onExit({ code, signal, stderr: stderr.trim() }));
+    if (o.prompt === null) return this; // no shell to wait for (another guest, a bare QEMU)
     try {
       const m = await this.waitFor(o.prompt, o.bootTimeoutMs, { what: "the first prompt" });
       this.bootMs = performance.now() - t0;
@@ -286,7 +288,7 @@ export class QemuMachine {
    */
   async command(line, { timeoutMs = this.#opts.commandTimeoutMs } = {}) {
     if (/[\r\n]/.test(line)) throw new TypeError("command(): one line, without line ends");
-    if (!this.#started || this.#closed) throw new QemuError("machine is not started");
+    if (!this.#started || this.#closed || this.#opts.prompt === null) throw new QemuError("machine is not started, or has no shell");
     const what = `\`${line}\``;
     await this.#send(line + "\r");
     if (this.#batch) {

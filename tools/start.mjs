@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+// `npm start`: installs what is missing, builds the firmware if needed, boots it on QEMU
+// with a default set of virtio devices and connects the terminal to the shell
+// (Ctrl-A X quits, as with QEMU's -nographic), or runs shell commands with --run.
+// See tools/README.md; `npm start -- --help` prints the options.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ROOT, ensureNodeModules } from "./lib/node-deps.mjs";
+import { ensureSystemDeps } from "./lib/system-deps.mjs";
+import { buildFirmwareIfNeeded } from "./lib/qemu-prepare.mjs";
+import { buildQemuCommand, DEFAULT_BOARD } from "./lib/qemu-board.mjs";
+import { QemuMachine, QemuError, QemuFatalError, QemuTimeoutError } from "./lib/qemu.mjs";
+import { ensureDemoDisk } from "./lib/disk-image.mjs";
+
+const HELP = `usage: npm start -- [options]        (or: node tools/start.mjs [options])
+
+Boots the virtio-xs firmware on qemu-system-arm (-M virt -cpu cortex-a15) and connects this
+terminal to its shell (prompt "virtio> "). Quit with Ctrl-A X (Ctrl-A H: QEMU's key help,
+Ctrl-A C: QEMU monitor), or type \`poweroff\`.
+
+options:
+  --modern            modern virtio-mmio, transport version 2 (default)
+  --legacy            QEMU's legacy virtio-mmio, transport version 1
+  --no-defaults       no default devices (default: demo disk, rng, console, net, keyboard)
+  --disk FILE         a virtio-blk device on that raw image (repeatable)
+  --device SPEC       one QEMU -device value, e.g. virtio-rng-device (repeatable)
+  --qemu "ARGS"       raw extra QEMU arguments (quotes group words)
+  --run "CMD"         run a shell command, print its output (repeatable, in order), then
+                      power off. Exit status: 0 all ok, 1 a command failed, 3 the firmware
+                      printed FATAL or QEMU crashed, 4 timeout
+  --timeout SECONDS   limit for the whole run (default 300 with --run, none otherwise)
+  --elf FILE          boot this firmware ELF instead of building
+  --no-build          boot build/fw/<board>/firmware.elf as it is
+  --verbose           with --run: show everything the UART prints
+  --help              this text
+
+--disk and --device keep their command-line order; virtio-mmio slots are filled from 31
+downwards in that order (default devices first).
+Exit statuses: 2 bad option, 5 missing dependency or build failure.`;
+
+/** Splits a string into words as a shell would for simple quoting ('...' and "..."). */
+function splitWords(s) {
+  const out = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  let m;
+  let cur = null;
+  let lastEnd = -1;
+  while ((m = re.exec(s))) {
+    const word = m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2] ?? m[3];
+    if (cur !== null && m.index === lastEnd) out[out.length - 1] += word; // a"b"c
+    else out.push(word);
+    cur = word;
+    lastEnd = m.index + m[0].length;
+  }
+  return out;
+}
+
+function usage(msg) {
+  console.error(`start: ${msg}\n(npm start -- --help for the options)`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false };
+  const value = (i, name) => {
+    if (i + 1 >= argv.length) usage(`${name} needs a value`);
+    return argv[i + 1];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let inline = null;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
+    const take = (name) => { if (inline !== null) return inline; const v = value(i, name); i++; return v; };
+    switch (a) {
+      case "--modern": o.legacy = false; break;
+      case "--legacy": o.legacy = true; break;
+      case "--no-defaults": o.defaults = false; break;
+      case "--disk": {
+        const f = resolve(take(a));
+        if (!existsSync(f)) usage(`--disk ${f}: no such file`);
+        o.devices.push({ disk: f });
+        break;
+      }
+      case "--device": o.devices.push(take(a)); break;
+      case "--qemu": o.qemu.push(...splitWords(take(a))); break;
+      case "--run": o.run.push(take(a)); break;
+      case "--timeout": {
+        const t = Number(take(a));
+        if (!(t > 0)) usage("--timeout needs a positive number of seconds");
+        o.timeoutS = t;
+        break;
+      }
+      case "--elf": o.elf = resolve(take(a)); o.build = false; break;
+      case "--no-build": o.build = false; break;
+      case "--verbose": o.verbose = true; break;
+      case "--help": case "-h": o.help = true; break;
+      default: usage(`unknown option ${argv[i]}`);
+    }
+  }
+  return o;
+}
+
+/** The default devices: demo disk, entropy, console, network, keyboard. */
+function defaultDevices() {
+  const disk = ensureDemoDisk(join(ROOT, ".cache", "demo-disk.img"));
+  return [{ disk }, "virtio-rng-device", { console: true }, { net: true }, "virtio-keyboard-device"];
+}
+
+async function prepare(o, quiet) {
+  try {
+    ensureNodeModules();
+  } catch (e) {
+    console.error(`start: ${e.message}`);
+    process.exit(5);
+  }
+  const deps = ensureSystemDeps({ quiet });
+  if (!deps.ok) { console.error(`start: ${deps.reason}`); process.exit(5); }
+  if (o.elf) {
+    if (!existsSync(o.elf)) { console.error(`start: --elf ${o.elf}: no such file`); process.exit(5); }
+    return o.elf;
+  }
+  const elf = join(ROOT, "build", "fw", DEFAULT_BOARD, "firmware.elf");
+  if (!o.build) {
+    if (!existsSync(elf)) { console.error(`start: ${elf} does not exist (drop --no-build)`); process.exit(5); }
+    return elf;
+  }
+  if (!quiet) console.error("[start] building the firmware (npm run build)");
+  const fw = await buildFirmwareIfNeeded({ quiet });
+  if (!fw.ok) { console.error(`start: ${fw.reason}`); process.exit(5); }
+  return fw.elf;
+}
+
+/** Interactive: QEMU owns the terminal (-nographic, Ctrl-A X). Resolves with its exit code. */
+async function interactive(o, elf, devices) {
+  const tempDir = mkdtempSync(join(tmpdir(), "virtio-start-"));
+  const qmpSocket = join(tempDir, "qmp.sock");
+  const cleanup = () => rmSync(tempDir, { recursive: true, force: true });
+  const cmd = buildQemuCommand({ elf, legacy: o.legacy, devices, extraArgs: o.qemu, tempDir, qmpSocket, serial: "terminal" });
+  console.error(`[start] ${o.legacy ? "legacy" : "modern"} virtio-mmio; quit with Ctrl-A X (Ctrl-A H for help)`);
+  console.error(`[start] QMP: ${qmpSocket}`);
+  for (const c of cmd.consoles) console.error(`[start] virtio console: ${c}  (e.g. nc -U ${c})`);
+  const child = spawn(cmd.binary, cmd.args, { stdio: "inherit" });
+  process.on("exit", () => { if (child.exitCode === null) child.kill("SIGKILL"); cleanup(); });
+  // Ctrl-C reaches QEMU through the terminal (raw mode) or its process group; this
+  // process waits for QEMU instead of dying first.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig === "SIGINT" ? "SIGTERM" : sig));
+  let timer = null;
+  if (o.timeoutS) timer = setTimeout(() => { console.error(`\n[start] --timeout ${o.timeoutS} s reached`); child.kill("SIGKILL"); }, o.timeoutS * 1000);
+  const code = await new Promise((r) => {
+    child.on("error", (e) => { console.error(`start: cannot run ${cmd.binary}: ${e.message}`); r(5); });
+    child.on("exit", (c, s) => r(c ?? (s === "SIGKILL" && o.timeoutS ? 4 : 3)));
+  });
+  if (timer) clearTimeout(timer);
+  cleanup();
+  return code;
+}
+
+/** --run: boots, runs each command through the harness, powers off. Resolves the exit status. */
+async function runCommands(o, elf, devices) {
+  const timeoutMs = (o.timeoutS ?? 300) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const m = new QemuMachine({
+    elf,
+    legacy: o.legacy,
+    devices,
+    extraArgs: o.qemu,
+    bootTimeoutMs: Math.min(timeoutMs, 60000),
+    echo: o.verbose ? process.stderr : null,
+    lifetimeS: Math.ceil(timeoutMs / 1000) + 30,
+  });
+  let status = 0;
+  try {
+    await m.start();
+    for (const line of o.run) {
+      if (!o.verbose) console.error(`virtio> ${line}`);
+      const r = await m.command(line, { timeoutMs: left() });
+      if (r.output) console.log(r.output);
+      if (r.status !== 0) {
+        console.error(`[start] \`${line}\` failed (status ${r.status})`);
+        status = 1;
+      }
+    }
+    const code = await m.poweroff({ timeoutMs: Math.min(left(), 10000) });
+    if (code !== 0) {
+      console.error(`[start] QEMU exited with code ${code} after poweroff`);
+      status = 3;
+    }
+  } catch (e) {
+    if (!(e instanceof QemuError)) throw e;
+    if (e.output) console.log(e.output);
+    console.error(`[start] ${e.message}`);
+    if (!o.verbose && e.transcript) console.error(`[start] last UART output:\n${e.transcript.split("\n").slice(-15).join("\n")}`);
+    status = e instanceof QemuTimeoutError ? 4 : 3;
+    if (e instanceof QemuFatalError) status = 3;
+  } finally {
+    await m.close();
+  }
+  return status;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.help) { console.log(HELP); return 0; }
+  const quiet = o.run.length > 0 && !o.verbose;
+  const elf = await prepare(o, quiet);
+  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  const devices = [...(o.defaults ? defaultDevices() : []), ...o.devices];
+  if (o.run.length) return runCommands(o, elf, devices);
+  return interactive(o, elf, devices);
+}
+
+process.exitCode = await main();
