@@ -17,7 +17,7 @@ function run(cmd, argv, opts = {}) {
 }
 
 /** Runs one uvu suite folder and returns its counts, echoing its output. */
-function runUvu(label, dir, pattern) {
+function runUvu(label, dir, pattern, timeoutMs = 30 * 60 * 1000) {
   if (!existsSync(dir) || readdirSync(dir, { recursive: true }).filter((f) => String(f).match(pattern)).length === 0) {
     console.log(`[test] ${label}: no test files in ${dir}`);
     return { passed: 0, failed: 0 };
@@ -25,7 +25,11 @@ function runUvu(label, dir, pattern) {
   console.log(`[test] ${label}: ${dir}`);
   const r = run(process.execPath, [join(ROOT, "node_modules/uvu/bin.js"), dir, pattern.source], {
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    // No hang: a suite that runs too long is stopped (SIGTERM lets the QEMU harness clean up).
+    timeout: timeoutMs,
+    killSignal: "SIGTERM",
   });
+  if (r.error?.code === "ETIMEDOUT") console.log(`[test] ${label}: stopped after ${timeoutMs / 1000} s`);
   const out = (r.stdout ?? "") + (r.stderr ?? "");
   process.stdout.write(out);
   const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
