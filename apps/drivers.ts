@@ -1,0 +1,19 @@
+// The drivers the app registers on the virtio bus, and the shell commands and `js`
+// globals they bring. Adding a driver is one entry in `drivers` (plus, when it brings
+// commands, a small function like `rng()` below). DriverModule is in apps/start.ts.
+
+import { RngDriver } from "../drivers/rng/rng-driver.js";
+import type { VirtioDriver } from "../drivers/virtio/driver.js";
+import { rngCommand } from "./shell/commands/rng.js";
+import type { DriverModule, DriverParts } from "./start.js";
+
+type Parts = DriverParts<VirtioDriver>;
+
+function rng(): Parts {
+  const driver = new RngDriver();
+  return { driver, commands: [rngCommand(driver)], globals: { rng: driver } };
+}
+
+export const drivers: readonly DriverModule<VirtioDriver>[] = [
+  { name: "rng", create: rng },
+];

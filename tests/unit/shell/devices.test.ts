@@ -1,0 +1,68 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Shell } from "../../../apps/shell/shell.js";
+import { describeFeatures } from "../../../apps/shell/feature-names.js";
+import type { DeviceInfo } from "../../../drivers/virtio/device-info.js";
+import { fakeDevice, fakePlatform } from "./fake-platform.js";
+
+function setup(devices: DeviceInfo[] | null) {
+  const platform = fakePlatform();
+  const bus = devices === null ? null : { devices: () => devices };
+  const shell = new Shell({ platform, bus });
+  shell.start();
+  const run = async (line: string) => {
+    platform.clearOutput();
+    platform.type(`${line}\r`);
+    await shell.whenIdle();
+    return platform.output();
+  };
+  return { run };
+}
+
+const BLK = fakeDevice({ slot: 30, base: 0x0a003c00, irq: 78, deviceId: 2, type: "blk", driver: "virtio-blk", features: 0x0000000130000244n });
+const RNG = fakeDevice();
+const BAD = fakeDevice({ slot: 0, base: 0x0a000000, irq: 48, version: 1, deviceId: 1, type: "net", status: "FAILED", features: 0n, driver: null, error: "FEATURES_OK refused" });
+
+test("devices --json: one JSON array on one line with the documented keys", async () => {
+  const { run } = setup([RNG, BLK]);
+  await run("batch on");
+  const out = await run("devices --json");
+  const [json, status] = out.split("\r\n");
+  assert.is(status, "@@status 0");
+  const records = JSON.parse(json!);
+  assert.equal(records, [
+    { slot: 30, base: "0x0a003c00", irq: 78, version: 2, deviceId: 2, type: "blk", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000244" },
+    { slot: 31, base: "0x0a003e00", irq: 79, version: 2, deviceId: 4, type: "rng", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000000" },
+  ]);
+});
+
+test("devices --json with no devices or no bus prints []", async () => {
+  assert.ok((await setup([]).run("devices --json")).includes("\r\n[]\r\n"));
+  assert.ok((await setup(null).run("devices --json")).includes("\r\n[]\r\n"));
+});
+
+test("devices: a table with feature names, driver and errors", async () => {
+  const { run } = setup([RNG, BAD]);
+  const lines = (await run("devices")).split("\r\n");
+  assert.is(lines[0], "devices");
+  assert.ok(/^SLOT\s+BASE\s+IRQ\s+VER\s+ID\s+TYPE\s+VENDOR\s+STATUS\s+DRIVER\s+FEATURES$/.test(lines[1]!), lines[1]);
+  assert.ok(/^0\s+0x0a000000\s+48\s+1\s+1\s+net\s+0x554d4551\s+FAILED\s+-\s+0x0000000000000000$/.test(lines[2]!), lines[2]);
+  assert.is(lines[3], "      error: FEATURES_OK refused");
+  assert.ok(lines[4]!.endsWith("virtio-rng  0x0000000130000000 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1"), lines[4]);
+});
+
+test("devices with nothing found says so", async () => {
+  assert.ok((await setup([]).run("devices")).includes("no virtio devices"));
+});
+
+test("devices with an extra argument: usage", async () => {
+  assert.ok((await setup([]).run("devices --xml")).includes("usage: devices [--json]"));
+});
+
+test("feature names: transport bits by name, device bits by number", () => {
+  assert.is(describeFeatures(0n), "");
+  assert.is(describeFeatures((1n << 32n) | (1n << 5n)), "VERSION_1 bit5");
+  assert.is(describeFeatures(1n << 63n), "bit63");
+});
+
+test.run();

@@ -1,0 +1,54 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Shell } from "../../../apps/shell/shell.js";
+import { fakePlatform } from "./fake-platform.js";
+
+function setup(engineStats?: () => Record<string, number>) {
+  const platform = fakePlatform({ ...(engineStats ? { engineStats } : {}), dmaStats: { total: 2097152, used: 4096, peak: 8192, allocations: 2 } });
+  const shell = new Shell({ platform });
+  shell.start();
+  const run = async (line: string) => {
+    platform.clearOutput();
+    platform.type(`${line}\r`);
+    await shell.whenIdle();
+    return platform.output();
+  };
+  return { run };
+}
+
+test("mem prints engine statistics and the DMA pool's use", async () => {
+  const out = await setup().run("mem");
+  assert.ok(out.includes("engine (fake):\r\n"));
+  assert.ok(/ {2}heapUsed\s+307200\r\n/.test(out), out);
+  assert.ok(/ {2}slotsUsed\s+1500\r\n/.test(out));
+  assert.ok(out.includes("dma pool:\r\n"));
+  assert.ok(/total\s+2097152 \(2\.0 MiB\)/.test(out));
+  assert.ok(/used\s+4096 \(4\.0 KiB\)/.test(out));
+  assert.ok(/free\s+2093056 \(2\.0 MiB\)/.test(out));
+  assert.ok(/peak\s+8192 \(8\.0 KiB\)/.test(out));
+  assert.ok(/allocations\s+2\r\n/.test(out));
+});
+
+test("mem --json prints one object", async () => {
+  const { run } = setup();
+  await run("batch on");
+  const [json, status] = (await run("mem --json")).split("\r\n");
+  assert.equal(JSON.parse(json!), {
+    engine: { heapUsed: 307200, slotsUsed: 1500 },
+    dma: { total: 2097152, used: 4096, free: 2093056, peak: 8192, allocations: 2 },
+  });
+  assert.is(status, "@@status 0");
+});
+
+test("mem when the engine cannot tell: DMA still printed, status 1", async () => {
+  const { run } = setup(() => {
+    throw new Error("no stats here");
+  });
+  await run("batch on");
+  const out = await run("mem");
+  assert.ok(out.includes("unavailable: Error: no stats here"));
+  assert.ok(out.includes("dma pool:"));
+  assert.ok(out.endsWith("@@status 1\r\nvirtio> "));
+});
+
+test.run();
