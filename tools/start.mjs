@@ -169,10 +169,13 @@ async function runCommands(o, elf, devices) {
     devices,
     extraArgs: o.qemu,
     bootTimeoutMs: Math.min(timeoutMs, 60000),
+    commandTimeoutMs: timeoutMs,
     echo: o.verbose ? process.stderr : null,
     lifetimeS: Math.ceil(timeoutMs / 1000) + 30,
   });
   let status = 0;
+  let timedOut = false;
+  const watchdog = setTimeout(() => { timedOut = true; m.close(); }, timeoutMs);
   try {
     await m.start();
     for (const line of o.run) {
@@ -192,11 +195,12 @@ async function runCommands(o, elf, devices) {
   } catch (e) {
     if (!(e instanceof QemuError)) throw e;
     if (e.output) console.log(e.output);
-    console.error(`[start] ${e.message}`);
+    console.error(timedOut ? `[start] --timeout ${timeoutMs / 1000} s reached` : `[start] ${e.message}`);
     if (!o.verbose && e.transcript) console.error(`[start] last UART output:\n${e.transcript.split("\n").slice(-15).join("\n")}`);
-    status = e instanceof QemuTimeoutError ? 4 : 3;
+    status = timedOut || e instanceof QemuTimeoutError ? 4 : 3;
     if (e instanceof QemuFatalError) status = 3;
   } finally {
+    clearTimeout(watchdog);
     await m.close();
   }
   return status;
