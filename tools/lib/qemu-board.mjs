@@ -20,14 +20,17 @@ function splitArgs(value) {
 }
 
 /**
- * Reads boards/<board>/board.json and returns {binary, args, elf}. Accepts the QEMU part as
- * `qemu: {binary?, args}` (array or string), `qemu: [...]`, or `qemuArgs`; a leading
- * `qemu-system-*` word in the args is taken as the binary.
+ * Reads boards/<board>/board.json and returns {binary, args, modern, legacy, elf}. Accepts
+ * the QEMU part as `qemu: {binary?, args, modernOption?, legacyOption?}` (arrays or
+ * strings), `qemu: [...]`, or `qemuArgs`; a leading `qemu-system-*` word in the args is
+ * taken as the binary. modern/legacy: the arguments that pick the virtio-mmio version.
  */
 export function loadBoard(board = DEFAULT_BOARD) {
   const file = join(ROOT, "boards", board, "board.json");
   let binary = FALLBACK.binary;
   let args = [...FALLBACK.args];
+  let modern = ["-global", "virtio-mmio.force-legacy=false"];
+  let legacy = [];
   if (existsSync(file)) {
     const json = JSON.parse(readFileSync(file, "utf8"));
     const q = json.qemu ?? json.qemuArgs ?? json.qemuCommand ?? json.commandLine;
@@ -36,13 +39,15 @@ export function loadBoard(board = DEFAULT_BOARD) {
     else if (q && typeof q === "object") {
       if (q.binary ?? q.bin ?? q.system) binary = String(q.binary ?? q.bin ?? q.system);
       found = splitArgs(q.args ?? q.argv ?? q.commandLine ?? q.command ?? []);
+      if (q.modernOption) modern = splitArgs(q.modernOption);
+      if (q.legacyOption) legacy = splitArgs(q.legacyOption);
     }
     if (found && found.length) {
       if (/^qemu-system-/.test(found[0]) || found[0].includes("/qemu-system-")) binary = found.shift();
       args = found;
     }
   }
-  return { binary, args: stripHarnessOwned(args), elf: join(ROOT, "build", "fw", board, "firmware.elf") };
+  return { binary, args: stripHarnessOwned(args), modern, legacy, elf: join(ROOT, "build", "fw", board, "firmware.elf") };
 }
 
 /** Drops what the harness decides itself (serial, monitor, kernel, force-legacy, -nic). */
@@ -127,7 +132,7 @@ export function buildQemuCommand({
     if (i >= 0) args.splice(i, 2);
     args.push("-m", String(memory));
   }
-  if (!legacy) args.push("-global", "virtio-mmio.force-legacy=false");
+  args.push(...(legacy ? b.legacy : b.modern));
   if (!defaultNic) args.push("-nic", "none");
   const dev = deviceArgs(devices, tempDir);
   args.push(...dev.args);

@@ -281,6 +281,11 @@ export class QemuMachine {
     return this.#send(text);
   }
 
+  /** Sends Ctrl-C: the shell interrupts the running command (one that serves until stopped). */
+  interrupt() {
+    return this.#send("\x03");
+  }
+
   /**
    * Runs one shell line. Batch mode: resolves {output, status} (status 0 ok, 1 failed) once
    * `@@status N` and the prompt are back. Without batch mode (another shell, e.g. U-Boot):
