@@ -19,9 +19,17 @@ export function installGlobals(io: CommandIO): void {
   for (const [name, value] of Object.entries(io.globals)) define(name, { value, writable: true });
 }
 
-/** Evaluates `source` as a script; if it only parses inside an async function (it uses
- * `await`), evaluates it there. */
+/** Evaluates `source` as a script; `{...}` as an object first; if it only parses inside
+ * an async function (it uses `await`), evaluates it there. */
 export function evaluate(source: string): unknown {
+  if (/^\{[\s\S]*\}$/.test(source)) {
+    // `{a: 1}` means an object here, not a block (as in Node's REPL).
+    try {
+      return globalEval(`(${source}\n)`);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
   try {
     return globalEval(source);
   } catch (error) {

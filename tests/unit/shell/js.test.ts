@@ -79,6 +79,13 @@ test("globals: platform, bus, devices, and the app's", async () => {
   assert.is(await run("js kept"), "7\r\n@@status 0\r\nvirtio> ");
 });
 
+test("braces mean an object; a block still runs", async () => {
+  const { run } = setup();
+  await run("batch on");
+  assert.is(await run("js {a: 1, b: [2]}"), "{a: 1, b: [2]}\r\n@@status 0\r\nvirtio> ");
+  assert.is(await run("js { let t = 3; t * 2 }"), "6\r\n@@status 0\r\nvirtio> ");
+});
+
 test("values print readably", () => {
   assert.is(display("text"), "text");
   assert.is(inspect("text"), '"text"');
