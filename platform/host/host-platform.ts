@@ -1,0 +1,178 @@
+// The host model: a whole simulated `virt`-like machine in Node. Its `platform`
+// implements platform/platform.ts completely (MMIO through the bus, counted barriers,
+// a DmaPool over a region of simulated RAM, the interrupt controller, clock, timers,
+// console, board info), and `attach()` puts device models behind virtio-mmio windows.
+
+import { performance } from "node:perf_hooks";
+import type { Barriers, BoardInfo, EngineStats, Platform, VirtioMmioWindow } from "../platform.js";
+import { DmaPool } from "../dma-pool.js";
+import { HostConsole } from "./console.js";
+import type { DeviceModel } from "./device-model.js";
+import { EmptyMmioWindow } from "./empty-window.js";
+import { HostModelUsageError, ViolationsError } from "./errors.js";
+import { HostInterrupts } from "./interrupts.js";
+import { DEFAULT_RAM_BASE, DEFAULT_RAM_SIZE, PhysicalMemory } from "./memory.js";
+import { MmioBus } from "./mmio-bus.js";
+import { HostScheduler } from "./scheduler.js";
+import { HostTimers } from "./timers.js";
+import { MmioDeviceModel, type MmioDeviceOptions } from "./virtio-mmio-device.js";
+import { MMIO_WINDOW_SIZE } from "./virtio-constants.js";
+import { ViolationLog, type Violation } from "./violations.js";
+
+export interface HostModelOptions {
+  /** RAM base (default 0x40000000, as on `virt`). */
+  readonly ramBase?: number;
+  /** RAM size in bytes (default 16 MiB). */
+  readonly ramSize?: number;
+  /** Size of the DMA region at the top of RAM (default 4 MiB). */
+  readonly dmaSize?: number;
+  /** Number of virtio-mmio windows (default 32, as on `virt`). */
+  readonly slots?: number;
+  /** Version the empty windows answer (default 2). */
+  readonly emptyVersion?: 1 | 2;
+  /** Called by platform.powerOff(). */
+  readonly onPowerOff?: () => void;
+}
+
+export const VIRTIO_MMIO_BASE = 0x0a00_0000;
+export const VIRTIO_MMIO_FIRST_IRQ = 48;
+
+export interface BarrierCounts {
+  mb: number;
+  rmb: number;
+  wmb: number;
+}
+
+export class HostModel {
+  readonly platform: Platform;
+  readonly memory: PhysicalMemory;
+  readonly bus: MmioBus;
+  readonly interrupts: HostInterrupts;
+  readonly console: HostConsole;
+  readonly timers: HostTimers;
+  readonly dma: DmaPool;
+  readonly board: BoardInfo;
+  readonly barrierCounts: BarrierCounts = { mb: 0, rmb: 0, wmb: 0 };
+  /** Exceptions that escaped an interrupt handler, a timer callback or device work. */
+  readonly escapedErrors: unknown[] = [];
+  poweredOff = false;
+
+  readonly #log = new ViolationLog();
+  readonly #scheduler = new HostScheduler();
+  readonly #devices = new Map<number, MmioDeviceModel>();
+
+  constructor(options: HostModelOptions = {}) {
+    const ramBase = options.ramBase ?? DEFAULT_RAM_BASE;
+    const ramSize = options.ramSize ?? DEFAULT_RAM_SIZE;
+    const dmaSize = options.dmaSize ?? Math.min(4 * 1024 * 1024, ramSize);
+    if (dmaSize > ramSize || dmaSize <= 0) throw new HostModelUsageError(`DMA region of ${dmaSize} bytes does not fit RAM of ${ramSize}`);
+    this.memory = new PhysicalMemory(ramBase, ramSize);
+    this.dma = new DmaPool(this.memory.region(ramBase + ramSize - dmaSize, dmaSize));
+    this.bus = new MmioBus();
+    this.#scheduler.onError = (e) => this.#escaped(-1, "model-error", e);
+    this.interrupts = new HostInterrupts(this.#scheduler);
+    this.interrupts.onHandlerError = (line, e) => this.#escaped(line, `interrupt handler of line ${line} threw`, e);
+    this.console = new HostConsole(this.#scheduler);
+    this.timers = new HostTimers();
+    this.timers.onError = (e) => this.#escaped(-1, "timer callback threw", e);
+    const slots = options.slots ?? 32;
+    const windows: VirtioMmioWindow[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      const base = VIRTIO_MMIO_BASE + slot * MMIO_WINDOW_SIZE;
+      windows.push({ slot, base, size: MMIO_WINDOW_SIZE, irq: VIRTIO_MMIO_FIRST_IRQ + slot });
+      this.bus.map(base, MMIO_WINDOW_SIZE, new EmptyMmioWindow(options.emptyVersion ?? 2));
+    }
+    this.board = { model: "linux,dummy-virt (host model)", ram: { base: ramBase, size: ramSize }, virtioMmio: windows };
+    this.platform = this.#makePlatform(options.onPowerOff);
+  }
+
+  #makePlatform(onPowerOff?: () => void): Platform {
+    const counts = this.barrierCounts;
+    const barriers: Barriers = {
+      mb: () => void counts.mb++,
+      rmb: () => void counts.rmb++,
+      wmb: () => void counts.wmb++,
+    };
+    const start = performance.now();
+    return {
+      name: "node-host",
+      mmio: this.bus,
+      barriers,
+      dma: this.dma,
+      irq: this.interrupts,
+      clock: { now: () => performance.now() - start },
+      timers: this.timers,
+      console: this.console,
+      board: this.board,
+      engineStats: (): EngineStats => {
+        const m = process.memoryUsage();
+        return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+      },
+      powerOff: () => {
+        this.poweredOff = true;
+        this.timers.clearAll();
+        onPowerOff?.();
+      },
+    };
+  }
+
+  /** Puts `device` behind the virtio-mmio window `slot` (0..31). */
+  attach(slot: number, device: DeviceModel, options: MmioDeviceOptions): MmioDeviceModel {
+    const window = this.board.virtioMmio[slot];
+    if (!window) throw new HostModelUsageError(`no virtio-mmio slot ${slot} (the board has ${this.board.virtioMmio.length})`);
+    if (this.#devices.has(slot)) throw new HostModelUsageError(`slot ${slot} already holds a device`);
+    if (options.version !== 1 && options.version !== 2) throw new HostModelUsageError(`virtio-mmio version ${String(options.version)}: only 1 and 2 exist`);
+    const model = new MmioDeviceModel(device, options, {
+      slot,
+      base: window.base,
+      irq: window.irq,
+      memory: this.memory,
+      scheduler: this.#scheduler,
+      violations: this.#log,
+      raiseLine: () => this.interrupts.raise(window.irq),
+    });
+    this.bus.remap(window.base, model);
+    this.#devices.set(slot, model);
+    return model;
+  }
+
+  /** The device model at `slot`, if any. */
+  device(slot: number): MmioDeviceModel | undefined {
+    return this.#devices.get(slot);
+  }
+
+  /** Every violation recorded so far, in order. */
+  get violations(): readonly Violation[] {
+    return this.#log.entries;
+  }
+
+  /** Rule ids of the violations (of one slot, if given), for compact assertions. */
+  violationRules(slot?: number): string[] {
+    return this.#log.rules(slot);
+  }
+
+  clearViolations(): void {
+    this.#log.clear();
+  }
+
+  /** Throws a ViolationsError listing every violation (and escaped exception), if any. */
+  assertNoViolations(): void {
+    if (this.#log.entries.length > 0) throw new ViolationsError(this.#log.entries);
+  }
+
+  /** Resolves when no device work and no interrupt delivery is pending. */
+  settle(): Promise<void> {
+    return this.#scheduler.idle();
+  }
+
+  #escaped(slotOrLine: number, what: string, error: unknown): void {
+    this.escapedErrors.push(error);
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.#log.record(slotOrLine, "exception-escaped", `${what}: ${message}`);
+  }
+}
+
+/** Creates a host model (see HostModelOptions). */
+export function createHostModel(options?: HostModelOptions): HostModel {
+  return new HostModel(options);
+}
