@@ -287,7 +287,11 @@ export class SplitQueue<T> implements Virtqueue<T> {
 
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     if (this.#eventIdx && this.#interruptsWanted) {
+      // Ask for an interrupt at the next entry; the mb makes the new used_event visible
+      // before the caller's next read of used idx, or an entry landing in between could
+      // go without an interrupt (§2.7.10).
       areas.avail.setUint16(usedEventOffset(this.size), this.#lastUsed, true); // le16 used_event
+      this.#barriers.mb();
     }
     const token = this.#tokens[id] as T;
     this.#release(id);
