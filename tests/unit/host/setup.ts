@@ -1,0 +1,20 @@
+// Shared set-up for the host model's tests.
+import { createHostModel, RngDevice, type DeviceModel, type HostModel, type MmioDeviceModel, type MmioDeviceOptions } from "../../../platform/host/index.js";
+import { HandDriver } from "./hand-driver.js";
+
+export interface Rig {
+  model: HostModel;
+  dev: MmioDeviceModel;
+  d: HandDriver;
+}
+
+export function rig(version: 1 | 2, device: DeviceModel = new RngDevice(), options: Partial<MmioDeviceOptions> = {}): Rig {
+  const model = createHostModel();
+  const dev = model.attach(31, device, { ...options, version });
+  return { model, dev, d: new HandDriver(model, 31) };
+}
+
+/** The violation rule ids recorded, without duplicates, in order. */
+export function rules(model: HostModel): string[] {
+  return [...new Set(model.violationRules())];
+}
