@@ -76,7 +76,6 @@ export class DeviceQueue {
   #lastAvail = 0;
   #usedIdx = 0;
   #signalledUsed = 0;
-  #signalledValid = false;
   #notifyEnabled = true;
   #usedShadow: Uint8Array = new Uint8Array(0);
   #busy: Uint8Array = new Uint8Array(0);
@@ -124,7 +123,6 @@ export class DeviceQueue {
     this.#lastAvail = 0;
     this.#usedIdx = 0;
     this.#signalledUsed = 0;
-    this.#signalledValid = false;
     this.#notifyEnabled = true;
     this.#busy = new Uint8Array(this.#size);
     this.#inFlight.clear();
@@ -291,18 +289,16 @@ export class DeviceQueue {
   needInterrupt(): boolean {
     const l = this.#layout;
     if (!l) return false;
-    if (this.#signalledValid && this.#signalledUsed === this.#usedIdx) return false;
+    if (this.#signalledUsed === this.#usedIdx) return false; // nothing new since the last decision
     const old = this.#signalledUsed;
-    const wasValid = this.#signalledValid;
     this.#signalledUsed = this.#usedIdx;
-    this.#signalledValid = true;
     const flags = this.#memory.read16(l.avail); // avail.flags, 16-bit
     if (this.#eventIdx) {
       if (flags !== 0) {
         this.#report.violation("avail-flags-invalid", `queue ${this.index}: avail flags 0x${flags.toString(16)} with EVENT_IDX negotiated, must be 0 (§2.7.10)`);
       }
       const usedEvent = this.#memory.read16(l.avail + 4 + 2 * this.#size); // used_event, 16-bit
-      return !wasValid || needEvent(usedEvent, this.#usedIdx, old);
+      return needEvent(usedEvent, this.#usedIdx, old);
     }
     if (flags & ~VIRTQ_AVAIL_F_NO_INTERRUPT) {
       this.#report.violation("avail-flags-invalid", `queue ${this.index}: avail flags 0x${flags.toString(16)}, only 0 or 1 allowed (§2.7.10)`);
