@@ -1,0 +1,241 @@
+// A flattened device tree (DTB) parser for BoardInfo (Devicetree Specification v0.4,
+// chapter 5 "Flattened Devicetree (DTB) Format"). Shared by XS and Node: no host APIs.
+// Every value in a DTB is BIG-endian (spec §5.1), unlike the virtio registers, so every
+// DataView read here passes `false`. Nothing is trusted: each offset and length is checked
+// against the blob, and a malformed blob throws an FdtError naming the offending value.
+
+import type { BoardInfo, VirtioMmioWindow } from "./platform.js";
+
+const FDT_MAGIC = 0xd00dfeed;
+const FDT_BEGIN_NODE = 1;
+const FDT_END_NODE = 2;
+const FDT_PROP = 3;
+const FDT_NOP = 4;
+const FDT_END = 9;
+const HEADER_SIZE = 40;
+/** Deepest node nesting accepted (real trees are < 10 deep). */
+const MAX_DEPTH = 32;
+
+/** The blob is not a valid DTB, or lacks what BoardInfo needs. */
+export class FdtError extends Error {
+  constructor(
+    message: string,
+    /** Byte offset in the blob where the problem was found, if any. */
+    readonly offset?: number,
+    /** The offending value, if any. */
+    readonly value?: number | string,
+  ) {
+    super(offset === undefined ? message : `${message} (at offset ${offset})`);
+    this.name = "FdtError";
+  }
+}
+
+/** One node of the tree: its name, its properties (raw bytes) and its children. */
+export interface FdtNode {
+  readonly name: string;
+  readonly parent: FdtNode | null;
+  readonly props: Map<string, Uint8Array>;
+  readonly children: FdtNode[];
+}
+
+function u32(view: DataView, offset: number): number {
+  return view.getUint32(offset, false);
+}
+
+/** Decodes a NUL-terminated string of bytes (the tree's names are ASCII). */
+function cString(bytes: Uint8Array, start: number, end: number, what: string): { text: string; next: number } {
+  let i = start;
+  while (i < end && bytes[i] !== 0) i++;
+  if (i >= end) throw new FdtError(`unterminated ${what}`, start);
+  let text = "";
+  for (let j = start; j < i; j++) text += String.fromCharCode(bytes[j]!);
+  return { text, next: i + 1 };
+}
+
+/** Parses the structure block into a tree (spec §5.4). */
+export function parseFdtTree(blob: Uint8Array): FdtNode {
+  if (blob.length < HEADER_SIZE) throw new FdtError(`blob too small for a DTB header: ${blob.length} bytes`, 0, blob.length);
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const magic = u32(view, 0);
+  if (magic !== FDT_MAGIC) throw new FdtError(`bad DTB magic 0x${magic.toString(16)}`, 0, magic);
+  const total = u32(view, 4);
+  if (total < HEADER_SIZE || total > blob.length) throw new FdtError(`DTB totalsize ${total} does not fit the ${blob.length}-byte blob`, 4, total);
+  const offStruct = u32(view, 8);
+  const offStrings = u32(view, 12);
+  const version = u32(view, 20);
+  const lastCompatible = u32(view, 24);
+  const sizeStrings = u32(view, 32);
+  const sizeStruct = u32(view, 36);
+  if (version < 16 || lastCompatible > 17) throw new FdtError(`unsupported DTB version ${version} (last compatible ${lastCompatible})`, 20, version);
+  if (offStruct > total || sizeStruct > total - offStruct || offStruct % 4 !== 0)
+    throw new FdtError(`structure block [${offStruct}, +${sizeStruct}) outside the blob`, 8, offStruct);
+  if (offStrings > total || sizeStrings > total - offStrings)
+    throw new FdtError(`strings block [${offStrings}, +${sizeStrings}) outside the blob`, 12, offStrings);
+
+  const end = offStruct + sizeStruct;
+  const stringsEnd = offStrings + sizeStrings;
+  let pos = offStruct;
+  let root: FdtNode | null = null;
+  let current: FdtNode | null = null;
+  let depth = 0;
+  while (true) {
+    if (pos + 4 > end) throw new FdtError("structure block ends without FDT_END", pos);
+    const token = u32(view, pos);
+    const tokenAt = pos;
+    pos += 4;
+    if (token === FDT_BEGIN_NODE) {
+      const { text, next } = cString(blob, pos, end, "node name");
+      pos = (next + 3) & ~3;
+      if (++depth > MAX_DEPTH) throw new FdtError(`nodes nested deeper than ${MAX_DEPTH}`, tokenAt, depth);
+      const node: FdtNode = { name: text, parent: current, props: new Map(), children: [] };
+      if (current) current.children.push(node);
+      else if (root) throw new FdtError("a second root node", tokenAt);
+      else root = node;
+      current = node;
+    } else if (token === FDT_END_NODE) {
+      if (!current) throw new FdtError("FDT_END_NODE without a node", tokenAt);
+      current = current.parent;
+      depth--;
+    } else if (token === FDT_PROP) {
+      if (!current) throw new FdtError("property outside any node", tokenAt);
+      if (pos + 8 > end) throw new FdtError("truncated property header", pos);
+      const len = u32(view, pos);
+      const nameOff = u32(view, pos + 4);
+      pos += 8;
+      if (len > end - pos) throw new FdtError(`property length ${len} runs past the structure block`, pos - 8, len);
+      if (nameOff >= sizeStrings) throw new FdtError(`property name offset ${nameOff} outside the strings block`, pos - 4, nameOff);
+      const { text } = cString(blob, offStrings + nameOff, stringsEnd, "property name");
+      current.props.set(text, blob.subarray(pos, pos + len));
+      pos = (pos + len + 3) & ~3;
+    } else if (token === FDT_NOP) {
+      continue;
+    } else if (token === FDT_END) {
+      if (current) throw new FdtError(`FDT_END with ${depth} node(s) still open`, tokenAt, depth);
+      break;
+    } else {
+      throw new FdtError(`unknown structure token 0x${token.toString(16)}`, tokenAt, token);
+    }
+  }
+  if (!root) throw new FdtError("no root node", offStruct);
+  return root;
+}
+
+/** The strings of a string-list property (e.g. `compatible`). */
+export function propStrings(value: Uint8Array | undefined): string[] {
+  if (!value) return [];
+  const out: string[] = [];
+  let s = "";
+  for (const b of value) {
+    if (b === 0) {
+      out.push(s);
+      s = "";
+    } else s += String.fromCharCode(b);
+  }
+  if (s) out.push(s);
+  return out;
+}
+
+/** The big-endian 32-bit cells of a property. */
+export function propCells(value: Uint8Array | undefined, what: string): number[] {
+  if (!value) return [];
+  if (value.length % 4 !== 0) throw new FdtError(`${what}: length ${value.length} is not a whole number of cells`, undefined, value.length);
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i < value.length; i += 4) out.push(u32(view, i));
+  return out;
+}
+
+function cellCount(node: FdtNode | null, name: "#address-cells" | "#size-cells", fallback: number): number {
+  const v = node?.props.get(name);
+  if (!v) return fallback;
+  const cells = propCells(v, `${node!.name} ${name}`);
+  if (cells.length !== 1 || cells[0]! > 2) throw new FdtError(`${node!.name}: ${name} must be one cell of at most 2`, undefined, cells[0]);
+  return cells[0]!;
+}
+
+/** A 1- or 2-cell number; above 2^53 cannot be a 32-bit board's address. */
+function cellsToNumber(cells: number[], at: number, count: number, what: string): number {
+  let v = 0;
+  for (let i = 0; i < count; i++) v = v * 0x1_0000_0000 + cells[at + i]!;
+  if (!Number.isSafeInteger(v)) throw new FdtError(`${what}: value too large`, undefined, v);
+  return v;
+}
+
+/** The (address, size) pairs of a node's `reg`, in its parent's cell sizes (spec §2.3.6). */
+export function regOf(node: FdtNode): { base: number; size: number }[] {
+  const ac = cellCount(node.parent, "#address-cells", 2);
+  const sc = cellCount(node.parent, "#size-cells", 1);
+  const cells = propCells(node.props.get("reg"), `${node.name} reg`);
+  const step = ac + sc;
+  if (step === 0 || cells.length % step !== 0) throw new FdtError(`${node.name}: reg has ${cells.length} cells, not a multiple of ${step}`, undefined, cells.length);
+  const out = [];
+  for (let i = 0; i < cells.length; i += step) {
+    out.push({ base: cellsToNumber(cells, i, ac, `${node.name} reg`), size: cellsToNumber(cells, i + ac, sc, `${node.name} reg`) });
+  }
+  return out;
+}
+
+function walk(node: FdtNode, visit: (n: FdtNode) => void): void {
+  visit(node);
+  for (const c of node.children) walk(c, visit);
+}
+
+function phandleOf(node: FdtNode): number | undefined {
+  const v = node.props.get("phandle") ?? node.props.get("linux,phandle");
+  return v && v.length === 4 ? propCells(v, "phandle")[0] : undefined;
+}
+
+const GIC_COMPATIBLE = ["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,gic-v3"];
+
+/**
+ * The interrupt line of a node as a GIC INTID (GIC binding: 3 cells <type number flags>,
+ * type 0 = SPI -> 32 + number, type 1 = PPI -> 16 + number). The controller is found
+ * through `interrupt-parent` (the node's or an ancestor's, spec §2.4.1).
+ */
+export function interruptOf(node: FdtNode, byPhandle: Map<number, FdtNode>): number {
+  let n: FdtNode | null = node;
+  while (n && !n.props.has("interrupt-parent")) n = n.parent;
+  if (!n) throw new FdtError(`${node.name}: no interrupt-parent`);
+  const ph = propCells(n.props.get("interrupt-parent"), "interrupt-parent")[0]!;
+  const ctl = byPhandle.get(ph);
+  if (!ctl) throw new FdtError(`${node.name}: interrupt-parent phandle 0x${ph.toString(16)} names no node`, undefined, ph);
+  if (!propStrings(ctl.props.get("compatible")).some((c) => GIC_COMPATIBLE.includes(c)))
+    throw new FdtError(`${node.name}: interrupt controller ${ctl.name} is not a GIC`, undefined, ctl.name);
+  const cells = propCells(node.props.get("interrupts"), `${node.name} interrupts`);
+  if (cells.length < 3) throw new FdtError(`${node.name}: interrupts needs 3 cells, has ${cells.length}`, undefined, cells.length);
+  const [type, num] = [cells[0]!, cells[1]!];
+  if (type === 0 && num < 988) return 32 + num;
+  if (type === 1 && num < 16) return 16 + num;
+  throw new FdtError(`${node.name}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
+}
+
+/** BoardInfo from a DTB: model, the first RAM bank, the virtio-mmio windows in address order. */
+export function parseBoardInfo(blob: Uint8Array): BoardInfo {
+  const root = parseFdtTree(blob);
+  const byPhandle = new Map<number, FdtNode>();
+  walk(root, (n) => {
+    const ph = phandleOf(n);
+    if (ph !== undefined) byPhandle.set(ph, n);
+  });
+  const model = propStrings(root.props.get("model"))[0] ?? propStrings(root.props.get("compatible"))[0] ?? "unknown";
+
+  let ram: { base: number; size: number } | null = null;
+  const windows: { base: number; size: number; irq: number }[] = [];
+  walk(root, (n) => {
+    const deviceType = propStrings(n.props.get("device_type"))[0];
+    if (deviceType === "memory" && !ram) {
+      const banks = regOf(n);
+      if (banks.length) ram = banks[0]!;
+    }
+    if (propStrings(n.props.get("compatible")).includes("virtio,mmio")) {
+      const regs = regOf(n);
+      if (!regs.length) throw new FdtError(`${n.name}: virtio,mmio node without reg`);
+      windows.push({ ...regs[0]!, irq: interruptOf(n, byPhandle) });
+    }
+  });
+  if (!ram) throw new FdtError("no memory node (device_type = \"memory\")");
+  windows.sort((a, b) => a.base - b.base);
+  const virtioMmio: VirtioMmioWindow[] = windows.map((w, slot) => Object.freeze({ slot, base: w.base, size: w.size, irq: w.irq }));
+  const r: { base: number; size: number } = ram;
+  return Object.freeze({ model, ram: Object.freeze({ base: r.base, size: r.size }), virtioMmio: Object.freeze(virtioMmio) });
+}

@@ -1,0 +1,142 @@
+/* Native functions behind platform/xs/platform.ts (declared in natives.d.ts). Each one
+ * checks its arguments and throws a RangeError or TypeError naming the bad value; none
+ * reaches memory other than device registers, the DMA pool and the DTB (read-only). */
+#include "xs.h"
+#include "board.h"
+#include "xs_glue.h"
+#include "natives.h"
+
+static uint32_t arg_u32(xsMachine* the, int i, const char* what) {
+	double d = xsToNumber(xsArg(i));
+	if (!(d >= 0 && d <= 4294967295.0) || d != (double)(uint32_t)d)
+		xsRangeError("%s: not a 32-bit unsigned integer", what);
+	return (uint32_t)d;
+}
+
+/* Register values: any integer that fits the width, signed or not (JS `x | 0` is signed). */
+static uint32_t arg_value(xsMachine* the, int i, uint32_t width) {
+	double d = xsToNumber(xsArg(i));
+	double max = width == 4 ? 4294967295.0 : width == 2 ? 65535.0 : 255.0;
+	double min = width == 4 ? -2147483648.0 : width == 2 ? -32768.0 : -128.0;
+	if (!(d >= min && d <= max) || d != (double)(int64_t)d)
+		xsRangeError("mmio write%u: value out of range", (unsigned)(width * 8));
+	return (uint32_t)(int64_t)d;
+}
+
+/* A device register address: aligned to its width and outside RAM. */
+static uint32_t mmio_addr(xsMachine* the, uint32_t width) {
+	uint32_t a = arg_u32(the, 0, "mmio address");
+	uint32_t ram_end = g_board.ram_base + g_board.ram_size;
+	if (a & (width - 1)) xsRangeError("mmio: address 0x%08lx is not %u-byte aligned", (unsigned long)a, (unsigned)width);
+	if (a + width > g_board.ram_base && a < ram_end) xsRangeError("mmio: address 0x%08lx is RAM, not a device register", (unsigned long)a);
+	if (a > 0xFFFFFFFFu - width) xsRangeError("mmio: address 0x%08lx out of range", (unsigned long)a);
+	return a;
+}
+
+static void xs_mmio_read8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); xsResult = xsInteger(*(volatile uint8_t*)a); }
+static void xs_mmio_read16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); xsResult = xsInteger(*(volatile uint16_t*)a); }
+static void xs_mmio_read32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); xsResult = xsNumber((double)*(volatile uint32_t*)a); }
+static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); *(volatile uint8_t*)a = (uint8_t)arg_value(the, 1, 1); }
+static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); *(volatile uint16_t*)a = (uint16_t)arg_value(the, 1, 2); }
+static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); *(volatile uint32_t*)a = arg_value(the, 1, 4); }
+
+/* Barriers (ARM ARM A3.8.3): full and write barriers as DSB so that they also order
+ * the device-memory notify write; the read barrier as DMB. */
+static void xs_mb(xsMachine* the) { (void)the; __asm__ volatile("dsb sy" ::: "memory"); }
+static void xs_wmb(xsMachine* the) { (void)the; __asm__ volatile("dsb st" ::: "memory"); }
+static void xs_rmb(xsMachine* the) { (void)the; __asm__ volatile("dmb sy" ::: "memory"); }
+
+/* A host object whose buffer is [ptr, ptr+len): Uint8Array/DataView view it in place. */
+static void host_buffer(xsMachine* the, void* ptr, uint32_t len) {
+	xsResult = xsNewHostObject(NULL);
+	xsSetHostBuffer(xsResult, ptr, len);
+}
+
+static void xs_dma_region(xsMachine* the) { host_buffer(the, __dma_start, (uint32_t)(__dma_end - __dma_start)); }
+static void xs_dma_base(xsMachine* the) { xsResult = xsNumber((double)(uint32_t)__dma_start); }
+static void xs_dtb(xsMachine* the) { host_buffer(the, __dtb_start, fdt_total_size(__dtb_start)); }
+
+static uint32_t irq_line(xsMachine* the) {
+	uint32_t line = arg_u32(the, 0, "interrupt line");
+	if (line >= IRQ_LINES || line == g_board.uart_intid || line == g_board.timer_intid)
+		xsRangeError("interrupt line %lu is not available", (unsigned long)line);
+	return line;
+}
+static void xs_irq_enable(xsMachine* the) { irq_user_enable(irq_line(the)); }
+static void xs_irq_disable(xsMachine* the) { irq_user_disable(irq_line(the)); }
+static void xs_irq_eoi(xsMachine* the) { irq_user_eoi(irq_line(the)); }
+
+static void xs_now(xsMachine* the) { xsResult = xsNumber(timer_now_ms()); }
+static void xs_timer_arm(xsMachine* the) { timer_arm_ms(xsToNumber(xsArg(0))); }
+
+/* Text (UTF-8, "\n" sent as "\r\n") or raw bytes from an ArrayBuffer. */
+static void xs_console_write(xsMachine* the) {
+	if (xsIsInstanceOf(xsArg(0), xsArrayBufferPrototype)) {
+		uint32_t len = (uint32_t)xsGetArrayBufferLength(xsArg(0));
+		uart_write((const char*)xsToArrayBuffer(xsArg(0)), len);
+	} else {
+		uart_puts(xsToString(xsArg(0)));
+	}
+}
+
+static void set_num(xsMachine* the, const char* name, double v) { xsSet(xsResult, xsID(name), xsNumber(v)); }
+
+static void xs_engine_stats(xsMachine* the) {
+	engine_stats_t s;
+	glue_engine_stats(the, &s);
+	xsResult = xsNewObject();
+	set_num(the, "chunksUsed", s.chunks_current);
+	set_num(the, "chunksPeak", s.chunks_peak);
+	set_num(the, "chunksReserved", s.chunks_reserved);
+	set_num(the, "slotsUsed", (double)s.slots_current * s.slot_size);
+	set_num(the, "slotsPeak", (double)s.slots_peak * s.slot_size);
+	set_num(the, "slotsReserved", (double)s.slots_reserved * s.slot_size);
+	set_num(the, "slotSize", s.slot_size);
+	set_num(the, "stackSlots", s.stack_slots);
+	set_num(the, "stackUsed", s.stack_used);
+	set_num(the, "keysUsed", s.keys_used);
+	set_num(the, "keysReserved", s.keys_reserved);
+	set_num(the, "engineAllocated", s.allocated);
+	set_num(the, "engineLimit", s.allocation_limit);
+	set_num(the, "cHeapUsed", heap_used());
+	set_num(the, "cHeapLimit", heap_limit());
+	set_num(the, "cStackPeak", cstack_peak());
+	set_num(the, "cStackSize", (double)(uint32_t)(__stack_svc_top - __stack_svc_bottom));
+}
+
+static void xs_gc(xsMachine* the) { xsCollectGarbage(); }
+static void xs_power_off(xsMachine* the) { (void)the; power_off(); }
+
+static void def(xsMachine* the, const char* name, xsCallback fn, int argc) {
+	xsVar(0) = xsNewHostFunction(fn, argc);
+	xsDefine(xsGlobal, xsID(name), xsVar(0), xsDontEnum);
+}
+
+void natives_install(xsMachine* the) {
+	xsBeginHost(the);
+	{
+		xsVars(1);
+		def(the, "__xsMmioRead8", xs_mmio_read8, 1);
+		def(the, "__xsMmioRead16", xs_mmio_read16, 1);
+		def(the, "__xsMmioRead32", xs_mmio_read32, 1);
+		def(the, "__xsMmioWrite8", xs_mmio_write8, 2);
+		def(the, "__xsMmioWrite16", xs_mmio_write16, 2);
+		def(the, "__xsMmioWrite32", xs_mmio_write32, 2);
+		def(the, "__xsMb", xs_mb, 0);
+		def(the, "__xsWmb", xs_wmb, 0);
+		def(the, "__xsRmb", xs_rmb, 0);
+		def(the, "__xsDmaRegion", xs_dma_region, 0);
+		def(the, "__xsDmaBase", xs_dma_base, 0);
+		def(the, "__xsDtb", xs_dtb, 0);
+		def(the, "__xsIrqEnable", xs_irq_enable, 1);
+		def(the, "__xsIrqDisable", xs_irq_disable, 1);
+		def(the, "__xsIrqEoi", xs_irq_eoi, 1);
+		def(the, "__xsNow", xs_now, 0);
+		def(the, "__xsTimerArm", xs_timer_arm, 1);
+		def(the, "__xsConsoleWrite", xs_console_write, 1);
+		def(the, "__xsEngineStats", xs_engine_stats, 0);
+		def(the, "__xsGc", xs_gc, 0);
+		def(the, "__xsPowerOff", xs_power_off, 0);
+	}
+	xsEndHost(the);
+}

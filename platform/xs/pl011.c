@@ -1,0 +1,96 @@
+/* PL011 UART (ARM PrimeCell UART TRM DDI 0183): polled transmit, interrupt-driven receive.
+ * The receive interrupt drains the RX FIFO into a ring buffer so no typed or pasted byte
+ * is lost; when the ring is full the receive interrupt is masked (bytes wait in the FIFO
+ * and QEMU holds back the rest) until the loop has consumed some. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "board.h"
+
+#define UARTDR 0x00u
+#define UARTFR 0x18u
+#define UARTLCR_H 0x2Cu
+#define UARTCR 0x30u
+#define UARTIFLS 0x34u
+#define UARTIMSC 0x38u
+#define UARTICR 0x44u
+#define FR_RXFE (1u << 4)
+#define FR_TXFF (1u << 5)
+#define INT_RX (1u << 4)
+#define INT_RT (1u << 6)
+
+#define RX_SIZE 4096u /* power of two */
+static volatile uint8_t rx_ring[RX_SIZE];
+static volatile uint32_t rx_head, rx_tail; /* head: written by the IRQ, tail: by the loop */
+static volatile int rx_masked;
+static uint32_t uart_base;
+
+void uart_init(uint32_t base) {
+	uart_base = base;
+	wr32(base + UARTCR, 0);
+	wr32(base + UARTLCR_H, (3u << 5) | (1u << 4)); /* 8 bits, FIFOs on */
+	wr32(base + UARTIFLS, 0);                      /* RX interrupt at 1/8 full; RT covers the rest */
+	wr32(base + UARTICR, 0x7FF);
+	wr32(base + UARTIMSC, INT_RX | INT_RT);
+	wr32(base + UARTCR, (1u << 0) | (1u << 8) | (1u << 9)); /* UARTEN, TXE, RXE */
+}
+
+void uart_putc(char c) {
+	if (!uart_base) return;
+	while (rd32(uart_base + UARTFR) & FR_TXFF) {}
+	wr32(uart_base + UARTDR, (uint8_t)c);
+}
+
+void uart_write(const char* data, uint32_t len) {
+	for (uint32_t i = 0; i < len; i++) uart_putc(data[i]);
+}
+
+void uart_puts(const char* s) {
+	char prev = 0;
+	for (; *s; s++) {
+		if (*s == '\n' && prev != '\r') uart_putc('\r');
+		uart_putc(*s);
+		prev = *s;
+	}
+}
+
+void uart_printf(const char* fmt, ...) {
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	uart_puts(buf);
+}
+
+/* Interrupt context: move every byte in the RX FIFO to the ring. */
+void uart_irq(void) {
+	while (!(rd32(uart_base + UARTFR) & FR_RXFE)) {
+		uint32_t head = rx_head;
+		if (head - rx_tail >= RX_SIZE) {
+			wr32(uart_base + UARTIMSC, 0); /* full: leave the rest in the FIFO */
+			rx_masked = 1;
+			break;
+		}
+		rx_ring[head & (RX_SIZE - 1)] = (uint8_t)rd32(uart_base + UARTDR);
+		dmb();
+		rx_head = head + 1;
+	}
+	wr32(uart_base + UARTICR, INT_RX | INT_RT);
+}
+
+int uart_rx_pending(void) { return rx_head != rx_tail; }
+
+/* Loop context. */
+uint32_t uart_rx_read(uint8_t* buf, uint32_t max) {
+	uint32_t n = 0, tail = rx_tail, head = rx_head;
+	dmb();
+	while (tail != head && n < max) buf[n++] = rx_ring[tail++ & (RX_SIZE - 1)];
+	rx_tail = tail;
+	if (rx_masked) {
+		irq_mask_cpu();
+		rx_masked = 0;
+		wr32(uart_base + UARTIMSC, INT_RX | INT_RT);
+		irq_unmask_cpu();
+	}
+	return n;
+}

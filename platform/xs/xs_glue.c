@@ -1,0 +1,151 @@
+/* XS platform glue for bare metal: what the engine asks of its platform (xsPlatforms.c
+ * lists it) plus the engine-facing half of the run loop. Built with xsAll.h. */
+#include "xsAll.h"
+#include "xsScript.h"
+#include "board.h"
+#include "xs_glue.h"
+
+/* Machine platform */
+void fxCreateMachinePlatform(txMachine* the) {
+	the->promiseJobs = 0;
+	the->aborting = 0;
+	the->allocatedSpace = 0;
+	the->allocationLimit = glue_allocation_limit;
+}
+void fxDeleteMachinePlatform(txMachine* the) { (void)the; }
+
+/* Allocation with a cap, so that a runaway script ends in "memory full" quickly and
+ * leaves memory for C. */
+static void* capped_malloc(txMachine* the, size_t size) {
+	if (size > the->allocationLimit - the->allocatedSpace) return C_NULL;
+	void* p = c_malloc(size);
+	if (p) the->allocatedSpace += size;
+	return p;
+}
+void* fxAllocateChunks(txMachine* the, txSize size) { return capped_malloc(the, (size_t)size); }
+void fxFreeChunks(txMachine* the, void* chunks) { (void)the; c_free(chunks); }
+txSlot* fxAllocateSlots(txMachine* the, txSize count) { return (txSlot*)capped_malloc(the, (size_t)count * sizeof(txSlot)); }
+void fxFreeSlots(txMachine* the, void* slots) { (void)the; c_free(slots); }
+
+/* C stack: the SVC stack (link.ld) with a margin for the C code XS calls. */
+char* fxCStackLimit(void) { return (char*)__stack_svc_bottom + 64 * 1024; }
+
+/* Promise jobs: flag them; the loop runs them. */
+void fxQueuePromiseJobs(txMachine* the) { the->promiseJobs = 1; }
+
+int glue_run_promise_jobs(void* machine) {
+	txMachine* the = machine;
+	int ran = 0;
+	while (the->promiseJobs) {
+		the->promiseJobs = 0;
+		fxRunPromiseJobs(the);
+		ran = 1;
+	}
+	fxEndJob(the); /* unhandled rejections are reported through fxAbort */
+	return ran || the->promiseJobs;
+}
+
+int glue_has_promise_jobs(void* machine) { return ((txMachine*)machine)->promiseJobs; }
+
+/* Prints a thrown value: its string form and, for errors, the stack. */
+static void glue_report_exception(txMachine* the, const char* prefix, txSlot* exception) {
+	char buf[512];
+	mxPush(*exception);
+	txSlot* exc = the->stack;
+	mxTry(the) {
+		mxPushSlot(exc);
+		fxToStringBuffer(the, the->stack, buf, sizeof(buf));
+		mxPop();
+		uart_printf("%s%s\n", prefix, buf);
+		if (exc->kind == XS_REFERENCE_KIND) {
+			mxPushSlot(exc);
+			mxGetID(mxID(_stack));
+			if ((the->stack->kind == XS_STRING_KIND) || (the->stack->kind == XS_STRING_X_KIND)) {
+				const char* stack = the->stack->value.string;
+				const char* nl = c_strchr(stack, '\n'); /* the first line repeats the message */
+				if (nl) uart_printf("%s\n", nl + 1);
+			}
+			mxPop();
+		}
+	}
+	mxCatch(the) {
+		uart_printf("%s(an exception that cannot be printed)\n", prefix);
+	}
+	mxPop();
+}
+
+/* fxAbort: unhandled exceptions and rejections are printed and the loop goes on; a full
+ * heap, a stack overflow or anything else ends the machine: `FATAL: ` and power off.
+ * Guarded: XS can enter it again (xsEndHost after an exit to host). */
+void fxAbort(txMachine* the, int status) {
+	if (status == XS_UNHANDLED_EXCEPTION_EXIT || status == XS_UNHANDLED_REJECTION_EXIT) {
+		if (the->aborting) return;
+		the->aborting = 1;
+		glue_report_exception(the, status == XS_UNHANDLED_REJECTION_EXIT ? "Unhandled rejection: " : "Uncaught exception: ", &mxException);
+		mxException = mxUndefined;
+		the->aborting = 0;
+		return;
+	}
+	static int fatal;
+	if (fatal) power_off();
+	fatal = 1;
+	const char* why = "unknown";
+	switch (status) {
+	case XS_STACK_OVERFLOW_EXIT: why = "JavaScript stack overflow"; break;
+	case XS_NOT_ENOUGH_MEMORY_EXIT: why = "JavaScript heap exhausted (memory full)"; break;
+	case XS_NO_MORE_KEYS_EXIT: why = "JavaScript keys exhausted"; break;
+	case XS_DEAD_STRIP_EXIT: why = "dead strip"; break;
+	case XS_FATAL_CHECK_EXIT: why = "XS fatal check"; break;
+	case XS_TOO_MUCH_COMPUTATION_EXIT: why = "too much computation"; break;
+	default: break;
+	}
+	uart_printf("\nFATAL: %s (xs abort status %d)\n", why, status);
+	power_off();
+}
+
+/* Parses and runs a script held in memory, with a path so errors carry file and line. */
+void glue_run_script(void* machine, const char* source, size_t size, const char* path) {
+	txMachine* the = machine;
+	txStringCStream stream = { (txString)source, 0, (txSize)size };
+	txParser _parser;
+	txParser* parser = &_parser;
+	txParserJump jump;
+	txScript* volatile script = C_NULL;
+	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+	parser->firstJump = &jump;
+	if (c_setjmp(jump.jmp_buf) == 0) {
+		parser->path = fxNewParserSymbol(parser, (txString)path);
+		fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag | mxDebugFlag, C_NULL);
+		fxParserHoist(parser);
+		fxParserBind(parser);
+		script = fxParserCode(parser);
+	}
+	fxTerminateParser(parser);
+	txSlot* realm = mxProgram.value.reference->next->value.module.realm;
+	fxRunScript(the, script, mxRealmGlobal(realm), C_NULL, mxRealmClosures(realm)->value.reference, C_NULL, mxProgram.value.reference);
+	mxPullSlot(mxResult);
+}
+
+void glue_engine_stats(void* machine, engine_stats_t* s) {
+	txMachine* the = machine;
+	s->chunks_current = (uint32_t)the->currentChunksSize;
+	s->chunks_peak = (uint32_t)the->peakChunksSize;
+	s->chunks_reserved = (uint32_t)the->maximumChunksSize;
+	s->slots_current = (uint32_t)the->currentHeapCount;
+	s->slots_peak = (uint32_t)the->peakHeapCount;
+	s->slots_reserved = (uint32_t)the->maximumHeapCount;
+	s->slot_size = (uint32_t)sizeof(txSlot);
+	s->stack_slots = (uint32_t)(the->stackTop - the->stackBottom);
+	s->stack_used = (uint32_t)(the->stackTop - the->stack);
+	s->keys_used = (uint32_t)the->keyIndex;
+	s->keys_reserved = (uint32_t)the->keyCount;
+	s->allocated = (uint32_t)the->allocatedSpace;
+	s->allocation_limit = (uint32_t)the->allocationLimit;
+}
+
+void glue_report_current_exception(void* machine, const char* prefix) {
+	txMachine* the = machine;
+	txSlot exc = mxException;
+	mxException = mxUndefined;
+	glue_report_exception(the, prefix, &exc);
+}

@@ -1,0 +1,228 @@
+// The firmware build, as a function for tools/build.mjs, the test harness and `npm start`:
+//   manifest.json -> tsc type-check -> esbuild bundle (one ES2022 script) -> generated
+//   config header -> incremental cross-compile (XS + platform/xs) -> link -> size.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureXsSources, xsCFiles } from "./xs-sources.mjs";
+import { compileAll } from "./firmware-compile.mjs";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CROSS = "arm-none-eabi-";
+const APT_HINT =
+  "sudo apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm device-tree-compiler";
+
+export class FirmwareBuildError extends Error {}
+
+/** Reads manifest.json and the board's board.json, with the platform's overrides merged. */
+export function readManifest(board = "qemu-virt-arm") {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+  const platform = manifest.platforms?.[board];
+  if (!platform) throw new FirmwareBuildError(`manifest.json has no platforms["${board}"]`);
+  const boardDir = join(ROOT, platform.board ?? `boards/${board}`);
+  const boardJson = JSON.parse(readFileSync(join(boardDir, "board.json"), "utf8"));
+  const creation = mergeDeep(manifest.creation ?? {}, platform.creation ?? {});
+  const modules = { ...(manifest.modules ?? {}), ...(platform.modules ?? {}) };
+  return { manifest, platform, boardDir, boardJson, creation, modules };
+}
+
+function mergeDeep(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === "object" && !Array.isArray(v) ? mergeDeep(a[k] ?? {}, v) : v;
+  }
+  return out;
+}
+
+function toolchainCheck() {
+  for (const tool of ["gcc", "size"]) {
+    const r = spawnSync(CROSS + tool, ["--version"], { encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new FirmwareBuildError(`${CROSS}${tool} not found: the ARM cross toolchain is missing.\n  Install it with: ${APT_HINT}`);
+    }
+  }
+  const lib = spawnSync(CROSS + "gcc", ["-mthumb", "-march=armv7ve+simd", "-mfloat-abi=hard", "-print-file-name=libc.a"], { encoding: "utf8" });
+  if (lib.status !== 0 || !existsSync(lib.stdout.trim())) {
+    throw new FirmwareBuildError(`newlib (libc.a for arm-none-eabi) not found.\n  Install it with: ${APT_HINT}`);
+  }
+}
+
+/** Writes `file` only if its content changes (so that make-style mtimes stay meaningful). */
+function writeIfChanged(file, text) {
+  mkdirSync(dirname(file), { recursive: true });
+  if (existsSync(file) && readFileSync(file, "utf8") === text) return false;
+  writeFileSync(file, text);
+  return true;
+}
+
+/** Newest mtime over the TypeScript sources the firmware type-check covers. */
+function tsStamp() {
+  const dirs = ["apps", "drivers", "platform", "ring"];
+  const h = createHash("sha1");
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".ts")) h.update(p + ":" + statSync(p).mtimeMs + "\n");
+    }
+  };
+  for (const d of dirs) walk(join(ROOT, d));
+  for (const f of ["tsconfig.firmware.json", "tsconfig.base.json"]) h.update(f + statSync(join(ROOT, f)).mtimeMs);
+  return h.digest("hex");
+}
+
+function typeCheck(outDir, log) {
+  const stampFile = join(outDir, "tsc.stamp");
+  const stamp = tsStamp();
+  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) return false;
+  log("[tsc] type-checking (tsconfig.firmware.json)");
+  const r = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.firmware.json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new FirmwareBuildError(`tsc found errors:\n${r.stdout}${r.stderr}`);
+  writeIfChanged(stampFile, stamp);
+  return true;
+}
+
+async function bundle(entry, outFile, log) {
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    platform: "neutral",
+    write: false,
+    charset: "utf8",
+    legalComments: "none",
+    banner: { js: '"use strict";' },
+    logLevel: "silent",
+  }).catch((e) => {
+    throw new FirmwareBuildError(`esbuild failed:\n${e.message}`);
+  });
+  const text = result.outputFiles[0].text;
+  if (writeIfChanged(outFile, text)) log(`[esbuild] ${relative(ROOT, entry)} -> bundle.js (${text.length} bytes)`);
+  return text.length;
+}
+
+function configHeader({ creation, platform, boardJson }) {
+  const n = (v, d) => (Number.isInteger(v) ? v : d);
+  const c = creation;
+  const defs = {
+    FW_NAME: JSON.stringify(platform.name ?? "virtio-xs"),
+    FW_XS_VERSION: JSON.stringify("13.3 (@agoric/xsnap 0.15.0)"),
+    FW_EARLY_UART: `0x${Number(boardJson.earlyConsole ?? 0x09000000).toString(16)}u`,
+    FW_CHUNK_INITIAL: n(c.chunk?.initial, 4 << 20),
+    FW_CHUNK_INCREMENTAL: n(c.chunk?.incremental, 1 << 20),
+    FW_HEAP_INITIAL: n(c.heap?.initial, 65536),
+    FW_HEAP_INCREMENTAL: n(c.heap?.incremental, 16384),
+    FW_STACK: n(c.stack, 8192),
+    FW_KEYS_INITIAL: n(c.keys?.initial, 2048),
+    FW_KEYS_INCREMENTAL: n(c.keys?.incremental, 1024),
+    FW_NAME_MODULO: n(c.keys?.name, 1021),
+    FW_SYMBOL_MODULO: n(c.keys?.symbol, 127),
+    FW_PARSER_BUFFER: n(c.parser?.buffer, 65536),
+    FW_PARSER_TABLE: n(c.parser?.table, 1021),
+    FW_ENGINE_LIMIT: `${n(c.limit, 32 << 20)}u`,
+  };
+  return (
+    "/* Generated by tools/lib/firmware-build.mjs from manifest.json; do not edit. */\n" +
+    Object.entries(defs).map(([k, v]) => `#define ${k} ${v}\n`).join("")
+  );
+}
+
+function link({ objects, ldScript, elf, ldflags, log }) {
+  const newest = Math.max(...[...objects, ldScript].map((f) => statSync(f).mtimeMs));
+  if (existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
+  log(`[ld] linking ${relative(ROOT, elf)}`);
+  const r = spawnSync(CROSS + "gcc", [...ldflags, "-T", ldScript, "-o", elf, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new FirmwareBuildError(`link failed:\n${r.stdout}${r.stderr}`);
+  return true;
+}
+
+function sizes(elf) {
+  const r = spawnSync(CROSS + "size", ["-A", elf], { encoding: "utf8" });
+  const sec = {};
+  for (const line of r.stdout.split("\n")) {
+    const m = /^(\.\S+)\s+(\d+)\s+(\d+)/.exec(line);
+    if (m) sec[m[1]] = Number(m[2]);
+  }
+  const g = (k) => sec[k] ?? 0;
+  return {
+    text: g(".text") + g(".rodata") + g(".ARM.exidx") + g(".ARM.extab"),
+    bundle: 0,
+    data: g(".data"),
+    bss: g(".bss"),
+    stacks: g(".stacks"),
+    dma: g(".dma"),
+  };
+}
+
+/**
+ * Builds the firmware for `board` with `entry` (a .ts path; default: the manifest's main
+ * module). Returns {elf, sizes, bundleBytes, rebuilt}.
+ */
+export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = false } = {}) {
+  const log = quiet ? () => {} : (m) => console.log(m);
+  const t0 = Date.now();
+  const cfg = readManifest(board);
+  const main = cfg.creation.main ?? "main";
+  const entryPath = resolve(ROOT, entry ?? cfg.modules[main] ?? "apps/main.ts");
+  if (!existsSync(entryPath)) throw new FirmwareBuildError(`entry module not found: ${relative(ROOT, entryPath)}`);
+  toolchainCheck();
+  const outDir = join(ROOT, "build/fw", board);
+  const genDir = join(outDir, "gen");
+  mkdirSync(genDir, { recursive: true });
+
+  typeCheck(outDir, log);
+  const bundleFile = join(genDir, "bundle.js");
+  const bundleBytes = await bundle(entryPath, bundleFile, log);
+  writeIfChanged(join(genDir, "fw_config.h"), configHeader(cfg));
+  writeIfChanged(
+    join(genDir, "bundle.S"),
+    `/* Generated: the JavaScript bundle, embedded as bytes (link.ld: .bundle).\n` +
+      ` * bundle.js sha1 ${createHash("sha1").update(readFileSync(bundleFile)).digest("hex")} (a new bundle changes this file) */\n` +
+      `\t.section .bundle, "a"\n\t.incbin "${bundleFile}"\n`,
+  );
+
+  const xsDir = ensureXsSources(ROOT, log);
+  const arch = ["-mcpu=cortex-a15", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"];
+  const common = [...arch, "-O2", "-ffunction-sections", "-fdata-sections", "-fno-common", "-ffreestanding", "-fno-builtin-printf"];
+  const xsDefs = [
+    "-DINCLUDE_XSPLATFORM",
+    '-DXSPLATFORM="xs_platform_virt.h"',
+    "-DmxParse=1",
+    "-DmxRun=1",
+    "-DmxBoundsCheck=1",
+    ...(cfg.platform.defines ?? []),
+  ];
+  const platDir = join(ROOT, "platform/xs");
+  const incs = [`-I${platDir}`, `-I${genDir}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`];
+  const xsFlags = [...common, ...xsDefs, ...incs, "-w"];
+  const ownFlags = [...common, ...xsDefs, ...incs, "-Wall", "-Wextra", "-Wno-unused-parameter"];
+  const units = [
+    ...xsCFiles(xsDir).map((src) => ({ src, flags: xsFlags })),
+    ...readdirSync(platDir)
+      .filter((f) => f.endsWith(".c") || f.endsWith(".S"))
+      .map((f) => ({ src: join(platDir, f), flags: f.endsWith(".S") ? [...arch, "-marm"] : ownFlags })),
+    { src: join(genDir, "bundle.S"), flags: [...arch] },
+  ];
+  const { objects, rebuilt } = await compileAll({ cc: CROSS + "gcc", units, objDir: join(outDir, "obj"), jobs: 2, log });
+
+  const elf = join(outDir, "firmware.elf");
+  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(outDir, "firmware.map")}`];
+  const linked = link({ objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
+  const s = sizes(elf);
+  s.bundle = bundleBytes;
+  log(
+    `[fw] ${relative(ROOT, elf)}: text ${s.text} (incl. JS bundle ${bundleBytes}), data ${s.data}, bss ${s.bss} bytes` +
+      `${rebuilt || linked ? "" : " (up to date)"}; ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return { elf, sizes: s, bundleBytes, rebuilt };
+}
