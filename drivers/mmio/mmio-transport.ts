@@ -116,7 +116,9 @@ export class MmioTransport implements Transport {
     this.#write(MmioReg.QueueReady, 1);
   }
 
-  /** §4.2.4: QueueSel, QueueNum, QueueAlign, then QueuePFN (the block's page number). */
+  /** §4.2.4: QueueSel, QueueNum, QueueAlign, then QueuePFN (the block's page number).
+   * GuestPageSize is written again first: the spec does not say that a status reset
+   * keeps it, and some device implementations forget it. */
   #enableLegacyQueue(index: number, q: QueueAddresses): void {
     this.#checkAddress(index, q.desc);
     if (q.desc % LEGACY_PAGE_SIZE !== 0) {
@@ -125,6 +127,7 @@ export class MmioTransport implements Transport {
     if (q.desc / LEGACY_PAGE_SIZE > 0xffffffff) {
       throw new QueueAddressError(this.location, index, q.desc, "is beyond a 32-bit page number (legacy QueuePFN)");
     }
+    this.#write(MmioReg.GuestPageSize, LEGACY_PAGE_SIZE);
     this.#write(MmioReg.QueueSel, index);
     this.#write(MmioReg.QueueNum, q.size);
     this.#write(MmioReg.QueueAlign, LEGACY_PAGE_SIZE);

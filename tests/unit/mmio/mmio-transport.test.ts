@@ -128,10 +128,11 @@ test("modern queue setup: QueueSel, QueueNum, six address words, QueueReady", ()
   ]);
 });
 
-test("legacy queue setup: QueueSel, QueueNum, QueueAlign, QueuePFN = phys / 4096", () => {
+test("legacy queue setup: GuestPageSize again, QueueSel, QueueNum, QueueAlign, QueuePFN = phys / 4096", () => {
   const { mmio, t } = probe(1);
   t.enableQueue(0, { size: 128, desc: 0x40203000, driver: 0x40203800, device: 0x40204000 });
   assert.equal(mmio.writes(), [
+    [MmioReg.GuestPageSize, 4096],
     [MmioReg.QueueSel, 0],
     [MmioReg.QueueNum, 128],
     [MmioReg.QueueAlign, 4096],
