@@ -320,7 +320,14 @@ export class MmioDeviceModel implements MmioHandler {
     if (value === 0) return this.#reset();
     const old = this.#status;
     if (this.#resetReadsLeft > 0) {
-      this.#violation("reset-not-complete", `Status ${hex(value)} written before Status read back 0 after a reset (§2.4.2)`);
+      // Giving up on a reset that does not end (setting FAILED, §3.1.1) is allowed;
+      // anything else is reinitializing too early.
+      if (value & STATUS.FAILED) {
+        this.#statusBeforeReset |= STATUS.FAILED;
+        this.#status |= STATUS.FAILED;
+      } else {
+        this.#violation("reset-not-complete", `Status ${hex(value)} written before Status read back 0 after a reset (§2.4.2)`);
+      }
       return;
     }
     const cleared = old & ~value;
@@ -378,7 +385,9 @@ export class MmioDeviceModel implements MmioHandler {
   #reset(): void {
     this.counters.resets++;
     this.#statusBeforeReset = this.#status;
-    this.#resetReadsLeft = this.faults.resetDelayReads;
+    // A delayed reset shows the old status for a few reads; from status 0 there is
+    // nothing to show, and the first read of 0 ends it.
+    this.#resetReadsLeft = this.#status === 0 ? 0 : this.faults.resetDelayReads;
     this.#epoch++;
     this.#status = 0;
     this.#broken = false;

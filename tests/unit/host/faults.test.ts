@@ -97,6 +97,19 @@ for (const version of [1, 2] as const) {
   });
 }
 
+test("resetDelayReads: a reset from status 0 reads 0 at once; FAILED may be set while waiting", () => {
+  const r = rig(2);
+  r.dev.faults.resetDelayReads = 5;
+  r.d.w(REG.Status, 0);
+  assert.is(r.d.r(REG.Status), 0);
+  r.d.w(REG.Status, STATUS.ACKNOWLEDGE);
+  r.d.w(REG.Status, 0);
+  assert.is(r.d.r(REG.Status), STATUS.ACKNOWLEDGE);
+  r.d.w(REG.Status, STATUS.ACKNOWLEDGE | STATUS.FAILED);
+  assert.is(r.d.r(REG.Status), STATUS.ACKNOWLEDGE | STATUS.FAILED);
+  r.model.assertNoViolations();
+});
+
 test("v2: refuseFeaturesOk: Status does not keep FEATURES_OK", () => {
   const r = rig(2);
   r.dev.faults.refuseFeaturesOk = true;
