@@ -178,14 +178,14 @@ export class RngDevice {
   #refusal(): Error | null {
     if (this.#closed) return new DeviceRemovedError(this.location, "device unbound");
     if (this.#broken !== null) return this.#broken;
-    if (this.#queue === null) return new DeviceStateError(this.location, this.#device.step, "read entropy");
+    if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.step, "read entropy");
     return null;
   }
 
   /** Posts pending pieces while descriptors are free, then kicks once (batching). */
   #pump(): void {
     const queue = this.#queue;
-    if (queue === null || !this.#live || this.#broken !== null) return;
+    if (queue === null || !this.#live || this.#broken !== null || !this.#device.live) return;
     let added = 0;
     while (this.#pending.length > 0 && queue.freeCount > 0) {
       const piece = this.#pending.shift() as Piece;

@@ -266,8 +266,12 @@ export class VirtioDevice {
       const driver = this.#driver;
       if (driver === null) return;
       this.#stats.restarts++;
-      await this.#teardown("reset");
-      await this.#initialize(driver);
+      if (!(await this.#teardown("reset"))) {
+        const error = this.#error ?? new DeviceBrokenError(this.location, "reset failed");
+        await this.#fail(error);
+        throw error;
+      }
+      await this.#initialize(driver, true);
     });
   }
 
@@ -294,14 +298,15 @@ export class VirtioDevice {
   }
 
   /** The device initialization sequence, VIRTIO 1.2 §3.1.1. */
-  async #initialize(driver: VirtioDriver): Promise<void> {
+  async #initialize(driver: VirtioDriver, justReset = false): Promise<void> {
     const t = this.transport;
     this.#phase = "initializing";
     this.#error = null;
     this.#features = 0n;
     try {
-      // 1. Reset the device, and wait until it reads back 0 (§2.4.1).
-      await this.#resetAndWait();
+      // 1. Reset the device, and wait until it reads back 0 (§2.4.1) - unless a teardown
+      //    just did exactly that.
+      if (!justReset) await this.#resetAndWait();
       // 2. Set ACKNOWLEDGE: the guest has noticed the device.
       this.#setStatus(Status.ACKNOWLEDGE);
       // 3. Set DRIVER: the guest knows how to drive it.
@@ -357,6 +362,12 @@ export class VirtioDevice {
     this.#phase = "failed";
     const first = error instanceof Error ? error : new Error(String(error));
     try {
+      if (first instanceof ResetTimeoutError) {
+        // §2.4.2: nothing may be written until the reset completes; FAILED stays ours.
+        this.#status = Status.FAILED;
+        this.#error = first;
+        return;
+      }
       this.#setStatus(this.transport.getStatus() | Status.FAILED);
       if (this.#driverHolds || this.#queues.size > 0) {
         await this.#teardown("failed");
@@ -364,14 +375,15 @@ export class VirtioDevice {
       }
     } catch {
       // the first error is the one to report
+    } finally {
+      this.#error = first;
+      this.#phase = "failed";
     }
-    this.#error = first;
-    this.#phase = "failed";
   }
 
   /** Reset first (the device stops using memory), then the driver lets go, then the
    * queues are disabled and their rings freed. */
-  async #teardown(reason: RemoveReason): Promise<void> {
+  async #teardown(reason: RemoveReason): Promise<boolean> {
     const driver = this.#driver;
     const failedBefore = this.#phase === "failed";
     this.#phase = "resetting";
@@ -381,6 +393,13 @@ export class VirtioDevice {
     } catch (error) {
       resetOk = false;
       this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+    if (!resetOk) {
+      // The device may still be using the rings and the driver's buffers: leave them all
+      // in place (requests then fail by their own timeouts); a later teardown whose reset
+      // succeeds gives them back.
+      this.#phase = failedBefore ? "failed" : "resetting";
+      return false;
     }
     this.#status = 0;
     if (driver !== null && this.#driverHolds) {
@@ -392,16 +411,13 @@ export class VirtioDevice {
       }
     }
     for (const [index, entry] of this.#queues) {
-      if (resetOk) {
-        // After a reset the queue is normally already off; take it away only if not.
-        if (this.transport.queueInUse(index)) this.transport.disableQueue(index);
-        entry.queue.destroy();
-      }
-      // If the device never finished its reset it may still use the rings: they are
-      // deliberately leaked rather than handed out again.
+      // After a reset the queue is normally already off; take it away only if not.
+      if (this.transport.queueInUse(index)) this.transport.disableQueue(index);
+      entry.queue.destroy();
     }
     this.#queues.clear();
     this.#phase = failedBefore ? "failed" : "resetting";
+    return true;
   }
 
   /** §2.4.1: write 0, then wait until the status reads 0, bounded in time and in polls. */
