@@ -284,6 +284,15 @@ export class VirtioDevice {
     });
   }
 
+  /** Resolves once no bind, re-initialization or unbind is running. */
+  async settled(): Promise<void> {
+    let busy: Promise<void>;
+    do {
+      busy = this.#busy;
+      await busy;
+    } while (busy !== this.#busy);
+  }
+
   /** Runs `job` after the previous one; records its error; resolves true on success. */
   #serialize(job: () => Promise<void>): Promise<boolean> {
     const run = this.#busy.then(job).then(
