@@ -175,9 +175,11 @@ async function runCommands(o, elf, devices) {
   });
   let status = 0;
   let timedOut = false;
+  let booted = false;
   const watchdog = setTimeout(() => { timedOut = true; m.close(); }, timeoutMs);
   try {
     await m.start();
+    booted = true;
     for (const line of o.run) {
       if (!o.verbose) console.error(`virtio> ${line}`);
       const r = await m.command(line, { timeoutMs: left() });
@@ -194,9 +196,11 @@ async function runCommands(o, elf, devices) {
     }
   } catch (e) {
     if (!(e instanceof QemuError)) throw e;
-    if (e.output) console.log(e.output);
+    // A command's partial output belongs with the other outputs; a failed boot shows the
+    // last UART lines instead (unless --verbose already showed them).
+    if (booted && e.output) console.log(e.output);
     console.error(timedOut ? `[start] --timeout ${timeoutMs / 1000} s reached` : `[start] ${e.message}`);
-    if (!o.verbose && e.transcript) console.error(`[start] last UART output:\n${e.transcript.split("\n").slice(-15).join("\n")}`);
+    if (!booted && !o.verbose && e.transcript) console.error(`[start] last UART output:\n${e.transcript.split("\n").slice(-15).join("\n")}`);
     status = timedOut || e instanceof QemuTimeoutError ? 4 : 3;
     if (e instanceof QemuFatalError) status = 3;
   } finally {
