@@ -43,6 +43,11 @@ interface InFlight {
   readonly snapshot: Uint8Array;
 }
 
+/** Byte-wise equality, natively (this file runs only in Node). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength) as Uint8Array, Buffer.from(b.buffer, b.byteOffset, b.byteLength) as Uint8Array) === 0;
+}
+
 export class DeviceQueue {
   readonly index: number;
   readonly maxSize: number;
@@ -343,6 +348,7 @@ export class DeviceQueue {
     if (!l) return;
     const now = this.#memory.view(l.used, this.#usedShadow.length);
     const shadow = this.#usedShadow;
+    if (sameBytes(now, shadow)) return;
     for (let k = 0; k < shadow.length; k++) {
       if (now[k] !== shadow[k]) {
         this.#report.violation("used-ring-written-by-driver",

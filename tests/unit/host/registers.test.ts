@@ -237,6 +237,28 @@ test("v2: QueueReady 0 takes the queue away; it can be set up again before DRIVE
   model.assertNoViolations();
 });
 
+test("v2: queue-changed-while-ready: an address rewritten while live is ignored", () => {
+  const { model, dev, d } = rig(2);
+  d.begin();
+  d.negotiate(dev.offeredFeatures);
+  const q = d.allocQueue(0, 8);
+  d.enableQueue(q);
+  d.w(REG.QueueDescLow, q.desc + 4096);
+  assert.equal(rules(model), ["queue-changed-while-ready"]);
+  assert.is(dev.queue(0).layout!.desc, q.desc);
+});
+
+test("v1: queue-changed-while-ready: QueuePFN rewritten while live", () => {
+  const { model, dev, d } = rig(1);
+  d.begin();
+  d.negotiate(dev.offeredFeatures);
+  const q = d.allocQueue(0, 8);
+  d.enableQueue(q);
+  d.w(REG.QueuePFN, q.desc / 4096 + 1);
+  assert.equal(rules(model), ["queue-changed-while-ready"]);
+  assert.is(dev.queue(0).layout!.desc, q.desc);
+});
+
 test("v1: legacy-page-size-unset and legacy-page-size-invalid", () => {
   const { model, dev, d } = rig(1);
   d.begin();

@@ -199,6 +199,24 @@ for (const version of [1, 2] as const) {
   });
 }
 
+test("indices wrap at 2^16: 70,000 requests through a queue of 64", async () => {
+  const r = rig(2, new RngDevice(), { processing: "sync" });
+  const q = r.d.bringUp(64, 1n << 32n);
+  const buf = r.d.buffer(64 * 4);
+  for (let i = 0; i < 64; i++) r.d.desc(q, i, buf.addr + 4 * i, 4, WRITE);
+  let used = 0;
+  for (let batch = 0; batch < 70_000 / 50; batch++) {
+    for (let k = 0; k < 50; k++) r.d.publish(q, k);
+    r.d.notify(q);
+    used += r.d.takeUsed(q).length;
+  }
+  await r.model.settle();
+  assert.is(used, 70_000);
+  assert.is(r.d.mem.read16(q.used + 2), 70_000 & 0xffff);
+  assert.is(r.dev.queueCounters(0).chainsCompleted, 70_000);
+  r.model.assertNoViolations();
+});
+
 test("EVENT_IDX: 32 requests, one notification, used_event asks for one interrupt", async () => {
   const r = rig(2, new RngDevice({ delayTurns: 1 }));
   const q = r.d.bringUp(32);
