@@ -19,7 +19,7 @@ import type {
 } from "../platform.js";
 import { DmaPool } from "../dma-pool.js";
 import { parseBoardInfo } from "../fdt.js";
-import { installConsole } from "./console-global.js";
+import { errorText, installConsole } from "./console-global.js";
 import { TimerQueue } from "./timer-queue.js";
 
 /** A bad interrupt line or handler: carries the line. */
@@ -33,7 +33,7 @@ export class InterruptLineError extends Error {
 /** Prints an error that escaped a callback (message and stack); never throws. */
 export function reportError(prefix: string, error: unknown): void {
   try {
-    const text = error instanceof Error ? `${String(error)}${error.stack ? `\n${error.stack}` : ""}` : String(error);
+    const text = error instanceof Error ? errorText(error) : String(error);
     __xsConsoleWrite(`${prefix}${text}\n`);
   } catch {
     __xsConsoleWrite(`${prefix}(unprintable value)\n`);

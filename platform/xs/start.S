@@ -102,7 +102,10 @@ irq_entry:
 	mov	r0, sp
 	mrs	r1, spsr
 	mov	r2, #\kind
-	mrs	r3, sp_svc
+	mrs	r4, cpsr		/* sp_svc: visit SVC mode (banked MRS needs EL2) */
+	cps	#MODE_SVC
+	mov	r3, sp
+	msr	cpsr_c, r4
 	bl	fault_report
 3:	b	3b
 	.size \name, . - \name

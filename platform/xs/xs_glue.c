@@ -41,7 +41,10 @@ int glue_run_promise_jobs(void* machine) {
 		fxRunPromiseJobs(the);
 		ran = 1;
 	}
-	fxEndJob(the); /* unhandled rejections are reported through fxAbort */
+	fxEndJob(the);
+	/* Jobs drained: a rejection still unhandled now is reported (through fxAbort), as
+	 * Node does after the microtask queue; XS itself would wait for the promise's GC. */
+	if (!the->promiseJobs) fxCheckUnhandledRejections(the, 1);
 	return ran || the->promiseJobs;
 }
 
