@@ -73,6 +73,7 @@ export class RngDevice {
   #pending: Piece[] = [];
   #watchdog: TimerId | null = null;
   #polling = false;
+  #pumpScheduled = false;
   #stats = { requests: 0, buffersPosted: 0, bytes: 0, shortReturns: 0, polledCompletions: 0, timeouts: 0 };
 
   constructor(device: VirtioDevice, options: RngOptions = {}) {
@@ -130,7 +131,7 @@ export class RngDevice {
         this.#pending.push({ job, offset, length: Math.min(this.#chunkSize, buffer.length - offset) });
       }
       this.#startWatchdog();
-      this.#pump();
+      this.#schedulePump();
     });
   }
 
@@ -180,6 +181,16 @@ export class RngDevice {
     if (this.#broken !== null) return this.#broken;
     if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.step, "read entropy");
     return null;
+  }
+
+  /** Requests made in the same turn go out together: one pump, one kick (§2.7.13). */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    void Promise.resolve().then(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** Posts pending pieces while descriptors are free, then kicks once (batching). */
