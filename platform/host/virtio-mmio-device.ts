@@ -558,7 +558,7 @@ export class MmioDeviceModel implements MmioHandler {
     if (epoch !== this.#epoch || !q.live || this.#serving() === false) return;
     if (this.#suppress) q.setNotification(false);
     this.device.process(index);
-    if (this.#suppress && q.live) {
+    if (this.#suppress && q.live && this.#serving()) {
       q.setNotification(true);
       // Chains made available while notifications were off are served now (§2.7.10).
       if (q.available() > 0) this.#scheduleQueue(index);
@@ -679,6 +679,7 @@ export class MmioDeviceModel implements MmioHandler {
       },
       complete: (chain: DeviceChain, written) => {
         if (chain.epoch !== this.#epoch) return; // the device was reset meanwhile
+        if (!this.#serving()) return; // broken or needing a reset: nothing more is written
         const q = this.#queues[chain.queue];
         if (!q || !q.live) return;
         q.complete(chain, written, this.faults);
