@@ -1,0 +1,345 @@
+// Port 0 of one virtio console device (VIRTIO 1.2 §5.3): the receiveq kept full of
+// device-writable buffers, a bounded set of transmit buffers, the bytes received and not
+// yet read, and the console size. One ConsolePort lives as long as its device is bound
+// and survives re-initializations (the driver re-attaches new queues to it). At most one
+// listener (a Serial, serial.ts) is told when bytes arrive or room frees up.
+
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import { drainQueue } from "../virtio/drain.js";
+import type { RemoveReason } from "../virtio/driver.js";
+import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { ConsoleBusyError, ConsoleWriteError } from "./errors.js";
+
+export interface ConsolePortOptions {
+  /** Receive buffers kept on the receiveq. Default 8. */
+  readonly rxBuffers?: number;
+  /** Bytes per receive buffer. Default 512. */
+  readonly rxBufferSize?: number;
+  /** Transmit buffers (the most bytes in flight is txBuffers * txBufferSize). Default 8. */
+  readonly txBuffers?: number;
+  /** Bytes per transmit buffer. Default 512. */
+  readonly txBufferSize?: number;
+  /** Unread bytes plus bytes the posted receive buffers may bring stay within this: past
+   * it, receive buffers wait until the reader catches up (flow control). Default
+   * 2 * rxBuffers * rxBufferSize. */
+  readonly rxLimit?: number;
+}
+
+/** The console size (§5.3.4: cols and rows, valid with VIRTIO_CONSOLE_F_SIZE). */
+export interface ConsoleSize {
+  readonly cols: number;
+  readonly rows: number;
+}
+
+/** Who hears about a port: a Serial. Calls come from the event loop. */
+export interface ConsoleListener {
+  readable(count: number): void;
+  writable(count: number): void;
+  error(error: Error): void;
+}
+
+export interface ConsoleStats {
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  /** Receive buffers the device returned. */
+  readonly rxCompletions: number;
+  /** Transmit buffers the device returned. */
+  readonly txCompletions: number;
+  /** Refills that left receive buffers off the ring because the reader lagged (flow control). */
+  readonly rxHeld: number;
+  /** Size changes seen (config change interrupts with SIZE). */
+  readonly resizes: number;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 1 << 20) throw new RangeError(`${name} ${value} must be an integer from 1 to ${1 << 20}`);
+  return value;
+}
+
+export class ConsolePort {
+  readonly #device: VirtioDevice;
+  readonly #platform: Platform;
+  readonly #rxCount: number;
+  readonly #rxSize: number;
+  readonly #txCount: number;
+  readonly #txSize: number;
+  readonly #rxLimit: number;
+  #rxq: Virtqueue<DmaBuffer> | null = null;
+  #txq: Virtqueue<DmaBuffer> | null = null;
+  /** Receive buffers owned by the driver and not on the ring (before start, or held). */
+  #rxIdle: DmaBuffer[] = [];
+  /** Transmit buffers free for write(). */
+  #txIdle: DmaBuffer[] = [];
+  /** Received bytes not yet read, oldest first; #fifoHead bytes of the first are read. */
+  #fifo: Uint8Array[] = [];
+  #fifoHead = 0;
+  #fifoBytes = 0;
+  #live = false;
+  #closed = false;
+  #broken: Error | null = null;
+  #size: ConsoleSize | null = null;
+  #listener: ConsoleListener | null = null;
+  #stats = { bytesReceived: 0, bytesSent: 0, rxCompletions: 0, txCompletions: 0, rxHeld: 0, resizes: 0 };
+
+  constructor(device: VirtioDevice, options: ConsolePortOptions = {}) {
+    this.#device = device;
+    this.#platform = device.platform;
+    this.#rxCount = positive("rxBuffers", options.rxBuffers ?? 8);
+    this.#rxSize = positive("rxBufferSize", options.rxBufferSize ?? 512);
+    this.#txCount = positive("txBuffers", options.txBuffers ?? 8);
+    this.#txSize = positive("txBufferSize", options.txBufferSize ?? 512);
+    this.#rxLimit = Math.max(positive("rxLimit", options.rxLimit ?? 2 * this.#rxCount * this.#rxSize), this.#rxSize);
+  }
+
+  get location(): string {
+    return this.#device.location;
+  }
+
+  /** cols/rows from the config space, or null when the device does not offer SIZE. */
+  get size(): ConsoleSize | null {
+    return this.#size;
+  }
+
+  /** Bytes received and not yet read. */
+  get readable(): number {
+    return this.#fifoBytes;
+  }
+
+  /** Bytes write() accepts now. */
+  get writable(): number {
+    return this.#live && this.#broken === null ? this.#txIdle.length * this.#txSize : 0;
+  }
+
+  /** True between DRIVER_OK and the next reset. */
+  get live(): boolean {
+    return this.#live;
+  }
+
+  /** The error that stopped the port's queues, until the device is re-initialized. */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** True once the device was unbound: the port is gone for good. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get opened(): boolean {
+    return this.#listener !== null;
+  }
+
+  stats(): ConsoleStats {
+    return { ...this.#stats };
+  }
+
+  /** Makes `listener` the port's only listener (ConsoleBusyError if it has one). */
+  listen(listener: ConsoleListener): void {
+    if (this.#listener !== null && this.#listener !== listener) throw new ConsoleBusyError(this.location);
+    this.#listener = listener;
+  }
+
+  unlisten(listener: ConsoleListener): void {
+    if (this.#listener === listener) this.#listener = null;
+  }
+
+  /** Takes up to `max` received bytes (all by default); undefined when none arrived. */
+  read(max = Infinity): Uint8Array | undefined {
+    if (this.#fifoBytes === 0 || !(max >= 1)) return undefined;
+    const count = Math.min(Math.floor(max), this.#fifoBytes);
+    const out = new Uint8Array(count);
+    let at = 0;
+    while (at < count) {
+      const chunk = this.#fifo[0]!;
+      const n = Math.min(chunk.length - this.#fifoHead, count - at);
+      out.set(chunk.subarray(this.#fifoHead, this.#fifoHead + n), at);
+      at += n;
+      this.#fifoHead += n;
+      if (this.#fifoHead === chunk.length) {
+        this.#fifo.shift();
+        this.#fifoHead = 0;
+      }
+    }
+    this.#fifoBytes -= count;
+    this.#refillRx();
+    return out;
+  }
+
+  /**
+   * Copies `bytes` into free transmit buffers and makes them available (one kick).
+   * ConsoleWriteError if they do not all fit (see `writable`); nothing is sent then.
+   */
+  write(bytes: Uint8Array): void {
+    const queue = this.#txq;
+    if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
+    if (this.#broken !== null) throw this.#broken;
+    if (queue === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "write to the console");
+    if (bytes.length > this.writable) throw new ConsoleWriteError(this.location, bytes.length, this.writable);
+    if (bytes.length === 0) return;
+    try {
+      for (let at = 0; at < bytes.length; at += this.#txSize) {
+        const n = Math.min(this.#txSize, bytes.length - at);
+        const buffer = this.#txIdle.pop()!;
+        buffer.bytes.set(bytes.subarray(at, at + n));
+        // §5.3.6.1: transmit buffers are device-readable only.
+        queue.add([{ phys: buffer.phys, len: n }], [], buffer);
+      }
+      queue.kick();
+    } catch (error) {
+      this.#break(asError(error));
+      throw this.#broken;
+    }
+    this.#stats.bytesSent += bytes.length;
+  }
+
+  // ---- called by the driver ----
+
+  /** During probe: the new queues and the size read from the config; allocates the
+   * buffers on first use (a DMA failure fails the probe). */
+  attach(rxq: Virtqueue<DmaBuffer>, txq: Virtqueue<DmaBuffer>, size: ConsoleSize | null): void {
+    this.#rxq = rxq;
+    this.#txq = txq;
+    this.#size = size;
+    this.#broken = null;
+    this.#live = false;
+    const dma = this.#platform.dma;
+    try {
+      while (this.#rxIdle.length < this.#rxCount) this.#rxIdle.push(dma.alloc(this.#rxSize));
+      while (this.#txIdle.length < this.#txCount) this.#txIdle.push(dma.alloc(this.#txSize));
+    } catch (error) {
+      this.#freeIdle();
+      throw error;
+    }
+  }
+
+  /** Once DRIVER_OK is set: fill the receiveq (§5.3.6.1 "SHOULD ... keep it filled"), kick. */
+  start(): void {
+    this.#live = true;
+    this.#refillRx();
+    this.#notifyWritable();
+  }
+
+  /** From the driver's remove(): the device is reset, so every buffer comes back and is
+   * freed. Bytes received and not read stay readable. */
+  detach(reason: RemoveReason): void {
+    const dma = this.#platform.dma;
+    for (const queue of [this.#rxq, this.#txq]) {
+      if (queue !== null) for (const buffer of queue.detachAll()) dma.free(buffer);
+    }
+    this.#rxq = null;
+    this.#txq = null;
+    this.#live = false;
+    this.#freeIdle();
+    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
+    if (reason === "unbind") this.#closed = true;
+    this.#tell((l) => l.error(error));
+  }
+
+  /** The device changed its configuration (§5.3.4: the size may have changed). */
+  resized(size: ConsoleSize | null): void {
+    if (size !== null && (this.#size === null || size.cols !== this.#size.cols || size.rows !== this.#size.rows)) this.#stats.resizes++;
+    this.#size = size;
+  }
+
+  /** Used-buffer callback of the receiveq. */
+  onReceiveUsed(): void {
+    const queue = this.#rxq;
+    if (queue === null || this.#broken !== null) return;
+    const before = this.#fifoBytes;
+    try {
+      drainQueue(queue, (c) => this.#received(c));
+    } catch (error) {
+      this.#break(asError(error));
+      return;
+    }
+    this.#refillRx();
+    if (this.#fifoBytes > before) this.#tell((l) => l.readable(this.#fifoBytes));
+  }
+
+  /** Used-buffer callback of the transmitq. */
+  onTransmitUsed(): void {
+    const queue = this.#txq;
+    if (queue === null || this.#broken !== null) return;
+    const before = this.#txIdle.length;
+    try {
+      // The ring already checked len ≤ the chain's writable bytes, which is 0 here.
+      drainQueue(queue, (c) => {
+        this.#txIdle.push(c.token);
+        this.#stats.txCompletions++;
+      });
+    } catch (error) {
+      this.#break(asError(error));
+      return;
+    }
+    if (this.#txIdle.length > before) this.#notifyWritable();
+  }
+
+  /** One receive buffer came back with `len` bytes (checked ≤ its size by the ring). */
+  #received({ token: buffer, len }: Completion<DmaBuffer>): void {
+    this.#stats.rxCompletions++;
+    if (len > 0) {
+      this.#fifo.push(buffer.bytes.slice(0, len));
+      this.#fifoBytes += len;
+      this.#stats.bytesReceived += len;
+    }
+    this.#rxIdle.push(buffer);
+  }
+
+  /** Puts idle receive buffers back on the ring while the reader keeps up, then one kick. */
+  #refillRx(): void {
+    const queue = this.#rxq;
+    if (queue === null || !this.#live || this.#broken !== null) return;
+    let added = 0;
+    try {
+      // Unread bytes plus what the posted buffers could still bring stay within rxLimit.
+      while (this.#rxIdle.length > 0 && this.#fifoBytes + (queue.inFlight + 1) * this.#rxSize <= this.#rxLimit) {
+        const buffer = this.#rxIdle.pop()!;
+        // §5.3.6.1: receive buffers are device-writable only.
+        queue.add([], [{ phys: buffer.phys, len: this.#rxSize }], buffer);
+        added++;
+      }
+      if (this.#rxIdle.length > 0) this.#stats.rxHeld++;
+      if (added > 0) queue.kick();
+    } catch (error) {
+      this.#break(asError(error));
+    }
+  }
+
+  #notifyWritable(): void {
+    const count = this.writable;
+    if (count > 0) this.#tell((l) => l.writable(count));
+  }
+
+  /** The device broke a ring rule: the queues stay with it until the core resets it. */
+  #break(error: Error): void {
+    if (this.#broken !== null) return;
+    this.#broken = error;
+    this.#device.reportError(error);
+    this.#tell((l) => l.error(error));
+  }
+
+  #freeIdle(): void {
+    const dma = this.#platform.dma;
+    for (const buffer of this.#rxIdle) dma.free(buffer);
+    for (const buffer of this.#txIdle) dma.free(buffer);
+    this.#rxIdle = [];
+    this.#txIdle = [];
+  }
+
+  /** Calls the listener; what it throws is recorded on the device, never escapes. */
+  #tell(call: (listener: ConsoleListener) => void): void {
+    const listener = this.#listener;
+    if (listener === null) return;
+    try {
+      call(listener);
+    } catch (error) {
+      this.#device.reportError(asError(error));
+    }
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
