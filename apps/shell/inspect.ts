@@ -123,11 +123,15 @@ export function errorLine(error: unknown): string {
   return `Uncaught ${inspect(error)}`;
 }
 
+/** Stack frames an error report shows at most. */
+export const MAX_FRAMES = 12;
+
 /**
  * The full report of a thrown value: `Name: message`, then the stack's frames when the
- * engine gives them (V8 repeats the first line in `stack`; XS gives only frames).
+ * engine gives them (V8 repeats the first line in `stack`; XS gives only frames). Frames
+ * from the first one matching `stopAt` on are left out (the shell's own machinery).
  */
-export function errorReport(error: unknown): string {
+export function errorReport(error: unknown, stopAt?: RegExp): string {
   const head = errorLine(error);
   let stack: unknown;
   try {
@@ -138,6 +142,9 @@ export function errorReport(error: unknown): string {
   if (typeof stack !== "string" || stack.trim() === "") return head;
   const lines = stack.replace(/\s+$/, "").split("\n");
   if (lines[0] === head || lines[0]!.startsWith(head)) lines.shift();
-  const frames = lines.filter((l) => l.trim() !== "").map((l) => `    ${l.trim()}`);
-  return frames.length === 0 ? head : `${head}\n${frames.join("\n")}`;
+  let frames = lines.map((l) => l.trim()).filter((l) => l !== "");
+  const stop = stopAt === undefined ? -1 : frames.findIndex((l) => stopAt.test(l));
+  if (stop >= 0) frames = frames.slice(0, stop);
+  if (frames.length > MAX_FRAMES) frames = [...frames.slice(0, MAX_FRAMES), `... ${frames.length - MAX_FRAMES} more`];
+  return frames.length === 0 ? head : `${head}\n${frames.map((l) => `    ${l}`).join("\n")}`;
 }

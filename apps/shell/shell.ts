@@ -17,6 +17,8 @@ export const PROMPT = "virtio> ";
 export const STATUS_PREFIX = "@@status ";
 
 const CTRL_C = 0x03;
+/** The first stack frame of the shell itself, below a failing command. */
+const SHELL_FRAMES = /^at (Shell\.)?(execute|#startLine)\b/;
 
 export interface ShellOptions {
   readonly platform: Platform;
@@ -136,7 +138,7 @@ export class Shell implements ShellControl {
         this.#print(error.message);
         this.#print(`usage: ${command.usage}`);
       } else {
-        this.#write(errorReport(error));
+        this.#write(errorReport(error, SHELL_FRAMES));
         this.#print();
       }
       return 1;

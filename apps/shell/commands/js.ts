@@ -8,6 +8,10 @@ import { display, errorReport } from "../inspect.js";
 
 const globalEval: (source: string) => unknown = globalThis.eval;
 
+/** The first stack frame that is not the user's code: eval itself (V8 "eval
+ * (<anonymous>)", XS "eval ()") or this file's evaluate(). */
+const EVAL_FRAMES = /^at (eval \((<anonymous>)?\)|evaluate\b)/;
+
 /** Defines (or redefines) the globals `js` code can use. */
 export function installGlobals(io: CommandIO): void {
   const define = (name: string, descriptor: PropertyDescriptor) =>
@@ -57,7 +61,7 @@ export const jsCommand: Command = {
       io.print(display(value));
       return 0;
     } catch (error) {
-      io.print(errorReport(error));
+      io.print(errorReport(error, EVAL_FRAMES));
       return 1;
     }
   },

@@ -37,6 +37,7 @@ test("a TypeError prints Name: message and stack, status 1, and the shell stays 
   const out = await run("js null.x");
   assert.ok(out.startsWith("TypeError: "), out);
   assert.ok(out.includes("\r\n    at "), "stack frames follow");
+  assert.not.ok(/execute|#pump|LineEditor/.test(out), "the shell's own frames are left out");
   assert.ok(out.endsWith("@@status 1\r\nvirtio> "));
   assert.is(await run("js 1+2"), "3\r\n@@status 0\r\nvirtio> ");
 });
@@ -138,6 +139,12 @@ test("errorReport: thrown non-errors and errors without stacks", () => {
   const xs = new Error("xs");
   xs.stack = "at f (file.js:1)\nat g (file.js:2)\n";
   assert.is(errorReport(xs), "Error: xs\n    at f (file.js:1)\n    at g (file.js:2)");
+  assert.is(errorReport(xs, /^at g\b/), "Error: xs\n    at f (file.js:1)");
+  const deep = new Error("deep");
+  deep.stack = Array.from({ length: 20 }, (_, i) => `at f${i} ()`).join("\n");
+  const lines = errorReport(deep).split("\n");
+  assert.is(lines.length, 1 + 12 + 1);
+  assert.is(lines[13], "    ... 8 more");
 });
 
 test.run();

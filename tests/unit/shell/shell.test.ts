@@ -123,6 +123,7 @@ test("a command that throws prints message and stack, status 1, shell stays up",
   await run("batch on");
   const out = await run("boom");
   assert.ok(out.startsWith("RangeError: too far\r\n    at "), JSON.stringify(out));
+  assert.not.ok(out.includes("execute"), "the shell's own frames are left out");
   assert.ok(out.endsWith("@@status 1\r\nvirtio> "));
   assert.is(await run("js 1"), "1\r\n@@status 0\r\nvirtio> ");
 });
