@@ -62,6 +62,13 @@ function installExitHooks() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the promise's value, or null after `ms`; leaves no timer behind. */
+function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((r) => { timer = setTimeout(() => r(null), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 const TRANSCRIPT_TAIL = 64 * 1024;
 const KEEP_TEXT = 1 << 20;
 const FATAL_RE = /(?:^|\n)FATAL: [^\n]*/;
@@ -329,7 +336,7 @@ export class QemuMachine {
   /** Sends `poweroff` and waits for QEMU to exit; resolves with its exit code. */
   async poweroff({ timeoutMs = 10000 } = {}) {
     if (this.running) await this.#send("poweroff\r").catch(() => {});
-    const x = await Promise.race([this.#exited, sleep(timeoutMs).then(() => null)]);
+    const x = await within(this.#exited, timeoutMs);
     if (!x) {
       await this.close();
       throw new QemuTimeoutError(`QEMU did not exit within ${timeoutMs} ms of \`poweroff\``, { transcript: this.#transcript });
@@ -357,10 +364,10 @@ export class QemuMachine {
     this.#qmpClient?.close();
     if (this.#child && this.#exit === null) {
       try { process.kill(-this.#child.pid, "SIGTERM"); } catch { /* gone */ }
-      const x = await Promise.race([this.#exited, sleep(1000).then(() => null)]);
+      const x = await within(this.#exited, 1000);
       if (!x) {
         try { process.kill(-this.#child.pid, "SIGKILL"); } catch { /* gone */ }
-        await Promise.race([this.#exited, sleep(2000)]);
+        await within(this.#exited, 2000);
       }
     }
     for (const w of [...this.#waiters]) w.check();
