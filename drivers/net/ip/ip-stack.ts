@@ -1,0 +1,482 @@
+// A small IPv4 interface over one Ethernet link (a NetDevice): ARP (answers for our
+// address, resolves next hops with a cache and retries), IPv4 (header checks, no
+// fragments), ICMP echo reply, UDP (to bound ports) and DHCP or a static address.
+// Everything runs from the link's callbacks and the platform's timers: no busy wait.
+
+import type { Clock, TimerId, Timers } from "../../../platform/platform.js";
+import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpCache, parseArp, writeArp } from "./arp.js";
+import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
+import { ArpTimeoutError, NoRouteError, PortInUseError, SocketClosedError } from "./errors.js";
+import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, isBroadcastMac, parseEthernet, sameMac } from "./ethernet.js";
+import { echoReply } from "./icmp.js";
+import { IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
+import { UDP_HLEN, parseUdp, writeUdp } from "./udp.js";
+
+/** The link below: NetDevice has this shape. */
+export interface EthernetLink {
+  readonly mac: Uint8Array;
+  readonly linkUp: boolean;
+  onReadable: ((frame: Uint8Array) => void) | null;
+  onLinkChange: ((up: boolean) => void) | null;
+  write(frame: Uint8Array): void;
+}
+
+/** What the stack needs of the platform. */
+export interface StackEnv {
+  readonly timers: Timers;
+  readonly clock: Clock;
+}
+
+export interface IpStackOptions {
+  /** Static address ("10.0.2.15"); without it the stack asks DHCP. */
+  readonly address?: string;
+  /** With a static address. Default "255.255.255.0". */
+  readonly netmask?: string;
+  /** With a static address: the default route, if any. */
+  readonly gateway?: string;
+  readonly dhcp?: DhcpOptions;
+  /** Time between ARP requests for one next hop. Default 250 ms. */
+  readonly arpRetryMs?: number;
+  /** ARP requests before the waiting packets are dropped. Default 4. */
+  readonly arpAttempts?: number;
+  /** Packets held per next hop while ARP resolves. Default 16. */
+  readonly arpQueue?: number;
+}
+
+/** Receives the UDP datagrams of one port. */
+export interface UdpEndpoint {
+  deliver(payload: Uint8Array, srcAddress: number, srcPort: number): void;
+}
+
+export interface IpStats {
+  rxFrames: number;
+  rxNotForUs: number;
+  rxOtherType: number;
+  arpRequests: number;
+  arpReplies: number;
+  arpSent: number;
+  arpFailures: number;
+  ipReceived: number;
+  ipBadHeader: number;
+  ipBadChecksum: number;
+  ipFragments: number;
+  ipNotForUs: number;
+  ipOtherProtocol: number;
+  icmpEchoes: number;
+  udpReceived: number;
+  udpBadHeader: number;
+  udpBadChecksum: number;
+  udpNoPort: number;
+  udpSent: number;
+  txErrors: number;
+}
+
+interface PendingHop {
+  readonly packets: Uint8Array[];
+  attempts: number;
+  timer: TimerId | null;
+}
+
+const MAX_UDP_PAYLOAD = 1500 - IPV4_HLEN - UDP_HLEN; // 1472: no fragmentation
+
+export class IpStack {
+  readonly #link: EthernetLink;
+  readonly #env: StackEnv;
+  readonly #options: IpStackOptions;
+  readonly #arp = new ArpCache();
+  readonly #pending = new Map<number, PendingHop>();
+  readonly #ports = new Map<number, UdpEndpoint>();
+  readonly #dhcp: DhcpClient | null;
+  #address = ANY;
+  #netmask = 0xffff_ff00;
+  #gateway = ANY;
+  #ipId = 1;
+  #nextEphemeral = 49152;
+  #closed = false;
+  #dhcpError: Error | null = null;
+  #waiters: { resolve: () => void; reject: (e: Error) => void; timer: TimerId }[] = [];
+  readonly stats: IpStats = {
+    rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
+    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipNotForUs: 0, ipOtherProtocol: 0,
+    icmpEchoes: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0,
+  };
+  /** Called with errors nobody else hears of (ARP give-ups, DHCP failure). */
+  onError: ((error: Error) => void) | null = null;
+
+  constructor(link: EthernetLink, options: IpStackOptions, env: StackEnv) {
+    this.#link = link;
+    this.#env = env;
+    this.#options = options;
+    if (options.address !== undefined) {
+      this.#address = toIpv4(options.address);
+      this.#netmask = toIpv4(options.netmask ?? "255.255.255.0", "netmask");
+      this.#gateway = options.gateway === undefined ? ANY : toIpv4(options.gateway, "gateway");
+      this.#dhcp = null;
+    } else {
+      this.#dhcp = new DhcpClient(
+        { mac: link.mac, timers: env.timers, clock: env.clock, broadcast: (payload) => this.#broadcastDhcp(payload) },
+        options.dhcp,
+      );
+    }
+    link.onReadable = (frame) => this.receive(frame);
+    link.onLinkChange = (up) => {
+      if (up && this.#dhcp !== null && this.#address === ANY && this.#dhcp.state !== "selecting" && this.#dhcp.state !== "requesting") this.#runDhcp();
+    };
+  }
+
+  /** Our address (0 while DHCP runs). */
+  get address(): number {
+    return this.#address;
+  }
+
+  get netmask(): number {
+    return this.#netmask;
+  }
+
+  get gateway(): number {
+    return this.#gateway;
+  }
+
+  get configured(): boolean {
+    return this.#address !== ANY;
+  }
+
+  /** "static", or the DHCP client's state. */
+  get mode(): "static" | DhcpState {
+    return this.#dhcp === null ? "static" : this.#dhcp.state;
+  }
+
+  get dhcpLease(): DhcpLease | null {
+    return this.#dhcp?.lease ?? null;
+  }
+
+  get dhcpError(): Error | null {
+    return this.#dhcpError;
+  }
+
+  get link(): EthernetLink {
+    return this.#link;
+  }
+
+  get env(): StackEnv {
+    return this.#env;
+  }
+
+  arpEntries(): [string, Uint8Array][] {
+    return this.#arp.entries().map(([ip, mac]) => [formatIpv4(ip), mac]);
+  }
+
+  /** Starts DHCP (when no static address was given). */
+  start(): void {
+    if (this.#dhcp !== null && this.#address === ANY) this.#runDhcp();
+  }
+
+  /** Asks DHCP again (or switches to it from a static address). */
+  renew(): Promise<DhcpLease> {
+    if (this.#dhcp === null) return Promise.reject(new Error("static address: no DHCP client"));
+    return this.#runDhcp();
+  }
+
+  /** Resolves once the interface has an address; rejects after `timeoutMs`. */
+  whenConfigured(timeoutMs: number): Promise<void> {
+    if (this.#address !== ANY) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new SocketClosedError("IP stack"));
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        resolve,
+        reject,
+        timer: this.#env.timers.set(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(this.#dhcpError ?? new NoRouteError("the network", `no address after ${timeoutMs} ms (DHCP ${this.mode})`));
+        }, timeoutMs),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Binds a UDP port (0: an ephemeral one); returns the port. */
+  bindUdp(port: number, endpoint: UdpEndpoint): number {
+    if (this.#closed) throw new SocketClosedError("IP stack");
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port ${port} must be 0 to 65535`);
+    if (port === 0) port = this.#ephemeralPort();
+    if (this.#ports.has(port) || (port === DHCP_CLIENT_PORT && this.#dhcp !== null)) throw new PortInUseError(port);
+    this.#ports.set(port, endpoint);
+    return port;
+  }
+
+  unbindUdp(port: number, endpoint: UdpEndpoint): void {
+    if (this.#ports.get(port) === endpoint) this.#ports.delete(port);
+  }
+
+  /** Sends a UDP datagram; throws on a bad size, no route, or a full transmit queue. */
+  sendUdp(srcPort: number, dst: number, dstPort: number, payload: Uint8Array): void {
+    if (this.#closed) throw new SocketClosedError("IP stack");
+    if (payload.length > MAX_UDP_PAYLOAD) throw new RangeError(`UDP payload of ${payload.length} bytes: at most ${MAX_UDP_PAYLOAD} (no fragmentation)`);
+    if (!Number.isInteger(dstPort) || dstPort < 1 || dstPort > 0xffff) throw new RangeError(`port ${dstPort} must be 1 to 65535`);
+    if (this.#address === ANY) throw new NoRouteError(formatIpv4(dst), "no address yet");
+    const packet = this.#udpPacket(this.#address, dst, srcPort, dstPort, payload);
+    this.#sendIp(dst, packet);
+    this.stats.udpSent++;
+  }
+
+  /** Stops DHCP, timers and sockets' delivery. Safe twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#dhcp?.stop();
+    for (const hop of this.#pending.values()) if (hop.timer !== null) this.#env.timers.clear(hop.timer);
+    this.#pending.clear();
+    this.#ports.clear();
+    for (const w of this.#waiters) {
+      this.#env.timers.clear(w.timer);
+      w.reject(new SocketClosedError("IP stack"));
+    }
+    this.#waiters = [];
+    if (this.#link.onReadable !== null) this.#link.onReadable = null;
+    this.#link.onLinkChange = null;
+  }
+
+  // ---- receive ----
+
+  /** One Ethernet frame from the link. */
+  receive(frame: Uint8Array): void {
+    if (this.#closed) return;
+    const eth = parseEthernet(frame);
+    if (eth === null) return;
+    this.stats.rxFrames++;
+    if (!sameMac(eth.dst, this.#link.mac) && !isBroadcastMac(eth.dst)) {
+      this.stats.rxNotForUs++;
+      return;
+    }
+    if (eth.type === ETHERTYPE_ARP) this.#receiveArp(eth.payload);
+    else if (eth.type === ETHERTYPE_IPV4) this.#receiveIp(eth.payload);
+    else this.stats.rxOtherType++;
+  }
+
+  #receiveArp(payload: Uint8Array): void {
+    const p = parseArp(payload);
+    if (p === null) return;
+    const now = this.#env.clock.now();
+    // RFC 826: update an entry we have; add the sender when the packet is for us.
+    const forUs = this.#address !== ANY && p.targetIp === this.#address;
+    if (this.#arp.has(p.senderIp) || forUs) {
+      if (p.senderIp !== ANY && !isBroadcastMac(p.senderMac) && (p.senderMac[0]! & 1) === 0) {
+        this.#arp.set(p.senderIp, p.senderMac, now);
+        this.#flushPending(p.senderIp, p.senderMac);
+      }
+    }
+    if (p.op === ARP_REQUEST && forUs) {
+      this.stats.arpRequests++;
+      this.#sendArp(ARP_REPLY, p.senderMac, p.senderIp, p.senderMac);
+    } else if (p.op === ARP_REPLY && forUs) {
+      this.stats.arpReplies++;
+    }
+  }
+
+  #receiveIp(bytes: Uint8Array): void {
+    const packet = parseIpv4Packet(bytes);
+    if (typeof packet === "string") {
+      this.stats[packet]++;
+      return;
+    }
+    const configured = this.#address !== ANY;
+    const subnetBroadcast = (this.#address & this.#netmask) | (~this.#netmask >>> 0);
+    const forUs =
+      packet.dst === BROADCAST ||
+      (configured && (packet.dst === this.#address || (packet.dst >>> 0) === subnetBroadcast >>> 0)) ||
+      (!configured && packet.protocol === PROTO_UDP); // DHCP replies before we have an address
+    if (!forUs) {
+      this.stats.ipNotForUs++;
+      return;
+    }
+    this.stats.ipReceived++;
+    if (packet.protocol === PROTO_UDP) this.#receiveUdp(packet.payload, packet.src, packet.dst);
+    else if (packet.protocol === PROTO_ICMP) this.#receiveIcmp(packet.payload, packet.src, packet.dst);
+    else this.stats.ipOtherProtocol++;
+  }
+
+  #receiveIcmp(message: Uint8Array, src: number, dst: number): void {
+    if (dst !== this.#address) return; // no replies to broadcast pings
+    const reply = echoReply(message);
+    if (reply === null) return;
+    this.stats.icmpEchoes++;
+    const packet = new Uint8Array(IPV4_HLEN + reply.length);
+    writeIpv4Header(packet, this.#address, src, PROTO_ICMP, reply.length, this.#ipId++);
+    packet.set(reply, IPV4_HLEN);
+    this.#trySendIp(src, packet);
+  }
+
+  #receiveUdp(bytes: Uint8Array, src: number, dst: number): void {
+    const datagram = parseUdp(bytes, src, dst);
+    if (typeof datagram === "string") {
+      this.stats[datagram]++;
+      return;
+    }
+    this.stats.udpReceived++;
+    if (datagram.dstPort === DHCP_CLIENT_PORT && datagram.srcPort === DHCP_SERVER_PORT && this.#dhcp !== null) {
+      this.#dhcp.receive(datagram.payload);
+      return;
+    }
+    if (this.#address === ANY) return;
+    const endpoint = this.#ports.get(datagram.dstPort);
+    if (endpoint === undefined) {
+      this.stats.udpNoPort++;
+      return;
+    }
+    endpoint.deliver(datagram.payload, src, datagram.srcPort);
+  }
+
+  // ---- send ----
+
+  #udpPacket(src: number, dst: number, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
+    const udpLength = UDP_HLEN + payload.length;
+    const packet = new Uint8Array(IPV4_HLEN + udpLength);
+    writeIpv4Header(packet, src, dst, PROTO_UDP, udpLength, this.#ipId++);
+    writeUdp(packet.subarray(IPV4_HLEN), src, dst, srcPort, dstPort, payload);
+    return packet;
+  }
+
+  #broadcastDhcp(payload: Uint8Array): void {
+    const packet = this.#udpPacket(ANY, BROADCAST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, payload);
+    this.#sendFrame(BROADCAST_MAC, ETHERTYPE_IPV4, packet);
+  }
+
+  /** Routes an IPv4 packet: broadcast, on-link, or through the gateway; ARP as needed. */
+  #sendIp(dst: number, packet: Uint8Array): void {
+    const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
+    if (dst === BROADCAST || dst === subnetBroadcast) {
+      this.#sendFrame(BROADCAST_MAC, ETHERTYPE_IPV4, packet);
+      return;
+    }
+    const onLink = ((dst & this.#netmask) >>> 0) === ((this.#address & this.#netmask) >>> 0);
+    const hop = onLink ? dst : this.#gateway;
+    if (hop === ANY) throw new NoRouteError(formatIpv4(dst), "off the subnet and no gateway");
+    const mac = this.#arp.lookup(hop, this.#env.clock.now());
+    if (mac !== null) {
+      this.#sendFrame(mac, ETHERTYPE_IPV4, packet);
+      return;
+    }
+    this.#queueForArp(hop, packet);
+  }
+
+  /** #sendIp for packets nobody waits on (replies): errors are counted. */
+  #trySendIp(dst: number, packet: Uint8Array): void {
+    try {
+      this.#sendIp(dst, packet);
+    } catch {
+      this.stats.txErrors++;
+    }
+  }
+
+  #sendFrame(dstMac: Uint8Array, type: number, payload: Uint8Array): void {
+    const frame = buildEthernet(dstMac, this.#link.mac, type, payload.length);
+    frame.set(payload, ETH_HLEN);
+    this.#link.write(frame);
+  }
+
+  #sendArp(op: number, dstMac: Uint8Array, targetIp: number, targetMac: Uint8Array): void {
+    const payload = new Uint8Array(ARP_LEN);
+    writeArp(payload, { op, senderMac: this.#link.mac, senderIp: this.#address, targetMac, targetIp });
+    try {
+      this.#sendFrame(dstMac, ETHERTYPE_ARP, payload);
+      this.stats.arpSent++;
+    } catch {
+      this.stats.txErrors++;
+    }
+  }
+
+  #queueForArp(hop: number, packet: Uint8Array): void {
+    let pending = this.#pending.get(hop);
+    if (pending === undefined) {
+      pending = { packets: [], attempts: 0, timer: null };
+      this.#pending.set(hop, pending);
+      this.#arpRequest(hop, pending);
+    }
+    if (pending.packets.length >= (this.#options.arpQueue ?? 16)) pending.packets.shift(); // drop the oldest
+    pending.packets.push(packet);
+  }
+
+  #arpRequest(hop: number, pending: PendingHop): void {
+    const attempts = this.#options.arpAttempts ?? 4;
+    if (pending.attempts >= attempts) {
+      this.#pending.delete(hop);
+      this.stats.arpFailures++;
+      this.#emit(new ArpTimeoutError(formatIpv4(hop), attempts, pending.packets.length));
+      return;
+    }
+    pending.attempts++;
+    this.#sendArp(ARP_REQUEST, BROADCAST_MAC, hop, new Uint8Array(6));
+    pending.timer = this.#env.timers.set(() => {
+      pending.timer = null;
+      this.#arpRequest(hop, pending);
+    }, this.#options.arpRetryMs ?? 250);
+  }
+
+  #flushPending(ip: number, mac: Uint8Array): void {
+    const pending = this.#pending.get(ip);
+    if (pending === undefined) return;
+    this.#pending.delete(ip);
+    if (pending.timer !== null) this.#env.timers.clear(pending.timer);
+    for (const packet of pending.packets) {
+      try {
+        this.#sendFrame(mac, ETHERTYPE_IPV4, packet);
+      } catch {
+        this.stats.txErrors++;
+      }
+    }
+  }
+
+  // ---- configuration ----
+
+  #runDhcp(): Promise<DhcpLease> {
+    const dhcp = this.#dhcp!;
+    this.#dhcpError = null;
+    const run = dhcp.run();
+    run.then(
+      (lease) => this.#configure(lease.address, lease.netmask, lease.gateway),
+      (error: Error) => {
+        if (this.#closed || dhcp.state === "selecting" || dhcp.state === "requesting") return; // restarted or closed
+        this.#dhcpError = error;
+        this.#emit(error);
+        for (const w of this.#waiters) {
+          this.#env.timers.clear(w.timer);
+          w.reject(error);
+        }
+        this.#waiters = [];
+      },
+    );
+    return run;
+  }
+
+  #configure(address: number, netmask: number, gateway: number): void {
+    if (this.#closed) return;
+    this.#address = address;
+    this.#netmask = netmask;
+    this.#gateway = gateway;
+    for (const w of this.#waiters) {
+      this.#env.timers.clear(w.timer);
+      w.resolve();
+    }
+    this.#waiters = [];
+  }
+
+  #ephemeralPort(): number {
+    for (let i = 0; i < 16384; i++) {
+      const port = this.#nextEphemeral;
+      this.#nextEphemeral = port === 65535 ? 49152 : port + 1;
+      if (!this.#ports.has(port)) return port;
+    }
+    throw new PortInUseError(0);
+  }
+
+  #emit(error: Error): void {
+    const onError = this.onError;
+    if (onError === null) return;
+    try {
+      onError(error);
+    } catch {
+      // nowhere left to report
+    }
+  }
+}

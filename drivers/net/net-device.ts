@@ -1,0 +1,415 @@
+// One virtio network device (VIRTIO 1.2 §5.1) as the application sees it, in the shape
+// of an ECMA-419 IO class: options with callbacks, `write(frame)`, `onReadable(frame)`,
+// `onWritable(slots)`, `onLinkChange(up)`, `onError(error)`, `close()` safe twice.
+//
+// receiveq (queue 0) is kept full: every receive buffer that comes back is read, checked
+// and posted again at once (§5.1.6.3). transmitq (queue 1) has a fixed set of transmit
+// slots: a frame takes one, the slot is free again when the device returns it
+// (§5.1.6.2); with every slot in flight, write() throws NetQueueFullError and
+// onWritable() tells when there is room again (backpressure, never an unbounded queue).
+//
+// Buffer layout: with VERSION_1 the header and the frame share one descriptor (§5.1.6.2,
+// any layout); a legacy device without ANY_LAYOUT gets the header in a descriptor of its
+// own (§5.1.6.6 "Legacy Interface": the header in a separate descriptor).
+
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { BufferRef, Completion, Virtqueue } from "../../ring/virtqueue.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import { drainQueue } from "../virtio/drain.js";
+import type { RemoveReason } from "../virtio/driver.js";
+import { Feature } from "../virtio/features.js";
+import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError } from "./errors.js";
+import { ETH_HEADER_LEN, ETH_MAX_FRAME, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
+
+export interface NetOptions {
+  /** Receive buffers kept posted (capped by the queue). Default 64. */
+  readonly rxBuffers?: number;
+  /** Transmit slots: frames in flight at most (capped by the queue). Default 32. */
+  readonly txSlots?: number;
+  /** A frame arrived (a copy: Ethernet header first, no virtio header, no FCS). */
+  onReadable?: ((frame: Uint8Array) => void) | null;
+  /** Transmit slots came back; `slots` are free now. */
+  onWritable?: ((slots: number) => void) | null;
+  /** The link went up or down (config change, §5.1.4 status). */
+  onLinkChange?: ((up: boolean) => void) | null;
+  /** The device misbehaved or a callback threw; the device stays up where it can. */
+  onError?: ((error: Error) => void) | null;
+}
+
+export interface NetStats {
+  readonly rxFrames: number;
+  readonly rxBytes: number;
+  /** Frames dropped because the used length was impossible (< header + 14, > buffer). */
+  readonly rxBadLength: number;
+  /** Frames received while nobody listened (no onReadable, or closed). */
+  readonly rxUnread: number;
+  readonly txFrames: number;
+  readonly txBytes: number;
+  /** write() calls refused because every transmit slot was in flight. */
+  readonly txFull: number;
+  readonly linkChanges: number;
+}
+
+interface RxSlot {
+  readonly dma: DmaBuffer;
+}
+
+interface TxSlot {
+  readonly dma: DmaBuffer;
+}
+
+type Slot = RxSlot | TxSlot;
+
+/** Random locally administered unicast MAC (IEEE 802: bit 1 of byte 0 set, bit 0 clear). */
+export function randomMac(): Uint8Array {
+  const mac = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) mac[i] = Math.floor(Math.random() * 256);
+  mac[0] = (mac[0]! & 0xfc) | 0x02;
+  return mac;
+}
+
+export function formatMac(mac: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < mac.length; i++) s += (i ? ":" : "") + mac[i]!.toString(16).padStart(2, "0");
+  return s;
+}
+
+export class NetDevice {
+  onReadable: ((frame: Uint8Array) => void) | null;
+  onWritable: ((slots: number) => void) | null;
+  onLinkChange: ((up: boolean) => void) | null;
+  onError: ((error: Error) => void) | null;
+  readonly #device: VirtioDevice;
+  readonly #platform: Platform;
+  readonly #rxWanted: number;
+  readonly #txWanted: number;
+  #rxQueue: Virtqueue<RxSlot> | null = null;
+  #txQueue: Virtqueue<TxSlot> | null = null;
+  #rxSlots: RxSlot[] = [];
+  #txSlots: TxSlot[] = [];
+  #txFree: TxSlot[] = [];
+  #headerLen = 12;
+  /** Descriptors one buffer takes: 1 (VERSION_1, or indirect) or 2 (legacy: header apart). */
+  #splitHeader = false;
+  #mac: Uint8Array = randomMac();
+  #macFromDevice = false;
+  #linkUp = false;
+  #live = false;
+  #closed = false;
+  #unbound = false;
+  #broken: Error | null = null;
+  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0 };
+
+  constructor(device: VirtioDevice, options: NetOptions = {}) {
+    const rx = options.rxBuffers ?? 64;
+    const tx = options.txSlots ?? 32;
+    if (!Number.isInteger(rx) || rx < 1) throw new RangeError(`rxBuffers ${rx} must be a positive integer`);
+    if (!Number.isInteger(tx) || tx < 1) throw new RangeError(`txSlots ${tx} must be a positive integer`);
+    this.#device = device;
+    this.#platform = device.platform;
+    this.#rxWanted = rx;
+    this.#txWanted = tx;
+    this.onReadable = options.onReadable ?? null;
+    this.onWritable = options.onWritable ?? null;
+    this.onLinkChange = options.onLinkChange ?? null;
+    this.onError = options.onError ?? null;
+  }
+
+  get location(): string {
+    return this.#device.location;
+  }
+
+  /** The MAC address (a copy): from config when the device offers MAC, else random. */
+  get mac(): Uint8Array {
+    return this.#mac.slice();
+  }
+
+  get macString(): string {
+    return formatMac(this.#mac);
+  }
+
+  /** True when the MAC came from the device's config (VIRTIO_NET_F_MAC). */
+  get macFromDevice(): boolean {
+    return this.#macFromDevice;
+  }
+
+  /** §5.1.4: without VIRTIO_NET_F_STATUS the link is assumed up. */
+  get linkUp(): boolean {
+    return this.#linkUp;
+  }
+
+  /** Between DRIVER_OK and the next reset, not closed, not broken. */
+  get ready(): boolean {
+    return this.#live && !this.#closed && this.#broken === null;
+  }
+
+  /** The error that broke a queue, until the device is re-initialized. */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** Size of the virtio_net_hdr in use (10 or 12, §5.1.6). */
+  get headerLength(): number {
+    return this.#headerLen;
+  }
+
+  /** Transmit slots free now. */
+  get writable(): number {
+    return this.#live ? this.#txFree.length : 0;
+  }
+
+  /** Receive buffers posted to the device now. */
+  get rxPosted(): number {
+    return this.#rxQueue?.inFlight ?? 0;
+  }
+
+  /** Largest frame write() takes (Ethernet header + 1500). */
+  get maxFrame(): number {
+    return ETH_MAX_FRAME;
+  }
+
+  stats(): NetStats {
+    return { ...this.#stats };
+  }
+
+  /** Sends one Ethernet frame (destination MAC first, no FCS). Copies it: the caller keeps its buffer. */
+  write(frame: Uint8Array | ArrayBuffer): void {
+    const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
+    if (this.#closed) throw new NetClosedError(this.location, "closed");
+    if (this.#unbound) throw new NetClosedError(this.location, "unbound");
+    if (this.#broken !== null) throw this.#broken;
+    if (bytes.length < ETH_HEADER_LEN || bytes.length > ETH_MAX_FRAME) throw new FrameSizeError(bytes.length, ETH_MAX_FRAME);
+    const queue = this.#txQueue;
+    if (queue === null || !this.#live) throw new NetClosedError(this.location, `not ready (${this.#device.step})`);
+    if (this.#txFree.length === 0) this.onTxUsed(); // reclaim what the device already returned
+    const slot = this.#txFree.pop();
+    if (slot === undefined) {
+      this.#stats.txFull++;
+      throw new NetQueueFullError(this.location, this.#txSlots.length);
+    }
+    // §5.1.6.2: flags 0, gso_type VIRTIO_NET_HDR_GSO_NONE, num_buffers 0 on transmit.
+    slot.dma.bytes.fill(0, 0, this.#headerLen);
+    slot.dma.bytes.set(bytes, this.#headerLen);
+    try {
+      queue.add(this.#refs(slot.dma, this.#headerLen + bytes.length), [], slot);
+      queue.kick();
+    } catch (error) {
+      this.#txFree.push(slot);
+      this.#break(toError(error));
+      throw error;
+    }
+    this.#stats.txFrames++;
+    this.#stats.txBytes += bytes.length;
+  }
+
+  /** Stops delivering callbacks; write() throws afterwards. Safe to call twice. The device
+   * stays bound (its buffers are freed when the driver lets go of it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onReadable = this.onWritable = this.onLinkChange = this.onError = null;
+  }
+
+  // ---- called by the driver ----
+
+  /** During probe (§3.1.1 step 7): MAC and status from config, then the two queues. */
+  attach(): void {
+    const device = this.#device;
+    const legacy = device.transport.version === 1;
+    const version1 = device.hasFeature(Feature.VERSION_1);
+    this.#headerLen = netHeaderLength(version1, device.hasFeature(NetFeature.MRG_RXBUF));
+    this.#splitHeader = legacy && !device.hasFeature(Feature.ANY_LAYOUT);
+    this.#broken = null;
+    this.#unbound = false;
+    this.#readMac();
+    this.#linkUp = this.#readLink();
+    const size = (n: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(n * (this.#splitHeader ? 2 : 1))));
+    this.#rxQueue = device.createQueue<RxSlot>(0, { size: size(this.#rxWanted), onUsed: () => this.onRxUsed() });
+    this.#txQueue = device.createQueue<TxSlot>(1, { size: size(this.#txWanted), onUsed: () => this.onTxUsed() });
+    const per = this.#descriptorsPerBuffer();
+    const rxCount = Math.max(1, Math.min(this.#rxWanted, Math.floor(this.#rxQueue.size / per)));
+    const txCount = Math.max(1, Math.min(this.#txWanted, Math.floor(this.#txQueue.size / per)));
+    const bufferLen = this.#headerLen + ETH_MAX_FRAME;
+    for (let i = 0; i < rxCount; i++) this.#rxSlots.push({ dma: this.#platform.dma.alloc(bufferLen, 16) });
+    for (let i = 0; i < txCount; i++) this.#txSlots.push({ dma: this.#platform.dma.alloc(bufferLen, 16) });
+    this.#txFree = [...this.#txSlots];
+  }
+
+  /** After DRIVER_OK: fill receiveq and kick once (§5.1.5 step: "fill the receive queues"). */
+  start(): void {
+    this.#live = true;
+    const queue = this.#rxQueue;
+    if (queue === null) return;
+    try {
+      for (const slot of this.#rxSlots) this.#postRx(queue, slot);
+      queue.kick();
+    } catch (error) {
+      this.#break(toError(error));
+    }
+  }
+
+  /** From remove(): the device is reset, so every buffer comes back and is freed. */
+  detach(reason: RemoveReason): void {
+    this.#live = false;
+    if (reason === "unbind") this.#unbound = true;
+    this.#rxQueue?.detachAll();
+    this.#txQueue?.detachAll();
+    this.#rxQueue = this.#txQueue = null;
+    for (const slot of [...this.#rxSlots, ...this.#txSlots]) this.#platform.dma.free(slot.dma);
+    this.#rxSlots = [];
+    this.#txSlots = [];
+    this.#txFree = [];
+  }
+
+  /** The device's config changed (§2.5.2): follow the link status. */
+  configChanged(): void {
+    let up: boolean;
+    try {
+      up = this.#readLink();
+    } catch (error) {
+      this.#report(toError(error));
+      return;
+    }
+    if (up === this.#linkUp) return;
+    this.#linkUp = up;
+    this.#stats.linkChanges++;
+    this.#call(() => this.onLinkChange?.(up));
+  }
+
+  /** receiveq used-buffer callback (event loop): take each frame, post its buffer again. */
+  onRxUsed(): void {
+    const queue = this.#rxQueue;
+    if (queue === null || this.#broken !== null) return;
+    const frames: Uint8Array[] = [];
+    try {
+      drainQueue(queue, (completion) => {
+        const frame = this.#takeFrame(completion);
+        if (frame !== null) frames.push(frame);
+        if (this.#live) this.#postRx(queue, completion.token);
+      });
+      if (this.#live) queue.kick();
+    } catch (error) {
+      this.#break(toError(error));
+    }
+    for (const frame of frames) {
+      const reader = this.#closed ? null : this.onReadable;
+      if (reader === null) {
+        this.#stats.rxUnread++;
+        continue;
+      }
+      this.#call(() => reader(frame));
+    }
+  }
+
+  /** transmitq used-buffer callback: the slots are free again. */
+  onTxUsed(): void {
+    const queue = this.#txQueue;
+    if (queue === null || this.#broken !== null) return;
+    let freed = 0;
+    try {
+      // The ring already checked len ≤ the chain's writable bytes (0 on transmit).
+      freed = drainQueue(queue, ({ token }: Completion<TxSlot>) => void this.#txFree.push(token));
+    } catch (error) {
+      this.#break(toError(error));
+      return;
+    }
+    if (freed > 0 && this.onWritable !== null && !this.#closed) {
+      const writable = this.onWritable;
+      this.#call(() => writable(this.#txFree.length));
+    }
+  }
+
+  // ---- inside ----
+
+  /** Checks the used length (§5.1.6.4: header, then the packet) and copies the frame out. */
+  #takeFrame({ token, len }: Completion<RxSlot>): Uint8Array | null {
+    const max = this.#headerLen + ETH_MAX_FRAME;
+    if (len < this.#headerLen + ETH_HEADER_LEN || len > max || len > token.dma.size) {
+      this.#stats.rxBadLength++;
+      this.#report(new NetDeviceError(this.location, "receive length", len));
+      return null;
+    }
+    this.#stats.rxFrames++;
+    this.#stats.rxBytes += len - this.#headerLen;
+    return token.dma.bytes.slice(this.#headerLen, len);
+  }
+
+  #postRx(queue: Virtqueue<RxSlot>, slot: RxSlot): void {
+    queue.add([], this.#refs(slot.dma, this.#headerLen + ETH_MAX_FRAME), slot);
+  }
+
+  /** The buffer as one descriptor, or header and data apart (legacy). */
+  #refs(dma: DmaBuffer, len: number): BufferRef[] {
+    if (!this.#splitHeader) return [{ phys: dma.phys, len }];
+    return [
+      { phys: dma.phys, len: this.#headerLen },
+      { phys: dma.phys + this.#headerLen, len: len - this.#headerLen },
+    ];
+  }
+
+  #descriptorsPerBuffer(): number {
+    return this.#splitHeader && !this.#device.hasFeature(Feature.RING_INDIRECT_DESC) ? 2 : 1;
+  }
+
+  /** MAC from config when offered (§5.1.4); a multicast or zero address is refused. */
+  #readMac(): void {
+    if (!this.#device.hasFeature(NetFeature.MAC)) {
+      if (this.#macFromDevice) this.#mac = randomMac();
+      this.#macFromDevice = false;
+      return;
+    }
+    const mac = this.#device.readConfig((c) => {
+      const m = new Uint8Array(6);
+      for (let i = 0; i < 6; i++) m[i] = c.u8(NetConfig.MAC + i);
+      return m;
+    });
+    if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) {
+      this.#report(new NetDeviceError(this.location, "MAC address", formatMac(mac)));
+      this.#macFromDevice = false;
+      return;
+    }
+    this.#mac = mac;
+    this.#macFromDevice = true;
+  }
+
+  /** §5.1.4: status.LINK_UP, read only when VIRTIO_NET_F_STATUS was negotiated. */
+  #readLink(): boolean {
+    if (!this.#device.hasFeature(NetFeature.STATUS)) return true;
+    const status = this.#device.readConfig((c) => c.u16(NetConfig.STATUS));
+    return (status & NET_S_LINK_UP) !== 0;
+  }
+
+  /** A ring rule broken by the device: stop using the queues until a re-init. */
+  #break(error: Error): void {
+    if (this.#broken !== null) return;
+    this.#broken = error;
+    this.#report(error);
+  }
+
+  #report(error: Error): void {
+    this.#device.reportError(error);
+    const onError = this.#closed ? null : this.onError;
+    if (onError !== null) {
+      try {
+        onError(error);
+      } catch {
+        // an error handler that throws has nowhere to report to
+      }
+    }
+  }
+
+  /** Runs a user callback; what it throws goes to onError, never into the event loop. */
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#report(toError(error));
+    }
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export type { Slot };

@@ -1,0 +1,42 @@
+// virtio-net facts from VIRTIO 1.2 §5.1: queue numbers, feature bits, the config layout
+// and the virtio_net_hdr sizes. Only what this driver uses.
+
+/** §5.1.2: queue 0 is receiveq1, queue 1 is transmitq1 (no multiqueue here). */
+export const RECEIVE_QUEUE = 0;
+export const TRANSMIT_QUEUE = 1;
+
+/** §5.1.3 feature bits (device-type range). */
+export const NetFeature = {
+  CSUM: 0,
+  GUEST_CSUM: 1,
+  MTU: 3,
+  MAC: 5,
+  MRG_RXBUF: 15,
+  STATUS: 16,
+  CTRL_VQ: 17,
+  GUEST_ANNOUNCE: 21,
+} as const;
+
+/** §5.1.4: config offsets: mac[6] at 0, status (le16) at 6. */
+export const NetConfig = {
+  MAC: 0,
+  STATUS: 6,
+} as const;
+
+/** §5.1.4: status bits. */
+export const NET_S_LINK_UP = 1;
+export const NET_S_ANNOUNCE = 2;
+
+/** Ethernet sizes without the FCS: 14-byte header, 1500-byte payload (§5.1.6.3.1 counts 1514). */
+export const ETH_HEADER_LEN = 14;
+export const ETH_MTU = 1500;
+export const ETH_MAX_FRAME = ETH_HEADER_LEN + ETH_MTU;
+
+/**
+ * Size of struct virtio_net_hdr (§5.1.6): 12 bytes with VERSION_1 (num_buffers always
+ * present), or with MRG_RXBUF on a legacy device; 10 bytes on a legacy device without
+ * MRG_RXBUF (§5.1.6.1 "Legacy Interface").
+ */
+export function netHeaderLength(version1: boolean, mergeable: boolean): number {
+  return version1 || mergeable ? 12 : 10;
+}

@@ -1,0 +1,207 @@
+// virtio-net (VIRTIO 1.2 §5.1) as a device model: one receiveq (0) and one transmitq (1),
+// MAC and STATUS in the config space, and a network endpoint behind it. Frames the
+// driver transmits go to a peer function, back to the driver (loopback), or into
+// `transmitted` for a test to look at; frames for the driver are handed in with
+// `deliver()` and wait (a bounded backlog) until the driver posts receive buffers.
+//
+// Strict: every rule of §5.1.6 the driver can break is a violation: device-writable
+// buffers on transmitq or readable ones on receiveq, a header with flags or GSO that
+// were not negotiated, a frame shorter than an Ethernet header or longer than 1514
+// bytes, receive buffers smaller than the spec asks for (§5.1.6.3.1).
+
+import type { DeviceChain } from "../chain.js";
+import type { ConfigField, DeviceContext, DeviceModel } from "../device-model.js";
+
+export const VIRTIO_ID_NET = 1;
+export const NET_F_MAC = 5;
+export const NET_F_MRG_RXBUF = 15;
+export const NET_F_STATUS = 16;
+const F_VERSION_1 = 32;
+const NET_S_LINK_UP = 1;
+const ETH_HLEN = 14;
+const ETH_MAX = 1514;
+
+export interface NetModelOptions {
+  /** Default 52:54:00:12:34:56 (QEMU's first NIC). */
+  readonly mac?: Uint8Array;
+  /** Offer VIRTIO_NET_F_MAC. Default true. */
+  readonly offerMac?: boolean;
+  /** Offer VIRTIO_NET_F_STATUS. Default true. */
+  readonly offerStatus?: boolean;
+  /** Link state at start (config status LINK_UP). Default true. */
+  readonly linkUp?: boolean;
+  /** Frames transmitted by the driver come back to it. */
+  readonly loopback?: boolean;
+  /** Receives every frame the driver transmits (a test's scripted peer). */
+  readonly peer?: (frame: Uint8Array, model: VirtioNetModel) => void;
+  /** Frames held for the driver while it has no receive buffer. Default 256. */
+  readonly backlog?: number;
+  /** QueueNumMax of both queues. Default 256 (QEMU's virtio-net default). */
+  readonly queueMaxSize?: number;
+}
+
+const CONFIG_FIELDS: readonly ConfigField[] = [
+  ...[0, 1, 2, 3, 4, 5].map((i) => ({ name: `mac[${i}]`, offset: i, width: 1 as const })),
+  { name: "status", offset: 6, width: 2 },
+];
+
+export class VirtioNetModel implements DeviceModel {
+  readonly deviceId = VIRTIO_ID_NET;
+  readonly name = "net";
+  readonly features: bigint;
+  readonly queueCount = 2;
+  readonly config = new Uint8Array(8);
+  readonly configFields = CONFIG_FIELDS;
+  /** Frames the driver sent, when there is no peer and no loopback. */
+  readonly transmitted: Uint8Array[] = [];
+  readonly counters = { rxFrames: 0, rxDropped: 0, txFrames: 0, rxShortBuffers: 0 };
+  /** Test hook (a hostile device): the used length of the next received frame. */
+  nextRxLength: number | null = null;
+  peer: ((frame: Uint8Array, model: VirtioNetModel) => void) | null;
+  readonly #options: NetModelOptions;
+  readonly #backlog: Uint8Array[] = [];
+  #ctx: DeviceContext | null = null;
+  #features = 0n;
+
+  constructor(options: NetModelOptions = {}) {
+    this.#options = options;
+    this.peer = options.peer ?? null;
+    let features = 0n;
+    if (options.offerMac ?? true) features |= 1n << BigInt(NET_F_MAC);
+    if (options.offerStatus ?? true) features |= 1n << BigInt(NET_F_STATUS);
+    this.features = features;
+    this.config.set(options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 0);
+    this.#setStatus(options.linkUp ?? true);
+  }
+
+  /** Header size the driver must use (§5.1.6): 12 with VERSION_1 or MRG_RXBUF, else 10. */
+  get headerLength(): number {
+    const f = this.#features;
+    return f & (1n << BigInt(F_VERSION_1)) || f & (1n << BigInt(NET_F_MRG_RXBUF)) ? 12 : 10;
+  }
+
+  get linkUp(): boolean {
+    return (this.config[6]! & NET_S_LINK_UP) !== 0;
+  }
+
+  get mac(): Uint8Array {
+    return this.config.slice(0, 6);
+  }
+
+  /** Frames waiting for receive buffers. */
+  get backlog(): number {
+    return this.#backlog.length;
+  }
+
+  queueMaxSize(): number {
+    return this.#options.queueMaxSize ?? 256;
+  }
+
+  bind(context: DeviceContext): void {
+    this.#ctx = context;
+  }
+
+  featuresAccepted(features: bigint): void {
+    this.#features = features;
+  }
+
+  reset(): void {
+    this.#backlog.length = 0;
+    this.#features = 0n;
+  }
+
+  /** Sets the link state; a config change interrupt follows when STATUS is offered (QMP set_link). */
+  setLink(up: boolean): void {
+    if (up === this.linkUp) return;
+    this.#setStatus(up);
+    if (this.features & (1n << BigInt(NET_F_STATUS))) this.#ctx?.configChanged();
+  }
+
+  /** A frame from the network for the driver (Ethernet header first, no FCS). */
+  deliver(frame: Uint8Array): void {
+    if (!this.linkUp) {
+      this.counters.rxDropped++;
+      return;
+    }
+    if (this.#backlog.length >= (this.#options.backlog ?? 256)) {
+      this.counters.rxDropped++;
+      return;
+    }
+    this.#backlog.push(frame.slice());
+    this.#pumpRx();
+  }
+
+  process(queue: number): void {
+    if (queue === 0) this.#pumpRx();
+    else this.#transmit();
+  }
+
+  #setStatus(up: boolean): void {
+    this.config[6] = up ? NET_S_LINK_UP : 0;
+    this.config[7] = 0;
+  }
+
+  /** Fills receive buffers with waiting frames (§5.1.6.4). */
+  #pumpRx(): void {
+    const ctx = this.#ctx;
+    if (ctx === null) return;
+    while (this.#backlog.length > 0) {
+      const chain = ctx.takeChain(0);
+      if (chain === null) return;
+      const hlen = this.headerLength;
+      if (chain.readable.length > 0) {
+        ctx.violation("net-rx-readable", `receive buffer ${chain.head} holds device-readable descriptors (§5.1.6.3)`);
+      }
+      if (chain.writableLength < hlen + ETH_MAX) {
+        this.counters.rxShortBuffers++;
+        ctx.violation("net-rx-buffer-small", `receive buffer ${chain.head} of ${chain.writableLength} bytes; at least ${hlen + ETH_MAX} without MRG_RXBUF (§5.1.6.3.1)`);
+      }
+      const frame = this.#backlog.shift()!;
+      const data = new Uint8Array(hlen + frame.length);
+      if (hlen === 12) data[10] = 1; // num_buffers = 1 (§5.1.6.4)
+      data.set(frame, hlen);
+      const written = chain.write(data);
+      const length = this.nextRxLength ?? written;
+      this.nextRxLength = null;
+      this.counters.rxFrames++;
+      ctx.complete(chain, length);
+    }
+  }
+
+  /** Takes every transmitted frame (§5.1.6.2), checks it, returns the chain, passes the frame on. */
+  #transmit(): void {
+    const ctx = this.#ctx!;
+    const frames: Uint8Array[] = [];
+    for (let chain = ctx.takeChain(1); chain; chain = ctx.takeChain(1)) {
+      const frame = this.#checkTx(ctx, chain);
+      ctx.complete(chain, 0);
+      if (frame !== null) frames.push(frame);
+    }
+    for (const frame of frames) {
+      this.counters.txFrames++;
+      if (this.#options.loopback) ctx.later(() => this.deliver(frame));
+      else if (this.peer !== null) {
+        const peer = this.peer;
+        ctx.later(() => peer(frame, this));
+      } else this.transmitted.push(frame);
+    }
+  }
+
+  #checkTx(ctx: DeviceContext, chain: DeviceChain): Uint8Array | null {
+    const hlen = this.headerLength;
+    if (chain.writable.length > 0) {
+      ctx.violation("net-tx-writable", `transmit chain ${chain.head} holds device-writable descriptors (§5.1.6.2)`);
+    }
+    const bytes = chain.read();
+    if (bytes.length < hlen + ETH_HLEN || bytes.length > hlen + ETH_MAX) {
+      ctx.violation("net-tx-size", `transmit chain ${chain.head} of ${bytes.length} bytes: header ${hlen} + a frame of 14 to 1514 bytes (§5.1.6.2)`);
+      return null;
+    }
+    // No CSUM, no GSO negotiated: flags, gso_type and the rest must be 0 (§5.1.6.2.1).
+    const header = bytes.subarray(0, hlen);
+    if (header.some((b) => b !== 0)) {
+      ctx.violation("net-tx-header", `transmit header ${[...header].map((b) => b.toString(16).padStart(2, "0")).join("")}: flags/gso/num_buffers must be 0 without offloads (§5.1.6.2.1)`);
+    }
+    return bytes.slice(hlen);
+  }
+}
