@@ -1,5 +1,5 @@
 // Shared set-up for the host model's tests.
-import { createHostModel, RngDevice, type DeviceModel, type HostModel, type MmioDeviceModel, type MmioDeviceOptions } from "../../../platform/host/index.js";
+import { createHostModel, RngDevice, type DeviceModel, type HostModel, type HostModelOptions, type MmioDeviceModel, type MmioDeviceOptions } from "../../../platform/host/index.js";
 import { HandDriver } from "./hand-driver.js";
 
 export interface Rig {
@@ -8,8 +8,8 @@ export interface Rig {
   d: HandDriver;
 }
 
-export function rig(version: 1 | 2, device: DeviceModel = new RngDevice(), options: Partial<MmioDeviceOptions> = {}): Rig {
-  const model = createHostModel();
+export function rig(version: 1 | 2, device: DeviceModel = new RngDevice(), options: Partial<MmioDeviceOptions> = {}, modelOptions: HostModelOptions = {}): Rig {
+  const model = createHostModel(modelOptions);
   const dev = model.attach(31, device, { ...options, version });
   return { model, dev, d: new HandDriver(model, 31) };
 }
