@@ -1,11 +1,12 @@
 // `devices [--json]`: every virtio-mmio transport that holds a device, from bus.devices():
 // slot, base, IRQ, transport version, device ID and type, vendor, status reached and the
-// negotiated features. `--json` prints one JSON array on one line (keys: slot, base, irq,
+// negotiated features (hex, then the bit names from drivers/virtio/features.ts).
+// `--json` prints one JSON array on one line (keys: slot, base, irq,
 // version, deviceId, type, vendor, status, features; hex values as strings).
 
 import type { DeviceInfo } from "../../../drivers/virtio/device-info.js";
 import { UsageError, type Command } from "../command.js";
-import { describeFeatures } from "../feature-names.js";
+import { featureNames } from "../../../drivers/virtio/features.js";
 import { hex, table } from "../format.js";
 
 /** One device as `devices --json` prints it. */
@@ -44,7 +45,7 @@ const HEADER = ["SLOT", "BASE", "IRQ", "VER", "ID", "TYPE", "VENDOR", "STATUS", 
 export function deviceTable(infos: readonly DeviceInfo[]): string[] {
   const rows = infos.map((info) => {
     const r = deviceRecord(info);
-    const names = describeFeatures(info.features);
+    const names = featureNames(info.features).join(" ");
     const features = names === "" ? r.features : `${r.features} ${names}`;
     const id = String(r.deviceId);
     return [String(r.slot), r.base, String(r.irq), String(r.version), id, r.type, r.vendor, r.status, info.driver ?? "-", features];
