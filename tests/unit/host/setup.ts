@@ -8,7 +8,7 @@ export interface Rig {
   d: HandDriver;
 }
 
-export function rig(version: 1 | 2, device: DeviceModel = new RngDevice(), options: Partial<MmioDeviceOptions> = {}, modelOptions: HostModelOptions = {}): Rig {
+export function rig(version: 1 | 2, device: DeviceModel = new RngDevice(), options: Partial<MmioDeviceOptions> = {}, modelOptions: HostModelOptions = { ramSize: 2 << 20, dmaSize: 1 << 20 }): Rig {
   const model = createHostModel(modelOptions);
   const dev = model.attach(31, device, { ...options, version });
   return { model, dev, d: new HandDriver(model, 31) };
