@@ -1,0 +1,39 @@
+// `npm start -- --run ...` end to end: output, exit status, the default devices.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { FIRMWARE_ELF, ROOT, jsonLine } from "./lib/firmware.mjs";
+
+function start(...args) {
+  const r = spawnSync(process.execPath, [join(ROOT, "tools", "start.mjs"), "--elf", FIRMWARE_ELF, "--timeout", "60", ...args], {
+    cwd: ROOT, encoding: "utf8", timeout: 90000,
+  });
+  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+test("--run prints each command's output and exits 0 when all succeed", () => {
+  const r = start("--no-defaults", "--run", "js 6*7", "--run", "js Promise.resolve(5)");
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split("\n").map((l) => l.trim()), ["42", "5"]);
+});
+
+test("--run exits non-zero when a command fails, and runs the ones after it", () => {
+  const r = start("--no-defaults", "--run", "js null.x", "--run", "js 1+1");
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stdout, "TypeError");
+  assert.match(r.stdout, /\b2\b/);
+});
+
+test("the default devices: blk, rng, console, net, input, legacy with --legacy", () => {
+  const r = start("--legacy", "--run", "devices --json");
+  assert.is(r.code, 0, r.stderr);
+  const list = jsonLine(r.stdout);
+  const ids = list.map((d) => d.deviceId);
+  assert.equal(ids.slice().sort((a, b) => a - b), [1, 2, 3, 4, 18]);
+  assert.ok(list.every((d) => d.version === 1));
+  const bySlot = Object.fromEntries(list.map((d) => [d.slot, d.deviceId]));
+  assert.equal(bySlot, { 31: 2, 30: 4, 29: 3, 28: 1, 27: 18 });
+});
+
+test.run();
