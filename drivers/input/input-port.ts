@@ -1,0 +1,297 @@
+// One virtio input device as the driver keeps it (VIRTIO 1.2 §5.8): what the device is
+// (read at probe), the eventq kept full of 8-byte device-writable buffers, the statusq for
+// LED writes, and the events received and not yet read (bounded: the oldest are dropped
+// and counted). It lives as long as its device is bound, across re-initializations; at
+// most one listener (an InputDevice, input-device.ts) hears about events.
+
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import { drainQueue } from "../virtio/drain.js";
+import type { RemoveReason } from "../virtio/driver.js";
+import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { EVENT_SIZE } from "./constants.js";
+import { InputEventError, InputStatusBusyError } from "./errors.js";
+import type { InputInfo } from "./input-config.js";
+
+/** struct virtio_input_event (§5.8.6), little-endian on the wire. */
+export interface InputEvent {
+  readonly type: number;
+  readonly code: number;
+  /** Signed, as evdev values are (relative motion can be negative). */
+  readonly value: number;
+}
+
+export interface InputPortOptions {
+  /** Event buffers kept on the eventq. Default 64. */
+  readonly eventBuffers?: number;
+  /** Status buffers (LED writes in flight at most). Default 8. */
+  readonly statusBuffers?: number;
+  /** Events kept for read() before the oldest are dropped. Default 256. */
+  readonly maxQueued?: number;
+}
+
+export interface InputListener {
+  /** Return true if the event was taken (not queued for read()). */
+  event(event: InputEvent): boolean;
+  readable(count: number): void;
+  error(error: Error): void;
+}
+
+export interface InputStats {
+  readonly events: number;
+  /** Events dropped because nobody read them in time (the queue was full). */
+  readonly dropped: number;
+  /** Event buffers that came back shorter than 8 bytes. */
+  readonly badEvents: number;
+  readonly statusSent: number;
+}
+
+function count(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`${name} ${value} must be an integer from 1 to ${max}`);
+  return value;
+}
+
+export class InputPort {
+  readonly #device: VirtioDevice;
+  readonly #platform: Platform;
+  readonly #eventCount: number;
+  readonly #statusCount: number;
+  readonly #maxQueued: number;
+  #info: InputInfo | null = null;
+  #eventq: Virtqueue<number> | null = null;
+  #statusq: Virtqueue<number> | null = null;
+  /** eventCount slots of 8 bytes; a slot index is the chain's token. */
+  #eventMemory: DmaBuffer | null = null;
+  #statusMemory: DmaBuffer | null = null;
+  #statusFree: number[] = [];
+  #queued: InputEvent[] = [];
+  #newlyQueued = 0;
+  #live = false;
+  #closed = false;
+  #broken: Error | null = null;
+  #listener: InputListener | null = null;
+  #stats = { events: 0, dropped: 0, badEvents: 0, statusSent: 0 };
+
+  constructor(device: VirtioDevice, options: InputPortOptions = {}) {
+    this.#device = device;
+    this.#platform = device.platform;
+    this.#eventCount = count("eventBuffers", options.eventBuffers ?? 64, 4096);
+    this.#statusCount = count("statusBuffers", options.statusBuffers ?? 8, 4096);
+    this.#maxQueued = count("maxQueued", options.maxQueued ?? 256, 1 << 20);
+  }
+
+  get location(): string {
+    return this.#device.location;
+  }
+
+  /** What the device said about itself (name, serial, ids, bits, abs), once probed. */
+  get info(): InputInfo | null {
+    return this.#info;
+  }
+
+  get live(): boolean {
+    return this.#live;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  get opened(): boolean {
+    return this.#listener !== null;
+  }
+
+  /** Events received and not read. */
+  get queued(): number {
+    return this.#queued.length;
+  }
+
+  stats(): InputStats {
+    return { ...this.#stats };
+  }
+
+  listen(listener: InputListener): boolean {
+    if (this.#listener !== null && this.#listener !== listener) return false;
+    this.#listener = listener;
+    return true;
+  }
+
+  unlisten(listener: InputListener): void {
+    if (this.#listener === listener) this.#listener = null;
+  }
+
+  /** The oldest event not yet read, or undefined. */
+  read(): InputEvent | undefined {
+    return this.#queued.shift();
+  }
+
+  /** Sends one event to the device on the statusq (§5.8.6: LED state, for instance). */
+  sendStatus(event: InputEvent): void {
+    const queue = this.#statusq;
+    const memory = this.#statusMemory;
+    if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
+    if (this.#broken !== null) throw this.#broken;
+    if (queue === null || memory === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send a status event");
+    const slot = queue.freeCount > 0 ? this.#statusFree.pop() : undefined;
+    if (slot === undefined) throw new InputStatusBusyError(this.location);
+    const at = slot * EVENT_SIZE;
+    memory.view.setUint16(at, event.type, true);
+    memory.view.setUint16(at + 2, event.code, true);
+    memory.view.setInt32(at + 4, event.value, true);
+    try {
+      // §5.8.6.1: status buffers are device-readable and at least 8 bytes.
+      queue.add([{ phys: memory.phys + at, len: EVENT_SIZE }], [], slot);
+      queue.kick();
+    } catch (error) {
+      this.#statusFree.push(slot);
+      this.#break(asError(error));
+      throw this.#broken;
+    }
+    this.#stats.statusSent++;
+  }
+
+  // ---- called by the driver ----
+
+  /** During probe: the device's description and new queues; buffers on first use. */
+  attach(info: InputInfo, eventq: Virtqueue<number>, statusq: Virtqueue<number>): void {
+    this.#info = info;
+    this.#eventq = eventq;
+    this.#statusq = statusq;
+    this.#broken = null;
+    this.#live = false;
+    const dma = this.#platform.dma;
+    if (this.#eventMemory === null) this.#eventMemory = dma.alloc(this.#eventCount * EVENT_SIZE, EVENT_SIZE);
+    if (this.#statusMemory === null) this.#statusMemory = dma.alloc(this.#statusCount * EVENT_SIZE, EVENT_SIZE);
+    this.#statusFree = [];
+    for (let i = this.#statusCount - 1; i >= 0; i--) this.#statusFree.push(i);
+  }
+
+  /** Once DRIVER_OK is set: populate the eventq (§5.8.6.1 "SHOULD keep ... populated"). */
+  start(): void {
+    this.#live = true;
+    const queue = this.#eventq;
+    if (queue === null) return;
+    try {
+      for (let slot = 0; slot < this.#eventCount && queue.freeCount > 0; slot++) this.#postEvent(queue, slot);
+      queue.kick();
+    } catch (error) {
+      this.#break(asError(error));
+    }
+  }
+
+  /** From the driver's remove(): the device is reset; buffers come back and are freed. */
+  detach(reason: RemoveReason): void {
+    for (const queue of [this.#eventq, this.#statusq]) queue?.detachAll();
+    this.#eventq = null;
+    this.#statusq = null;
+    this.#live = false;
+    const dma = this.#platform.dma;
+    if (this.#eventMemory !== null) dma.free(this.#eventMemory);
+    if (this.#statusMemory !== null) dma.free(this.#statusMemory);
+    this.#eventMemory = null;
+    this.#statusMemory = null;
+    this.#statusFree = [];
+    if (reason === "unbind") this.#closed = true;
+    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
+    this.#tell((l) => l.error(error));
+  }
+
+  /** Used-buffer callback of the eventq: each event is validated, delivered, and its
+   * buffer goes straight back on the ring. */
+  onEventUsed(): void {
+    const queue = this.#eventq;
+    if (queue === null || this.#broken !== null) return;
+    this.#newlyQueued = 0;
+    const reposted: number[] = [];
+    try {
+      drainQueue(queue, (c) => {
+        this.#received(c);
+        reposted.push(c.token);
+      });
+      for (const slot of reposted) this.#postEvent(queue, slot);
+      if (reposted.length > 0) queue.kick();
+    } catch (error) {
+      this.#break(asError(error));
+      return;
+    }
+    if (this.#newlyQueued > 0) {
+      const n = this.#queued.length;
+      this.#tell((l) => l.readable(n));
+    }
+  }
+
+  /** Used-buffer callback of the statusq: the device has read the status event. */
+  onStatusUsed(): void {
+    const queue = this.#statusq;
+    if (queue === null || this.#broken !== null) return;
+    try {
+      drainQueue(queue, (c) => this.#statusFree.push(c.token));
+    } catch (error) {
+      this.#break(asError(error));
+    }
+  }
+
+  #postEvent(queue: Virtqueue<number>, slot: number): void {
+    const memory = this.#eventMemory!;
+    // §5.8.6.1: event buffers are device-writable and at least 8 bytes.
+    queue.add([], [{ phys: memory.phys + slot * EVENT_SIZE, len: EVENT_SIZE }], slot);
+  }
+
+  /** One event buffer came back (len ≤ 8 checked by the ring). */
+  #received({ token: slot, len }: Completion<number>): void {
+    if (len < EVENT_SIZE) {
+      this.#stats.badEvents++;
+      const error = new InputEventError(this.location, len);
+      this.#device.reportError(error);
+      this.#tell((l) => l.error(error));
+      return;
+    }
+    const view = this.#eventMemory!.view;
+    const at = slot * EVENT_SIZE;
+    const event: InputEvent = { type: view.getUint16(at, true), code: view.getUint16(at + 2, true), value: view.getInt32(at + 4, true) };
+    this.#stats.events++;
+    const listener = this.#listener;
+    if (listener !== null) {
+      let taken = false;
+      try {
+        taken = listener.event(event);
+      } catch (error) {
+        this.#device.reportError(asError(error));
+        taken = true;
+      }
+      if (taken) return;
+    }
+    if (this.#queued.length >= this.#maxQueued) {
+      this.#queued.shift();
+      this.#stats.dropped++;
+    }
+    this.#queued.push(event);
+    this.#newlyQueued++;
+  }
+
+  #break(error: Error): void {
+    if (this.#broken !== null) return;
+    this.#broken = error;
+    this.#device.reportError(error);
+    this.#tell((l) => l.error(error));
+  }
+
+  #tell(call: (listener: InputListener) => void): void {
+    const listener = this.#listener;
+    if (listener === null) return;
+    try {
+      call(listener);
+    } catch (error) {
+      this.#device.reportError(asError(error));
+    }
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
