@@ -22,6 +22,10 @@ export interface RingLayout {
 export interface QueueCounters {
   /** QueueNotify writes for this queue. */
   notifications: number;
+  /** Notifications the device had said it did not need (VIRTQ_USED_F_NO_NOTIFY set, or
+   * with EVENT_IDX avail idx not past avail_event), or with nothing new: allowed, but
+   * a driver that honours suppression keeps this near 0 (§2.7.10). */
+  unneededNotifications: number;
   /** Used buffer notifications the device decided to send for this queue. */
   interrupts: number;
   /** Chains taken from the available ring. */
@@ -70,7 +74,7 @@ export class DeviceQueue {
   /** Which of the three address pairs were written since reset. */
   readonly written = { desc: false, driver: false, device: false };
 
-  readonly counters: QueueCounters = { notifications: 0, interrupts: 0, chainsTaken: 0, chainsCompleted: 0 };
+  readonly counters: QueueCounters = { notifications: 0, unneededNotifications: 0, interrupts: 0, chainsTaken: 0, chainsCompleted: 0 };
 
   readonly #memory: PhysicalMemory;
   readonly #report: QueueReporter;
@@ -82,6 +86,9 @@ export class DeviceQueue {
   #usedIdx = 0;
   #signalledUsed = 0;
   #notifyEnabled = true;
+  /** avail_event as the device last wrote it, and avail idx at the last notification. */
+  #availEvent = 0;
+  #notifiedAvail = 0;
   #usedShadow: Uint8Array = new Uint8Array(0);
   #busy: Uint8Array = new Uint8Array(0);
   readonly #inFlight = new Map<number, InFlight>();
@@ -129,6 +136,8 @@ export class DeviceQueue {
     this.#usedIdx = 0;
     this.#signalledUsed = 0;
     this.#notifyEnabled = true;
+    this.#availEvent = 0;
+    this.#notifiedAvail = 0;
     this.#busy = new Uint8Array(this.#size);
     this.#inFlight.clear();
     this.#usedShadow = this.#memory.read(layout.used, usedSize(this.#size));
@@ -328,8 +337,23 @@ export class DeviceQueue {
     this.#shadowUsed(l, 0, 2);
   }
 
+  /** The driver notified this queue: counts it, and whether it was needed (§2.7.10). */
+  noteNotification(): void {
+    this.counters.notifications++;
+    const l = this.#layout;
+    if (!l) return;
+    const idx = this.#memory.read16(l.avail + 2); // avail.idx, 16-bit
+    const old = this.#notifiedAvail;
+    this.#notifiedAvail = idx;
+    const needed = this.#eventIdx
+      ? needEvent(this.#availEvent, idx, old)
+      : idx !== old && (this.#memory.read16(l.used) & VIRTQ_USED_F_NO_NOTIFY) === 0;
+    if (!needed) this.counters.unneededNotifications++;
+  }
+
   #writeAvailEvent(value: number): void {
     const l = this.#layout!;
+    this.#availEvent = value;
     this.checkUsedArea();
     this.#memory.write16(l.used + 4 + 8 * this.#size, value); // avail_event, 16-bit
     this.#shadowUsed(l, 4 + 8 * this.#size, 2);

@@ -529,7 +529,7 @@ export class MmioDeviceModel implements MmioHandler {
   #notify(value: number): void {
     this.counters.notifications++;
     const q = this.#queues[value];
-    if (q) q.counters.notifications++;
+    q?.noteNotification();
     if (this.faults.spuriousInterrupts) this.spuriousInterrupt();
     if (!(this.#status & STATUS.DRIVER_OK)) {
       return this.#violation("notify-before-driver-ok", `QueueNotify ${value} before DRIVER_OK (§3.1.1 step 8)`);

@@ -258,6 +258,23 @@ test("EVENT_IDX: used_event behind the batch: no interrupt", async () => {
   assert.is(r.d.takeUsed(q).length, 2);
 });
 
+test("unneededNotifications: a notification with nothing new past avail_event", async () => {
+  for (const eventIdx of [true, false]) {
+    const r = rig(2);
+    const q = r.d.bringUp(8, eventIdx ? undefined : 1n << 32n);
+    r.d.post(q, [{ addr: r.d.buffer(8).addr, len: 8, write: true }]);
+    r.d.notify(q);
+    await r.model.settle();
+    r.d.post(q, [{ addr: r.d.buffer(8).addr, len: 8, write: true }]);
+    r.d.notify(q);
+    r.d.notify(q);
+    await r.model.settle();
+    const c = r.dev.queueCounters(0);
+    assert.equal([c.notifications, c.unneededNotifications], [3, 1], `eventIdx ${eventIdx}`);
+    r.model.assertNoViolations();
+  }
+});
+
 test("suppressNotifyWhileProcessing: NO_NOTIFY is set only during processing", async () => {
   const r = rig(2, new RngDevice(), { suppressNotifyWhileProcessing: true });
   const q = r.d.bringUp(4, 1n << 32n);
