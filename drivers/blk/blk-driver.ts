@@ -1,0 +1,91 @@
+// The virtio block driver (VIRTIO 1.2 §5.2): binds to device ID 2, accepts the feature
+// bits it uses (§5.2.3), reads and validates the configuration (§5.2.4), sets up the
+// single requestq (§5.2.2) and hands out one BlockDevice per device. The same
+// BlockDevice survives a re-initialization of its device.
+
+import type { PendingRequest } from "../../ring/requests.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceId } from "../virtio/device-types.js";
+import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
+import { Feature, bit } from "../virtio/features.js";
+import { readBlkConfig } from "./blk-config.js";
+import { BlkFeature } from "./blk-spec.js";
+import { BlockDevice, type BlockDeviceOptions } from "./block-device.js";
+
+/** §5.2.2: queue 0, requestq (the only one without VIRTIO_BLK_F_MQ). */
+const REQUEST_QUEUE = 0;
+
+/** The device bits this driver uses when offered (§5.2.3). Not MQ (one queue is
+ * enough here), not CONFIG_WCE (the cache mode is left as the device sets it). */
+export const BLK_DRIVER_FEATURES =
+  bit(BlkFeature.SIZE_MAX) |
+  bit(BlkFeature.SEG_MAX) |
+  bit(BlkFeature.GEOMETRY) |
+  bit(BlkFeature.RO) |
+  bit(BlkFeature.BLK_SIZE) |
+  bit(BlkFeature.FLUSH) |
+  bit(BlkFeature.TOPOLOGY) |
+  bit(BlkFeature.DISCARD) |
+  bit(BlkFeature.WRITE_ZEROES);
+
+export interface BlkDriverOptions extends BlockDeviceOptions {
+  /** Descriptors in the requestq (capped by QueueNumMax). Default 256. */
+  readonly queueSize?: number;
+}
+
+export class BlkDriver implements VirtioDriver {
+  readonly name = "virtio-blk";
+  readonly deviceIds = [DeviceId.BLOCK];
+  readonly #options: BlkDriverOptions;
+  readonly #devices = new Map<VirtioDevice, BlockDevice>();
+
+  constructor(options: BlkDriverOptions = {}) {
+    this.#options = options;
+  }
+
+  features(offered: bigint): bigint {
+    return offered & BLK_DRIVER_FEATURES;
+  }
+
+  probe(device: VirtioDevice): void {
+    // Validate the configuration before taking any resource: a bad value fails the
+    // device (FAILED, with the error shown by `devices`) and nothing is left allocated.
+    const config = readBlkConfig(device);
+    let blk = this.#devices.get(device);
+    if (blk === undefined) {
+      blk = new BlockDevice(device, this.#options);
+      this.#devices.set(device, blk);
+    }
+    const owner = blk;
+    const queue = device.createQueue<PendingRequest>(REQUEST_QUEUE, {
+      size: this.#options.queueSize ?? 256,
+      onUsed: () => void owner.onUsed(),
+    });
+    owner.attach(queue, config, device.features, device.hasFeature(Feature.RING_INDIRECT_DESC));
+  }
+
+  ready(device: VirtioDevice): void {
+    this.#devices.get(device)?.start();
+  }
+
+  remove(device: VirtioDevice, reason: RemoveReason): void {
+    const blk = this.#devices.get(device);
+    if (blk === undefined) return;
+    blk.detach(reason);
+    if (reason === "unbind") this.#devices.delete(device);
+  }
+
+  configChanged(device: VirtioDevice): void {
+    this.#devices.get(device)?.configChanged();
+  }
+
+  /** Block devices bound to this driver, in slot order (highest slot first, as QEMU fills them). */
+  devices(): BlockDevice[] {
+    return [...this.#devices.entries()].sort(([a], [b]) => b.slot - a.slot).map(([, blk]) => blk);
+  }
+
+  /** The BlockDevice of a bound VirtioDevice. */
+  deviceFor(device: VirtioDevice): BlockDevice | undefined {
+    return this.#devices.get(device);
+  }
+}
