@@ -34,6 +34,7 @@ options:
   --elf FILE          boot this firmware ELF instead of building
   --no-build          boot build/fw/<board>/firmware.elf as it is
   --verbose           with --run: show everything the UART prints
+  --boot-times N      boot N times, print QEMU-start-to-prompt times (median, min, max)
   --help              this text
 
 --disk and --device keep their command-line order; virtio-mmio slots are filled from 31
@@ -63,7 +64,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false };
+  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false, bootTimes: 0 };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -96,6 +97,12 @@ function parseArgs(argv) {
       case "--elf": o.elf = resolve(take(a)); o.build = false; break;
       case "--no-build": o.build = false; break;
       case "--verbose": o.verbose = true; break;
+      case "--boot-times": {
+        const n = Number(take(a));
+        if (!Number.isInteger(n) || n < 1) usage("--boot-times needs a positive integer");
+        o.bootTimes = n;
+        break;
+      }
       case "--help": case "-h": o.help = true; break;
       default: usage(`unknown option ${argv[i]}`);
     }
@@ -210,13 +217,39 @@ async function runCommands(o, elf, devices) {
   return status;
 }
 
+/** --boot-times N: spawn-to-first-prompt wall time over N boots. Resolves the exit status. */
+async function bootTimes(o, elf, devices) {
+  const times = [];
+  for (let i = 0; i < o.bootTimes; i++) {
+    const m = new QemuMachine({ elf, legacy: o.legacy, devices, extraArgs: o.qemu, batch: false, bootTimeoutMs: (o.timeoutS ?? 60) * 1000 });
+    try {
+      await m.start();
+      times.push(m.bootMs);
+      console.error(`[start] boot ${i + 1}/${o.bootTimes}: ${m.bootMs.toFixed(1)} ms`);
+    } catch (e) {
+      if (!(e instanceof QemuError)) throw e;
+      console.error(`[start] boot ${i + 1} failed: ${e.message}`);
+      return e instanceof QemuTimeoutError ? 4 : 3;
+    } finally {
+      await m.close();
+    }
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const r = (x) => Math.round(x * 10) / 10;
+  console.log(JSON.stringify({ bootMs: { median: r(median), min: r(sorted[0]), max: r(sorted[sorted.length - 1]), n: times.length }, legacy: o.legacy, devices: devices.length }));
+  return 0;
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) { console.log(HELP); return 0; }
-  const quiet = o.run.length > 0 && !o.verbose;
+  const quiet = (o.run.length > 0 || o.bootTimes > 0) && !o.verbose;
   const elf = await prepare(o, quiet);
   mkdirSync(join(ROOT, ".cache"), { recursive: true });
   const devices = [...(o.defaults ? defaultDevices() : []), ...o.devices];
+  if (o.bootTimes) return bootTimes(o, elf, devices);
   if (o.run.length) return runCommands(o, elf, devices);
   return interactive(o, elf, devices);
 }
