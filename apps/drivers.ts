@@ -2,8 +2,10 @@
 // globals they bring. Adding a driver is one entry in `drivers` (plus, when it brings
 // commands, a small function like `rng()` below). DriverModule is in apps/start.ts.
 
+import { NetDriver } from "../drivers/net/net-driver.js";
 import { RngDriver } from "../drivers/rng/rng-driver.js";
 import type { VirtioDriver } from "../drivers/virtio/driver.js";
+import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
 import type { DriverModule, DriverParts } from "./start.js";
 
@@ -14,6 +16,12 @@ function rng(): Parts {
   return { driver, commands: [rngCommand(driver)], globals: { rng: driver } };
 }
 
+function net(): Parts {
+  const driver = new NetDriver({ ip: {} }); // IPv4 by DHCP on each network device
+  return { driver, commands: [netCommand(driver)], globals: { net: driver } };
+}
+
 export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "rng", create: rng },
+  { name: "net", create: net },
 ];

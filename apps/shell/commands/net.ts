@@ -1,0 +1,171 @@
+// `net ...`: the virtio network device and its IPv4 interface (drivers/net).
+//   net info [--json]                        MAC, link, address, counters
+//   net udp-echo PORT [--count N] [--timeout S]
+//                                            echo UDP datagrams on PORT until Ctrl-C,
+//                                            N datagrams echoed, or S seconds passed
+//   net dhcp                                 ask DHCP again, print the address
+
+import type { NetInterface } from "../../../drivers/net/net-driver.js";
+import { NetQueueFullError } from "../../../drivers/net/errors.js";
+import { formatIpv4, prefixLength } from "../../../drivers/net/ip/address.js";
+import { UdpSocket, type UdpDatagramBuffer } from "../../../drivers/net/ip/udp-socket.js";
+import { UsageError, type Command, type CommandIO } from "../command.js";
+
+/** Anything with the NetDriver's `interfaces()` (the driver, or a test's fake). */
+export interface NetSource {
+  interfaces(): NetInterface[];
+}
+
+/** How long `net udp-echo` waits for DHCP before giving up. */
+const ADDRESS_WAIT_MS = 15000;
+/** Datagrams held while the transmit queue is full, then dropped. */
+const ECHO_BACKLOG = 256;
+
+export function netCommand(source: NetSource): Command {
+  return {
+    name: "net",
+    usage: "net info [--json] | net udp-echo PORT [--count N] [--timeout S] | net dhcp",
+    summary: "virtio-net: interface info, a UDP echo server (Ctrl-C stops it), DHCP",
+    async run(args, io) {
+      const [sub, ...rest] = args;
+      const iface = source.interfaces()[0];
+      if (sub !== "info" && sub !== "udp-echo" && sub !== "dhcp") throw new UsageError("net info | net udp-echo PORT | net dhcp");
+      if (iface === undefined) {
+        io.print("no virtio-net device");
+        return 1;
+      }
+      if (sub === "info") return info(iface, rest, io);
+      if (sub === "dhcp") return dhcp(iface, rest, io);
+      return udpEcho(iface, rest, io);
+    },
+  };
+}
+
+function info(iface: NetInterface, args: readonly string[], io: CommandIO): number {
+  const json = args.length === 1 && args[0] === "--json";
+  if (args.length > 0 && !json) throw new UsageError("net info [--json]");
+  const net = iface.device;
+  const ip = iface.ip;
+  const record = {
+    mac: net.macString,
+    macSource: net.macFromDevice ? "device" : "random",
+    link: net.linkUp ? "up" : "down",
+    ready: net.ready,
+    headerLength: net.headerLength,
+    address: ip?.configured ? formatIpv4(ip.address) : null,
+    netmask: ip?.configured ? formatIpv4(ip.netmask) : null,
+    gateway: ip?.configured && ip.gateway !== 0 ? formatIpv4(ip.gateway) : null,
+    mode: ip?.mode ?? "none",
+    device: net.stats(),
+    ip: ip === null ? null : { ...ip.stats },
+  };
+  if (json) {
+    io.print(JSON.stringify(record));
+    return 0;
+  }
+  io.print(`mac       ${record.mac} (${record.macSource})`);
+  io.print(`link      ${record.link}${net.ready ? "" : " (device not ready)"}`);
+  if (ip === null) io.print("ipv4      none");
+  else if (record.address === null) io.print(`ipv4      no address (${record.mode}${ip.dhcpError ? `: ${ip.dhcpError.message}` : ""})`);
+  else io.print(`ipv4      ${record.address}/${prefixLength(ip.netmask)} gateway ${record.gateway ?? "none"} (${record.mode})`);
+  const d = record.device;
+  io.print(`rx        ${d.rxFrames} frames, ${d.rxBytes} bytes, ${d.rxBadLength} bad length, ${d.rxUnread} unread`);
+  io.print(`tx        ${d.txFrames} frames, ${d.txBytes} bytes, ${d.txFull} refused (queue full)`);
+  if (ip !== null) {
+    const s = ip.stats;
+    io.print(`arp       ${s.arpRequests} requests answered, ${s.arpSent} sent, ${s.arpFailures} unresolved, ${ip.arpEntries().length} cached`);
+    io.print(`ip        ${s.ipReceived} received, ${s.ipBadHeader + s.ipBadChecksum} bad, ${s.ipFragments} fragments dropped`);
+    io.print(`icmp      ${s.icmpEchoes} echo replies`);
+    io.print(`udp       ${s.udpReceived} received, ${s.udpSent} sent, ${s.udpBadChecksum} bad checksum, ${s.udpNoPort} to closed ports`);
+  }
+  return 0;
+}
+
+async function dhcp(iface: NetInterface, args: readonly string[], io: CommandIO): Promise<number> {
+  if (args.length > 0) throw new UsageError("net dhcp");
+  if (iface.ip === null) {
+    io.print("no IPv4 interface");
+    return 1;
+  }
+  const lease = await iface.ip.renew();
+  io.print(`${formatIpv4(lease.address)}/${prefixLength(lease.netmask)} gateway ${formatIpv4(lease.gateway)} server ${formatIpv4(lease.server)} lease ${lease.leaseSeconds} s`);
+  return 0;
+}
+
+function number(text: string | undefined, what: string, min: number, max: number): number {
+  const n = text !== undefined && /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`${what} must be a number from ${min} to ${max}`);
+  return n;
+}
+
+async function udpEcho(iface: NetInterface, args: readonly string[], io: CommandIO): Promise<number> {
+  const port = number(args[0], "PORT", 1, 65535);
+  let count = Infinity;
+  let timeoutS = Infinity;
+  for (let i = 1; i < args.length; i += 2) {
+    if (args[i] === "--count") count = number(args[i + 1], "--count", 1, 1e9);
+    else if (args[i] === "--timeout") timeoutS = number(args[i + 1], "--timeout", 1, 86400);
+    else throw new UsageError(`unknown option ${args[i]}`);
+  }
+  const ip = iface.ip;
+  if (ip === null) {
+    io.print("no IPv4 interface");
+    return 1;
+  }
+  const timers = ip.env.timers;
+  if (!ip.configured) {
+    io.print("waiting for an address (DHCP)...");
+    await ip.whenConfigured(ADDRESS_WAIT_MS);
+  }
+  const stats = { echoed: 0, bytes: 0, dropped: 0, retried: 0 };
+  const backlog: UdpDatagramBuffer[] = [];
+  let retryTimer: number | null = null;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const send = (d: UdpDatagramBuffer): boolean => {
+    try {
+      socket.write(d, d.address, d.port);
+    } catch (error) {
+      if (error instanceof NetQueueFullError) return false;
+      stats.dropped++;
+      return true;
+    }
+    stats.echoed++;
+    stats.bytes += d.byteLength;
+    if (stats.echoed >= count) finish();
+    return true;
+  };
+  const drainBacklog = (): void => {
+    retryTimer = null;
+    while (backlog.length > 0 && send(backlog[0]!)) backlog.shift();
+    if (backlog.length > 0) {
+      stats.retried++;
+      retryTimer = timers.set(drainBacklog, 1);
+    }
+  };
+  const socket: UdpSocket = new UdpSocket({
+    stack: ip,
+    port,
+    onReadable() {
+      for (let d = socket.read(); d !== undefined; d = socket.read()) {
+        if (backlog.length === 0 && send(d)) continue;
+        if (backlog.length >= ECHO_BACKLOG) stats.dropped++;
+        else backlog.push(d);
+        if (retryTimer === null) retryTimer = timers.set(drainBacklog, 1);
+      }
+    },
+  });
+  io.print(`udp-echo: serving ${formatIpv4(ip.address)}:${port}; Ctrl-C stops`);
+  const timer = timeoutS === Infinity ? null : timers.set(() => finish(), timeoutS * 1000);
+  try {
+    await Promise.race([done, io.untilInterrupted()]);
+  } finally {
+    socket.close();
+    if (timer !== null) timers.clear(timer);
+    if (retryTimer !== null) timers.clear(retryTimer);
+  }
+  stats.dropped += socket.dropped + backlog.length;
+  io.print(`udp-echo: echoed ${stats.echoed} datagrams (${stats.bytes} bytes), ${stats.dropped} dropped, ${stats.retried} transmit retries`);
+  return 0;
+}
