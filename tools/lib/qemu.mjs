@@ -89,6 +89,7 @@ export class QemuMachine {
   #qmpClient = null;
   #decoder = new TextDecoder("utf-8");
   #text = ""; // UART output not yet dropped
+  #base = 0; // how many characters were dropped from the front of #text
   #cursor = 0; // position in #text up to which waits have consumed
   #transcript = "";
   #waiters = new Set();
@@ -201,6 +202,7 @@ export class QemuMachine {
     for (const w of [...this.#waiters]) w.check();
     if (this.#cursor > KEEP_TEXT) {
       this.#text = this.#text.slice(this.#cursor);
+      this.#base += this.#cursor;
       this.#cursor = 0;
     }
   }
@@ -299,24 +301,43 @@ export class QemuMachine {
    * output is what came before the next prompt, minus the echo, status null.
    */
   async command(line, { timeoutMs = this.#opts.commandTimeoutMs } = {}) {
+    const running = await this.begin(line);
+    return running.finish({ timeoutMs });
+  }
+
+  /**
+   * Starts a shell line and returns at once, for commands that run until stopped (`net
+   * udp-echo`, `console echo`, `input watch`): `waitFor()` on the returned object (or the
+   * machine) waits for its progress lines, `interrupt()` sends Ctrl-C, and
+   * `finish({timeoutMs})` resolves {output, status} with everything the command printed.
+   */
+  async begin(line) {
     if (/[\r\n]/.test(line)) throw new TypeError("command(): one line, without line ends");
     if (!this.#started || this.#closed || this.#opts.prompt === null) throw new QemuError("machine is not started, or has no shell");
     const what = `\`${line}\``;
+    const startAbs = this.#base + this.#cursor;
     await this.#send(line + "\r");
-    if (this.#batch) {
-      let m;
-      try {
-        m = await this.waitFor(/(?:^|\n)@@status (\d+)\r?\n/, timeoutMs, { what });
-      } catch (e) {
-        if (e instanceof QemuError) e.output = cleanOutput(e.output, line);
-        throw e;
-      }
-      const output = cleanOutput(m.before, line);
-      await this.waitFor(this.#opts.prompt, timeoutMs, { what: `the prompt after ${what}` });
-      return { output, status: Number(m[1]) };
-    }
-    const m = await this.waitFor(this.#opts.prompt, timeoutMs, { what });
-    return { output: cleanOutput(m.before, line), status: null };
+    const fromStart = (beforeMatchAbs) => this.#text.slice(Math.max(0, startAbs - this.#base), Math.max(0, beforeMatchAbs - this.#base));
+    return {
+      waitFor: (pattern, timeoutMs, opts) => this.waitFor(pattern, timeoutMs, opts),
+      interrupt: () => this.interrupt(),
+      finish: async ({ timeoutMs = this.#opts.commandTimeoutMs } = {}) => {
+        if (this.#batch) {
+          let m;
+          try {
+            m = await this.waitFor(/(?:^|\n)@@status (\d+)\r?\n/, timeoutMs, { what });
+          } catch (e) {
+            if (e instanceof QemuError) e.output = cleanOutput(fromStart(this.#base + this.#cursor), line);
+            throw e;
+          }
+          const output = cleanOutput(fromStart(this.#base + this.#cursor - m[0].length), line);
+          await this.waitFor(this.#opts.prompt, timeoutMs, { what: `the prompt after ${what}` });
+          return { output, status: Number(m[1]) };
+        }
+        const m = await this.waitFor(this.#opts.prompt, timeoutMs, { what });
+        return { output: cleanOutput(fromStart(this.#base + this.#cursor - m[0].length), line), status: null };
+      },
+    };
   }
 
   /** The connected QMP client (connects on first use). */
