@@ -76,7 +76,7 @@ export class TimerQueue implements Timers {
         this.#report(error);
       }
     }
-    this.#armed = -1;
+    this.#armed = NaN; // the loop cleared the hardware deadline: always re-arm
     this.#rearm();
   }
 
