@@ -289,6 +289,16 @@ export class BlockDevice {
     await this.#ranges(BlkRequestType.WRITE_ZEROES, "write zeroes", "WRITE_ZEROES", BlkFeature.WRITE_ZEROES, limits?.maxSectors ?? 0, lba, count, flags);
   }
 
+  /**
+   * Throws what read (or, with `write`, write) would reject with for this range, without
+   * sending anything: BlkRangeError, BlkReadOnlyError, or a state error. For callers that
+   * stream a range in pieces and want the whole range checked first.
+   */
+  check(lba: number, count: number, write = false): void {
+    this.#checkRange(lba, count, write ? "write" : "read");
+    if (write && this.readOnly) throw new BlkReadOnlyError(this.location, "write");
+  }
+
   // ---- the driver's calls ----
 
   /** During probe: the new queue and configuration (after a bind or a re-init). */
