@@ -2,9 +2,11 @@
 // globals they bring. Adding a driver is one entry in `drivers` (plus, when it brings
 // commands, a small function like `rng()` below). DriverModule is in apps/start.ts.
 
+import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { RngDriver } from "../drivers/rng/rng-driver.js";
 import type { VirtioDriver } from "../drivers/virtio/driver.js";
+import { blkCommand } from "./shell/commands/blk.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
 import type { DriverModule, DriverParts } from "./start.js";
@@ -16,6 +18,11 @@ function rng(): Parts {
   return { driver, commands: [rngCommand(driver)], globals: { rng: driver } };
 }
 
+function blk(): Parts {
+  const driver = new BlkDriver();
+  return { driver, commands: [blkCommand(driver)], globals: { blk: driver } };
+}
+
 function net(): Parts {
   const driver = new NetDriver({ ip: {} }); // IPv4 by DHCP on each network device
   return { driver, commands: [netCommand(driver)], globals: { net: driver } };
@@ -23,5 +30,6 @@ function net(): Parts {
 
 export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "rng", create: rng },
+  { name: "blk", create: blk },
   { name: "net", create: net },
 ];
