@@ -33,12 +33,24 @@ static uint32_t mmio_addr(xsMachine* the, uint32_t width) {
 	return a;
 }
 
-static void xs_mmio_read8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); xsResult = xsInteger(*(volatile uint8_t*)a); }
-static void xs_mmio_read16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); xsResult = xsInteger(*(volatile uint16_t*)a); }
-static void xs_mmio_read32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); xsResult = xsNumber((double)*(volatile uint32_t*)a); }
-static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); *(volatile uint8_t*)a = (uint8_t)arg_value(the, 1, 1); }
-static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); *(volatile uint16_t*)a = (uint16_t)arg_value(the, 1, 2); }
-static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); *(volatile uint32_t*)a = arg_value(the, 1, 4); }
+/* start.S: the accesses, and the flag its data-abort handler sets when one faults. */
+extern uint32_t mmio_read8(uint32_t a), mmio_read16(uint32_t a), mmio_read32(uint32_t a);
+extern void mmio_write8(uint32_t a, uint32_t v), mmio_write16(uint32_t a, uint32_t v), mmio_write32(uint32_t a, uint32_t v);
+extern volatile uint32_t mmio_fault;
+
+static void mmio_check(xsMachine* the, uint32_t a, const char* op) {
+	if (mmio_fault) {
+		mmio_fault = 0;
+		xsUnknownError("mmio: bus error on %s at 0x%08lx (no device register there)", op, (unsigned long)a);
+	}
+}
+
+static void xs_mmio_read8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); uint32_t v = mmio_read8(a); mmio_check(the, a, "read8"); xsResult = xsInteger(v); }
+static void xs_mmio_read16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); uint32_t v = mmio_read16(a); mmio_check(the, a, "read16"); xsResult = xsInteger(v); }
+static void xs_mmio_read32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); uint32_t v = mmio_read32(a); mmio_check(the, a, "read32"); xsResult = xsNumber((double)v); }
+static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); mmio_write8(a, arg_value(the, 1, 1) & 0xFF); mmio_check(the, a, "write8"); }
+static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); mmio_write16(a, arg_value(the, 1, 2) & 0xFFFF); mmio_check(the, a, "write16"); }
+static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); mmio_write32(a, arg_value(the, 1, 4)); mmio_check(the, a, "write32"); }
 
 /* Barriers (ARM ARM A3.8.3): full and write barriers as DSB so that they also order
  * the device-memory notify write; the read barrier as DMB. */
@@ -101,6 +113,7 @@ static void xs_engine_stats(xsMachine* the) {
 	set_num(the, "cHeapUsed", heap_used());
 	set_num(the, "cHeapLimit", heap_limit());
 	set_num(the, "cStackPeak", cstack_peak());
+	set_num(the, "bundleParseMs", glue_bundle_parse_ms);
 	set_num(the, "cStackSize", (double)(uint32_t)(__stack_svc_top - __stack_svc_bottom));
 }
 

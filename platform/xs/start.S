@@ -113,7 +113,56 @@ irq_entry:
 
 	FAULT undef_entry, 4, 0
 	FAULT pabort_entry, 4, 1
-	FAULT dabort_entry, 8, 2
+	FAULT dabort_fatal, 8, 2
+
+/* Data abort: one that hits an access in the mmio_* functions below (a device register
+ * that is not there) is survivable: skip the instruction, return 0 and set mmio_fault,
+ * which the native turns into a JavaScript error. Any other is fatal. */
+	.type dabort_entry, %function
+dabort_entry:
+	push	{r0, r1}
+	sub	r0, lr, #8
+	ldr	r1, =mmio_access_start
+	cmp	r0, r1
+	blo	1f
+	ldr	r1, =mmio_access_end
+	cmp	r0, r1
+	bhs	1f
+	ldr	r1, =mmio_fault
+	mov	r0, #1
+	str	r0, [r1]
+	pop	{r0, r1}
+	mov	r0, #0
+	subs	pc, lr, #4		/* return to the instruction after the faulting one */
+1:	pop	{r0, r1}
+	b	dabort_fatal
+	.size dabort_entry, . - dabort_entry
+
+/* Device register accesses with explicit widths (ARM mode; see dabort_entry). */
+	.macro MMIO name, insn
+	.global \name
+	.type \name, %function
+\name:
+	\insn
+	bx	lr
+	.size \name, . - \name
+	.endm
+
+	.align 2
+mmio_access_start:
+	MMIO mmio_read8, "ldrb r0, [r0]"
+	MMIO mmio_read16, "ldrh r0, [r0]"
+	MMIO mmio_read32, "ldr r0, [r0]"
+	MMIO mmio_write8, "strb r1, [r0]"
+	MMIO mmio_write16, "strh r1, [r0]"
+	MMIO mmio_write32, "str r1, [r0]"
+mmio_access_end:
+
+	.data
+	.global mmio_fault
+mmio_fault:
+	.word 0
+	.text
 	FAULT svc_entry, 0, 3
 	FAULT fiq_entry, 4, 4
 

@@ -5,6 +5,8 @@
 #include "board.h"
 #include "xs_glue.h"
 
+double glue_bundle_parse_ms;
+
 /* Machine platform */
 void fxCreateMachinePlatform(txMachine* the) {
 	the->promiseJobs = 0;
@@ -114,6 +116,7 @@ void glue_run_script(void* machine, const char* source, size_t size, const char*
 	txParser* parser = &_parser;
 	txParserJump jump;
 	txScript* volatile script = C_NULL;
+	double t0 = timer_now_ms();
 	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
 	parser->firstJump = &jump;
 	if (c_setjmp(jump.jmp_buf) == 0) {
@@ -124,6 +127,7 @@ void glue_run_script(void* machine, const char* source, size_t size, const char*
 		script = fxParserCode(parser);
 	}
 	fxTerminateParser(parser);
+	glue_bundle_parse_ms = timer_now_ms() - t0;
 	txSlot* realm = mxProgram.value.reference->next->value.module.realm;
 	fxRunScript(the, script, mxRealmGlobal(realm), C_NULL, mxRealmClosures(realm)->value.reference, C_NULL, mxProgram.value.reference);
 	mxPullSlot(mxResult);

@@ -15,6 +15,8 @@ typedef struct {
 
 /* Bytes XS may take for chunks and slots (set from the manifest before the machine). */
 extern size_t glue_allocation_limit;
+/* Guest time the boot script took to parse and compile (ms). */
+extern double glue_bundle_parse_ms;
 
 int glue_run_promise_jobs(void* machine);
 int glue_has_promise_jobs(void* machine);
