@@ -1,20 +1,51 @@
 // The Internet checksum (RFC 1071): one's complement of the one's complement sum of
 // 16-bit big-endian words. Used by IPv4 (header), ICMP and UDP (with a pseudo-header).
+//
+// Speed matters on an interpreter: aligned data is summed 32 bits at a time through a
+// Uint32Array in the machine's byte order, then swapped back (RFC 1071 §2: the sum is
+// independent of byte order, up to a final swap). Other data goes byte pair by pair.
 
-/** Adds `bytes` to a running 32-bit sum (not yet folded). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function swap16(x: number): number {
+  return ((x & 0xff) << 8) | (x >>> 8);
+}
+
+function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/** Byte pairs from `start` (an even distance from the data's first word), big-endian. */
+function sumPairs(bytes: Uint8Array, start: number, end: number): number {
+  let sum = 0;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (i < end) sum += bytes[i]! << 8; // odd length: pad with a zero byte
+  return sum;
+}
+
+/** Adds `bytes` (taken as starting on a word boundary) to a running sum; returns it folded to 16 bits. */
 export function sumWords(bytes: Uint8Array, sum = 0): number {
   const n = bytes.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (i < n) sum += bytes[i]! << 8; // odd length: pad with a zero byte
-  // fold now and then so the sum stays a small integer
-  return (sum & 0xffff) + Math.floor(sum / 0x10000);
+  const misaligned = bytes.byteOffset & 3;
+  if (!LITTLE_ENDIAN || n < 16 || (misaligned & 1) !== 0) return fold(sum + sumPairs(bytes, 0, n));
+  // up to 2 bytes to reach a 4-byte boundary (one big-endian pair), then whole words
+  const head = misaligned === 0 ? 0 : 2;
+  const words = (n - head) >>> 2;
+  const tail = head + words * 4;
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset + head, words);
+  let swapped = 0; // sum of byte-swapped 16-bit words
+  for (let i = 0; i < words; i++) {
+    const w = u32[i]!;
+    swapped += (w & 0xffff) + (w >>> 16);
+  }
+  return fold(sum + sumPairs(bytes, 0, head) + swap16(fold(swapped)) + sumPairs(bytes, tail, n));
 }
 
 /** Folds a running sum and complements it: the checksum field value. */
 export function finish(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return ~fold(sum) & 0xffff;
 }
 
 export function checksum(bytes: Uint8Array): number {

@@ -231,7 +231,8 @@ export class DhcpClient {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes[0] !== BOOTREPLY || bytes[1] !== 1 || bytes[2] !== 6) return null;
     if (v.getUint32(4) !== this.#xid || v.getUint32(236) !== MAGIC_COOKIE) return null;
-    for (let i = 0; i < 6; i++) if (bytes[28 + i] !== this.#host.mac[i]) return null;
+    const mac = this.#host.mac;
+    for (let i = 0; i < 6; i++) if (bytes[28 + i] !== mac[i]) return null;
     const options = new Map<number, Uint8Array>();
     let at = OPTIONS_AT;
     while (at < bytes.length) {

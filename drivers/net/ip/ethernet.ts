@@ -34,6 +34,14 @@ export function buildEthernet(dst: Uint8Array, src: Uint8Array, type: number, pa
   return frame;
 }
 
+/** Writes the Ethernet header into the first 14 bytes of `frame`. */
+export function writeEthernetHeader(frame: Uint8Array, dst: Uint8Array, src: Uint8Array, type: number): void {
+  frame.set(dst, 0);
+  frame.set(src, 6);
+  frame[12] = type >>> 8;
+  frame[13] = type & 0xff;
+}
+
 export function sameMac(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
   return true;

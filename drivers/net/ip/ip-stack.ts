@@ -8,7 +8,7 @@ import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpCache, parseArp, writeArp } from ".
 import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
 import { ArpTimeoutError, NoRouteError, PortInUseError, SocketClosedError } from "./errors.js";
-import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, isBroadcastMac, parseEthernet, sameMac } from "./ethernet.js";
+import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, isBroadcastMac, parseEthernet, sameMac, writeEthernetHeader } from "./ethernet.js";
 import { echoReply } from "./icmp.js";
 import { IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
 import { UDP_HLEN, parseUdp, writeUdp } from "./udp.js";
@@ -46,6 +46,7 @@ export interface IpStackOptions {
 
 /** Receives the UDP datagrams of one port. */
 export interface UdpEndpoint {
+  /** `payload` is a view into the received frame, which the stack never touches again. */
   deliver(payload: Uint8Array, srcAddress: number, srcPort: number): void;
 }
 
@@ -73,6 +74,7 @@ export interface IpStats {
 }
 
 interface PendingHop {
+  /** Whole frames, Ethernet header still to write. */
   readonly packets: Uint8Array[];
   attempts: number;
   timer: TimerId | null;
@@ -114,10 +116,15 @@ export class IpStack {
       this.#gateway = options.gateway === undefined ? ANY : toIpv4(options.gateway, "gateway");
       this.#dhcp = null;
     } else {
-      this.#dhcp = new DhcpClient(
-        { mac: link.mac, timers: env.timers, clock: env.clock, broadcast: (payload) => this.#broadcastDhcp(payload) },
-        options.dhcp,
-      );
+      const host = {
+        get mac(): Uint8Array {
+          return link.mac; // read at each message: the NetDevice learns its MAC at probe
+        },
+        timers: env.timers,
+        clock: env.clock,
+        broadcast: (payload: Uint8Array) => this.#broadcastDhcp(payload),
+      };
+      this.#dhcp = new DhcpClient(host, options.dhcp);
     }
     link.onReadable = (frame) => this.receive(frame);
     link.onLinkChange = (up) => {
@@ -215,8 +222,8 @@ export class IpStack {
     if (payload.length > MAX_UDP_PAYLOAD) throw new RangeError(`UDP payload of ${payload.length} bytes: at most ${MAX_UDP_PAYLOAD} (no fragmentation)`);
     if (!Number.isInteger(dstPort) || dstPort < 1 || dstPort > 0xffff) throw new RangeError(`port ${dstPort} must be 1 to 65535`);
     if (this.#address === ANY) throw new NoRouteError(formatIpv4(dst), "no address yet");
-    const packet = this.#udpPacket(this.#address, dst, srcPort, dstPort, payload);
-    this.#sendIp(dst, packet);
+    const frame = this.#udpFrame(this.#address, dst, srcPort, dstPort, payload);
+    this.#sendIp(dst, frame);
     this.stats.udpSent++;
   }
 
@@ -301,10 +308,10 @@ export class IpStack {
     const reply = echoReply(message);
     if (reply === null) return;
     this.stats.icmpEchoes++;
-    const packet = new Uint8Array(IPV4_HLEN + reply.length);
-    writeIpv4Header(packet, this.#address, src, PROTO_ICMP, reply.length, this.#ipId++);
-    packet.set(reply, IPV4_HLEN);
-    this.#trySendIp(src, packet);
+    const frame = new Uint8Array(ETH_HLEN + IPV4_HLEN + reply.length);
+    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, src, PROTO_ICMP, reply.length, this.#ipId++);
+    frame.set(reply, ETH_HLEN + IPV4_HLEN);
+    this.#trySendIp(src, frame);
   }
 
   #receiveUdp(bytes: Uint8Array, src: number, dst: number): void {
@@ -329,24 +336,25 @@ export class IpStack {
 
   // ---- send ----
 
-  #udpPacket(src: number, dst: number, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
+  /** A whole frame (room for the Ethernet header first) holding one UDP datagram: one copy of the payload. */
+  #udpFrame(src: number, dst: number, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
     const udpLength = UDP_HLEN + payload.length;
-    const packet = new Uint8Array(IPV4_HLEN + udpLength);
-    writeIpv4Header(packet, src, dst, PROTO_UDP, udpLength, this.#ipId++);
-    writeUdp(packet.subarray(IPV4_HLEN), src, dst, srcPort, dstPort, payload);
-    return packet;
+    const frame = new Uint8Array(ETH_HLEN + IPV4_HLEN + udpLength);
+    writeIpv4Header(frame.subarray(ETH_HLEN), src, dst, PROTO_UDP, udpLength, this.#ipId++);
+    writeUdp(frame.subarray(ETH_HLEN + IPV4_HLEN), src, dst, srcPort, dstPort, payload);
+    return frame;
   }
 
   #broadcastDhcp(payload: Uint8Array): void {
-    const packet = this.#udpPacket(ANY, BROADCAST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, payload);
-    this.#sendFrame(BROADCAST_MAC, ETHERTYPE_IPV4, packet);
+    const frame = this.#udpFrame(ANY, BROADCAST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, payload);
+    this.#sendIpFrame(BROADCAST_MAC, frame);
   }
 
-  /** Routes an IPv4 packet: broadcast, on-link, or through the gateway; ARP as needed. */
-  #sendIp(dst: number, packet: Uint8Array): void {
+  /** Routes an IPv4 frame: broadcast, on-link, or through the gateway; ARP as needed. */
+  #sendIp(dst: number, frame: Uint8Array): void {
     const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
     if (dst === BROADCAST || dst === subnetBroadcast) {
-      this.#sendFrame(BROADCAST_MAC, ETHERTYPE_IPV4, packet);
+      this.#sendIpFrame(BROADCAST_MAC, frame);
       return;
     }
     const onLink = ((dst & this.#netmask) >>> 0) === ((this.#address & this.#netmask) >>> 0);
@@ -354,16 +362,21 @@ export class IpStack {
     if (hop === ANY) throw new NoRouteError(formatIpv4(dst), "off the subnet and no gateway");
     const mac = this.#arp.lookup(hop, this.#env.clock.now());
     if (mac !== null) {
-      this.#sendFrame(mac, ETHERTYPE_IPV4, packet);
+      this.#sendIpFrame(mac, frame);
       return;
     }
-    this.#queueForArp(hop, packet);
+    this.#queueForArp(hop, frame);
+  }
+
+  #sendIpFrame(dstMac: Uint8Array, frame: Uint8Array): void {
+    writeEthernetHeader(frame, dstMac, this.#link.mac, ETHERTYPE_IPV4);
+    this.#link.write(frame);
   }
 
   /** #sendIp for packets nobody waits on (replies): errors are counted. */
-  #trySendIp(dst: number, packet: Uint8Array): void {
+  #trySendIp(dst: number, frame: Uint8Array): void {
     try {
-      this.#sendIp(dst, packet);
+      this.#sendIp(dst, frame);
     } catch {
       this.stats.txErrors++;
     }
@@ -418,9 +431,9 @@ export class IpStack {
     if (pending === undefined) return;
     this.#pending.delete(ip);
     if (pending.timer !== null) this.#env.timers.clear(pending.timer);
-    for (const packet of pending.packets) {
+    for (const frame of pending.packets) {
       try {
-        this.#sendFrame(mac, ETHERTYPE_IPV4, packet);
+        this.#sendIpFrame(mac, frame);
       } catch {
         this.stats.txErrors++;
       }

@@ -116,7 +116,7 @@ export class UdpSocket {
       this.dropped++;
       return;
     }
-    this.#queue.push({ data: data.slice(), address, port });
+    this.#queue.push({ data, address, port }); // the stack hands over a frame nobody else holds
     const onReadable = this.onReadable;
     if (onReadable === null) return;
     try {

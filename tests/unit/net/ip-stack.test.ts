@@ -62,7 +62,7 @@ class Peer {
     }
     const reply = buildDhcpReply(payload, type, type === DhcpType.NAK ? 0 : OUR_IP, opts);
     nic.deliver(udpFrame(BROADCAST_MAC, PEER_MAC, PEER_IP, 0xffffffff, 67, 68, reply));
-    void clientMac;
+    assert.equal(payload.slice(28, 34), clientMac.slice(), "chaddr is the MAC the frames come from");
   }
 }
 
