@@ -243,11 +243,16 @@ export class VirtioDevice {
     });
   }
 
-  /** Lets go of the driver: reset, driver remove, queues freed. Never rejects. */
+  /** Lets go of the driver: reset, driver remove, queues freed. Never rejects. If the
+   * device does not finish its reset, it stays bound and FAILED (its memory is kept). */
   unbind(): Promise<boolean> {
     return this.#serialize(async () => {
       if (this.#driver === null) return;
-      await this.#teardown("unbind");
+      if (!(await this.#teardown("unbind"))) {
+        const error = this.#error ?? new DeviceBrokenError(this.location, "reset failed");
+        await this.#fail(error);
+        throw error;
+      }
       this.#driver = null;
       this.#detachIrq();
       this.#phase = "unbound";
