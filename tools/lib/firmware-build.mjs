@@ -203,11 +203,17 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const entryPath = resolve(ROOT, entry ?? cfg.modules[main] ?? "apps/main.ts");
   if (!existsSync(entryPath)) throw new FirmwareBuildError(`entry module not found: ${relative(ROOT, entryPath)}`);
   toolchainCheck();
+  // Objects are shared; the default entry's ELF is build/fw/<board>/firmware.elf, another
+  // entry's goes to build/fw/<board>/entry-<name>/ so that it never replaces the firmware
+  // other tools and tests are booting.
   const outDir = join(ROOT, "build/fw", board);
-  const genDir = join(outDir, "gen");
+  const defaultEntry = resolve(ROOT, cfg.modules[main] ?? "apps/main.ts");
+  const entryDir =
+    entryPath === defaultEntry ? outDir : join(outDir, `entry-${relative(ROOT, entryPath).replace(/\.ts$/, "").replace(/[^A-Za-z0-9_-]+/g, "_")}`);
+  const genDir = join(entryDir, "gen");
   mkdirSync(genDir, { recursive: true });
 
-  typeCheck(outDir, entryPath, log);
+  typeCheck(entryDir, entryPath, log);
   const bundleFile = join(genDir, "bundle.js");
   const bundleBytes = await bundle(entryPath, bundleFile, log, cfg.platform.bundle?.minify ?? "syntax");
   writeIfChanged(join(genDir, "fw_config.h"), configHeader(cfg));
@@ -230,20 +236,28 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
     ...(cfg.platform.defines ?? []),
   ];
   const platDir = join(ROOT, "platform/xs");
-  const incs = [`-I${platDir}`, `-I${genDir}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`];
+  const incs = [`-I${platDir}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`];
   const xsFlags = [...common, ...xsDefs, ...incs, "-w"];
   const ownFlags = [...common, ...xsDefs, ...incs, "-Wall", "-Wextra", "-Wno-unused-parameter"];
-  const units = [
+  // Shared objects (XS, platform/xs) never see the entry's generated folder, so switching
+  // entries recompiles only main.c (fw_config.h) and bundle.S, into the entry's own folder.
+  const shared = [
     ...xsCFiles(xsDir).map((src) => ({ src, flags: xsFlags })),
     ...readdirSync(platDir)
-      .filter((f) => f.endsWith(".c") || f.endsWith(".S"))
+      .filter((f) => (f.endsWith(".c") && f !== "main.c") || f.endsWith(".S"))
       .map((f) => ({ src: join(platDir, f), flags: f.endsWith(".S") ? [...arch, "-marm"] : ownFlags })),
+  ];
+  const perEntry = [
+    { src: join(platDir, "main.c"), flags: [...ownFlags, `-I${genDir}`] },
     { src: join(genDir, "bundle.S"), flags: [...arch] },
   ];
-  const { objects, rebuilt } = await compileAll({ cc: CROSS + "gcc", units, objDir: join(outDir, "obj"), jobs: 2, log });
+  const a = await compileAll({ cc: CROSS + "gcc", units: shared, objDir: join(outDir, "obj"), jobs: 2, log });
+  const b = await compileAll({ cc: CROSS + "gcc", units: perEntry, objDir: join(entryDir, "obj-entry"), jobs: 2, log });
+  const objects = [...a.objects, ...b.objects];
+  const rebuilt = a.rebuilt + b.rebuilt;
 
-  const elf = join(outDir, "firmware.elf");
-  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(outDir, "firmware.map")}`];
+  const elf = join(entryDir, "firmware.elf");
+  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`];
   const linked = link({ objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
   const s = sizes(elf);
   s.bundle = bundleBytes;
