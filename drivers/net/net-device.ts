@@ -34,6 +34,8 @@ export interface NetOptions {
   onLinkChange?: ((up: boolean) => void) | null;
   /** The device misbehaved or a callback threw; the device stays up where it can. */
   onError?: ((error: Error) => void) | null;
+  /** Re-initializations (core restart()) after the device broke a ring rule. Default 3. */
+  readonly maxRestarts?: number;
 }
 
 export interface NetStats {
@@ -48,6 +50,8 @@ export interface NetStats {
   /** write() calls refused because every transmit slot was in flight. */
   readonly txFull: number;
   readonly linkChanges: number;
+  /** Re-initializations after a broken queue. */
+  readonly restarts: number;
 }
 
 interface RxSlot {
@@ -83,6 +87,7 @@ export class NetDevice {
   readonly #platform: Platform;
   readonly #rxWanted: number;
   readonly #txWanted: number;
+  readonly #maxRestarts: number;
   #rxQueue: Virtqueue<RxSlot> | null = null;
   #txQueue: Virtqueue<TxSlot> | null = null;
   #rxSlots: RxSlot[] = [];
@@ -98,7 +103,7 @@ export class NetDevice {
   #closed = false;
   #unbound = false;
   #broken: Error | null = null;
-  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0 };
+  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0, restarts: 0 };
 
   constructor(device: VirtioDevice, options: NetOptions = {}) {
     const rx = options.rxBuffers ?? 64;
@@ -109,6 +114,7 @@ export class NetDevice {
     this.#platform = device.platform;
     this.#rxWanted = rx;
     this.#txWanted = tx;
+    this.#maxRestarts = options.maxRestarts ?? 3;
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
     this.onLinkChange = options.onLinkChange ?? null;
@@ -379,11 +385,17 @@ export class NetDevice {
     return (status & NET_S_LINK_UP) !== 0;
   }
 
-  /** A ring rule broken by the device: stop using the queues until a re-init. */
+  /** A ring rule broken by the device: stop using the queues, and have the core reset
+   * and re-initialize the device (a few times at most); this object and its callbacks
+   * stay, the queues and buffers are new. */
   #break(error: Error): void {
     if (this.#broken !== null) return;
     this.#broken = error;
     this.#report(error);
+    if (this.#stats.restarts >= this.#maxRestarts || this.#closed || this.#unbound) return;
+    this.#stats.restarts++;
+    const device = this.#device;
+    this.#platform.timers.set(() => void device.restart(), 0); // not from inside the interrupt handler
   }
 
   #report(error: Error): void {

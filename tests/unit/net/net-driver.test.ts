@@ -175,6 +175,45 @@ for (const version of VERSIONS) {
     assert.throws(() => r.net.write(testFrame(r.nic.mac, r.net.mac, 64)), (e: unknown) => e instanceof NetClosedError);
     await finishNet(r);
   });
+  test(`v${version}: a used length beyond the buffer breaks the queue; the device is re-initialized and works again`, async () => {
+    const r = await netRig(version);
+    const got: Uint8Array[] = [];
+    const errors: Error[] = [];
+    r.net.onReadable = (frame) => got.push(frame);
+    r.net.onError = (e) => errors.push(e);
+    const dev = r.model.device(31)!;
+    dev.faults.usedLenExtra = 4096;
+    r.nic.deliver(testFrame(r.net.mac, r.nic.mac, 60, 1));
+    dev.faults.usedLenExtra = 0;
+    await until(() => r.net.stats().restarts === 1 && r.net.ready);
+    assert.is(errors.length, 1);
+    assert.match(errors[0]!.message, /len|length/i);
+    assert.is(r.bus.devices()[0]!.status, "DRIVER_OK");
+    const good = testFrame(r.net.mac, r.nic.mac, 60, 2);
+    r.nic.deliver(good);
+    await until(() => got.length === 1);
+    assert.equal(got[0], good);
+    r.net.write(testFrame(r.nic.mac, r.net.mac, 64, 3));
+    await r.model.settle();
+    assert.is(r.nic.transmitted.length, 1);
+    await finishNet(r);
+  });
+
+  test(`v${version}: a device that keeps breaking the ring is given up on after maxRestarts`, async () => {
+    const r = await netRig(version, {}, { maxRestarts: 1 });
+    const dev = r.model.device(31)!;
+    dev.faults.usedIdOutOfRange = true;
+    r.nic.deliver(testFrame(r.net.mac, r.nic.mac, 60, 1));
+    await until(() => r.net.stats().restarts === 1 && r.net.ready);
+    r.nic.deliver(testFrame(r.net.mac, r.nic.mac, 60, 2));
+    await until(() => r.net.broken !== null);
+    await r.model.settle();
+    assert.is(r.net.stats().restarts, 1);
+    assert.not.ok(r.net.ready);
+    assert.throws(() => r.net.write(testFrame(r.nic.mac, r.net.mac, 64)), /used|id|range/i);
+    dev.faults.usedIdOutOfRange = false;
+    await finishNet(r);
+  });
 }
 
 test.run();
