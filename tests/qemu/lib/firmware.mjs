@@ -11,7 +11,8 @@ export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "
 /** Boots the firmware (modern unless `legacy`) to the shell; the caller closes it. */
 export async function bootShell(opts = {}) {
   if (!existsSync(FIRMWARE_ELF)) throw new Error(`no firmware at ${FIRMWARE_ELF}: run npm run build (npm test builds it)`);
-  const m = new QemuMachine({ elf: FIRMWARE_ELF, bootTimeoutMs: 20000, commandTimeoutMs: 20000, ...opts });
+  // lifetimeS: even a test process killed with SIGKILL leaves QEMU running 10 min at most.
+  const m = new QemuMachine({ elf: FIRMWARE_ELF, bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600, ...opts });
   await m.start();
   return m;
 }
