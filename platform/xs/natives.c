@@ -117,6 +117,29 @@ static void xs_engine_stats(xsMachine* the) {
 	set_num(the, "cStackSize", (double)(uint32_t)(__stack_svc_top - __stack_svc_bottom));
 }
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32) of `len` bytes of the DMA pool at physical address
+ * `phys`, continuing `crc` (start with 0): `blk read` checks what it read without walking
+ * the bytes in JavaScript. Only the DMA pool can be read this way. */
+static void xs_dma_crc32(xsMachine* the) {
+	static uint32_t table[256];
+	uint32_t phys = arg_u32(the, 0, "crc32 address");
+	uint32_t len = arg_u32(the, 1, "crc32 length");
+	uint32_t c = ~arg_u32(the, 2, "crc32 value");
+	uint32_t start = (uint32_t)__dma_start, end = (uint32_t)__dma_end;
+	if (phys < start || phys > end || len > end - phys)
+		xsRangeError("dma crc32: 0x%08lx+%lu is outside the DMA pool", (unsigned long)phys, (unsigned long)len);
+	if (table[1] == 0) {
+		for (uint32_t n = 0; n < 256; n++) {
+			uint32_t t = n;
+			for (int k = 0; k < 8; k++) t = (t & 1) ? 0xEDB88320u ^ (t >> 1) : t >> 1;
+			table[n] = t;
+		}
+	}
+	const uint8_t* p = (const uint8_t*)phys;
+	for (uint32_t i = 0; i < len; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+	xsResult = xsNumber((double)(uint32_t)~c);
+}
+
 static void xs_gc(xsMachine* the) { xsCollectGarbage(); }
 static void xs_power_off(xsMachine* the) { (void)the; power_off(); }
 
@@ -148,6 +171,7 @@ void natives_install(xsMachine* the) {
 		def(the, "__xsTimerArm", xs_timer_arm, 1);
 		def(the, "__xsConsoleWrite", xs_console_write, 1);
 		def(the, "__xsEngineStats", xs_engine_stats, 0);
+		def(the, "__xsDmaCrc32", xs_dma_crc32, 3);
 		def(the, "__xsGc", xs_gc, 0);
 		def(the, "__xsPowerOff", xs_power_off, 0);
 	}

@@ -47,5 +47,7 @@ declare function __xsTimerArm(deadline: number): void;
 /** A string is sent as UTF-8 with "\n" as "\r\n"; an ArrayBuffer is sent as raw bytes. */
 declare function __xsConsoleWrite(data: string | ArrayBuffer): void;
 declare function __xsEngineStats(): { [key: string]: number };
+/** CRC-32 (IEEE, as zlib) of `length` bytes of the DMA pool at `phys`, continuing `crc`. */
+declare function __xsDmaCrc32(phys: number, length: number, crc: number): number;
 declare function __xsGc(): void;
 declare function __xsPowerOff(): never;
