@@ -45,3 +45,15 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
 export function crc32Hex(crc: number): string {
   return (crc >>> 0).toString(16).padStart(8, "0");
 }
+
+/** A native CRC over DMA memory, when the platform installs one (the firmware's
+ * `__xsDmaCrc32`); the interpreter walks bytes too slowly for a 16 MiB check. */
+type NativeDmaCrc = (phys: number, length: number, crc: number) => number;
+
+/** Continues a CRC-32 over the first `length` bytes of a DMA buffer: natively where the
+ * platform can, else in JavaScript. */
+export function crc32Dma(buffer: { readonly phys: number; readonly bytes: Uint8Array }, length: number, crc = 0): number {
+  const native = (globalThis as { __xsDmaCrc32?: NativeDmaCrc }).__xsDmaCrc32;
+  if (typeof native === "function") return native(buffer.phys, length, crc >>> 0) >>> 0;
+  return crc32(buffer.bytes.subarray(0, length), crc);
+}

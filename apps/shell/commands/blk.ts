@@ -6,7 +6,7 @@
 import type { DmaBuffer } from "../../../platform/platform.js";
 import type { BlockDevice, BlockInfo } from "../../../drivers/blk/block-device.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
-import { crc32, crc32Hex } from "../crc32.js";
+import { crc32Dma, crc32Hex } from "../crc32.js";
 import { bytes as byteCount, table } from "../format.js";
 
 /** Anything with the BlkDriver's `devices()` (the driver, or a test's fake). */
@@ -152,7 +152,7 @@ export function blkCommand(source: BlkSource, options: BlkCommandOptions = {}): 
       const complete = await stream(
         io, lba, count,
         (buffer, at, n) => device.read(at, n, buffer),
-        (buffer, n) => void (crc = crc32(buffer.bytes.subarray(0, n * SECTOR), crc)),
+        (buffer, n) => void (crc = crc32Dma(buffer, n * SECTOR, crc)),
       );
       if (!complete) {
         io.print("interrupted");

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { blkCommand } from "../../../apps/shell/commands/blk.js";
-import { crc32, crc32Hex } from "../../../apps/shell/crc32.js";
+import { crc32, crc32Dma, crc32Hex } from "../../../apps/shell/crc32.js";
 import { Shell } from "../../../apps/shell/shell.js";
 import { BlkDevice } from "../../../platform/host/devices/blk-device.js";
 import { BlkDriver } from "../../../drivers/blk/blk-driver.js";
@@ -47,6 +47,21 @@ test("crc32 matches the bitwise reference, also when continued piecewise", () =>
     const cut = Math.floor(n / 3);
     assert.is(crc32(b), zlibCrc32(b) >>> 0, `${n} bytes`);
     assert.is(crc32(b.subarray(cut), crc32(b.subarray(0, cut))), zlibCrc32(b) >>> 0, `${n} bytes in two`);
+  }
+});
+
+test("crc32Dma: JavaScript without a native, the native when the platform installs one", () => {
+  const bytes = pattern(3);
+  const buffer = { phys: 0x4000_0000, bytes };
+  assert.is(crc32Dma(buffer, 1000), zlibCrc32(bytes.subarray(0, 1000)));
+  const g = globalThis as { __xsDmaCrc32?: unknown };
+  const calls: number[][] = [];
+  g.__xsDmaCrc32 = (phys: number, length: number, crc: number) => (calls.push([phys, length, crc]), 0xfffffffe);
+  try {
+    assert.is(crc32Dma(buffer, 512, 7), 0xfffffffe);
+    assert.equal(calls, [[0x4000_0000, 512, 7]]);
+  } finally {
+    delete g.__xsDmaCrc32;
   }
 });
 
