@@ -121,7 +121,7 @@ void glue_run_script(void* machine, const char* source, size_t size, const char*
 	parser->firstJump = &jump;
 	if (c_setjmp(jump.jmp_buf) == 0) {
 		parser->path = fxNewParserSymbol(parser, (txString)path);
-		fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag | mxDebugFlag, C_NULL);
+		fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag, C_NULL);
 		fxParserHoist(parser);
 		fxParserBind(parser);
 		script = fxParserCode(parser);
