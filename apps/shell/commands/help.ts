@@ -2,6 +2,9 @@
 
 import { UsageError, type Command } from "../command.js";
 
+/** Widest usage printed beside its summary. */
+const USAGE_COLUMN = 24;
+
 export const helpCommand: Command = {
   name: "help",
   usage: "help [COMMAND]",
@@ -16,8 +19,12 @@ export const helpCommand: Command = {
       io.print(`  ${command.summary}`);
       return 0;
     }
-    const width = Math.max(...all.map((c) => c.usage.length));
-    for (const command of all) io.print(`  ${command.usage.padEnd(width)}  ${command.summary}`);
+    // Usages up to USAGE_COLUMN wide share a line with the summary; longer ones get their own.
+    const width = Math.min(USAGE_COLUMN, Math.max(...all.map((c) => c.usage.length)));
+    for (const command of all) {
+      if (command.usage.length <= width) io.print(`  ${command.usage.padEnd(width)}  ${command.summary}`);
+      else io.print(`  ${command.usage}\n  ${"".padEnd(width)}  ${command.summary}`);
+    }
     return 0;
   },
 };

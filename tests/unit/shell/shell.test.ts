@@ -69,6 +69,14 @@ test("help lists every command with usage and summary", async () => {
   assert.ok((await run("help js")).includes("usage: js <expression>"));
 });
 
+test("help puts a long usage on its own line, the summary under it", async () => {
+  const long: Command = { name: "long", usage: "long a | b [--c N] | d ONE TWO", summary: "long one", run: () => 0 };
+  const { run } = setup([long]);
+  const out = await run("help");
+  assert.ok(out.includes("\r\n  help [COMMAND]            list the commands"), out);
+  assert.ok(out.includes("\r\n  long a | b [--c N] | d ONE TWO\r\n                            long one\r\n"), out);
+});
+
 test("batch on: no echo, @@status after each command, before the prompt", async () => {
   const { run } = setup();
   assert.is(await run("batch on"), "batch on\r\n@@status 0\r\nvirtio> ");
