@@ -8,6 +8,7 @@ import type { BlockDevice, BlockInfo } from "../../../drivers/blk/block-device.j
 import { UsageError, type Command, type CommandIO } from "../command.js";
 import { crc32Dma, crc32Hex } from "../crc32.js";
 import { bytes as byteCount, table } from "../format.js";
+import { blkBench } from "./blk-bench.js";
 
 /** Anything with the BlkDriver's `devices()` (the driver, or a test's fake). */
 export interface BlkSource {
@@ -134,6 +135,10 @@ export function blkCommand(source: BlkSource, options: BlkCommandOptions = {}): 
   };
 
   const sub: Record<string, (args: readonly string[], io: CommandIO) => Promise<number>> = {
+    async bench(args, io) {
+      const device = current(io);
+      return device === null ? 1 : blkBench(args, io, device); // apps/shell/commands/blk-bench.ts
+    },
     async info(args, io) {
       if (args.length !== 0) throw new UsageError("blk info takes no argument");
       const device = current(io);
@@ -199,7 +204,8 @@ export function blkCommand(source: BlkSource, options: BlkCommandOptions = {}): 
       if (args.length !== 0) throw new UsageError("blk id takes no argument");
       const device = current(io);
       if (device === null) return 1;
-      io.print(await device.id());
+      const id = await device.id();
+      io.print(id === "" ? "(empty: the device has no serial)" : id);
       return 0;
     },
     async dev(args, io) {

@@ -1,0 +1,230 @@
+// `blk bench ...`: timed block workloads for `npm run bench` (tools/bench.mjs). Each
+// prints ONE line of JSON. Time comes from platform.clock (the generic timer on `virt`);
+// data goes straight into DMA buffers, never into JavaScript arrays.
+//
+// The bench image (tools/lib/bench-image.mjs) is checkable block by block: every 4 KiB
+// block starts with its own index (u32 LE) and the CRC-32 of its bytes 8..4095 (u32 LE);
+// the rest is a deterministic pseudo-random stream. Scattered reads check both; the
+// sequential read returns the CRC-32 of the whole disk for the host to compare.
+
+import type { DmaBuffer } from "../../../platform/platform.js";
+import type { BlockDevice } from "../../../drivers/blk/block-device.js";
+import { UsageError, type CommandIO } from "../command.js";
+import { crc32, crc32Hex } from "../crc32.js";
+
+export const BENCH_USAGE =
+  "blk bench seq [CHUNK_KIB] [DEPTH] | read4k COUNT DEPTH [SEED] | write4k COUNT DEPTH [SEED] | stats";
+
+const SECTOR = 512;
+const BLOCK = 4096;
+const SECTORS_PER_BLOCK = BLOCK / SECTOR;
+
+type NativeDmaCrc = (phys: number, length: number, crc: number) => number;
+
+/** CRC-32 of `length` bytes at `offset` in a DMA buffer: the firmware's native routine
+ * when it has one (`__xsDmaCrc32`), else JavaScript (Node, the host model). */
+function dmaCrc(buffer: DmaBuffer, offset: number, length: number, crc = 0): number {
+  const native = (globalThis as { __xsDmaCrc32?: NativeDmaCrc }).__xsDmaCrc32;
+  if (typeof native === "function") return native(buffer.phys + offset, length, crc >>> 0) >>> 0;
+  return crc32(buffer.bytes.subarray(offset, offset + length), crc);
+}
+
+/** xorshift32: the scattered offsets, the same for one seed on every run. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+function parseInteger(text: string | undefined, what: string, fallback?: number): number {
+  if (text === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`missing ${what}`);
+  }
+  const n = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text.slice(2), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, not "${text}"`);
+  return n;
+}
+
+/** The core's per-device counters, found through the bus by the device's location. */
+interface CounterSource {
+  list?(deviceId?: number): readonly { readonly location: string; stats(): { readonly interrupts: number } }[];
+}
+
+interface Counters {
+  readonly requests: number;
+  readonly notifications: number;
+  readonly kicks: number;
+  readonly interrupts: number;
+}
+
+function counters(io: CommandIO, device: BlockDevice): Counters {
+  const q = device.queueStats();
+  const bus = io.bus as CounterSource | null;
+  const core = bus?.list?.(2).find((d) => d.location === device.location);
+  return {
+    requests: q?.added ?? 0,
+    notifications: q?.notifications ?? 0,
+    kicks: q?.kicks ?? 0,
+    interrupts: core?.stats().interrupts ?? -1,
+  };
+}
+
+/** What happened between two counter snapshots, per request too. */
+function delta(before: Counters, after: Counters): Record<string, number> {
+  const requests = after.requests - before.requests;
+  const notifications = after.notifications - before.notifications;
+  const interrupts = before.interrupts < 0 ? -1 : after.interrupts - before.interrupts;
+  const per = (n: number) => (requests > 0 && n >= 0 ? Math.round((n / requests) * 10000) / 10000 : -1);
+  return {
+    requests,
+    notifications,
+    kicks: after.kicks - before.kicks,
+    interrupts,
+    notificationsPerRequest: per(notifications),
+    interruptsPerRequest: per(interrupts),
+  };
+}
+
+function heap(io: CommandIO): Record<string, number> {
+  const s = io.platform.engineStats();
+  const out: Record<string, number> = {};
+  for (const key of ["chunksPeak", "slotsPeak", "chunksUsed", "slotsUsed"]) if (typeof s[key] === "number") out[key] = s[key]!;
+  return out;
+}
+
+const round = (n: number, places = 3) => Math.round(n * 10 ** places) / 10 ** places;
+
+function allocAll(io: CommandIO, count: number, size: number): DmaBuffer[] {
+  const out: DmaBuffer[] = [];
+  try {
+    for (let i = 0; i < count; i++) out.push(io.platform.dma.alloc(size, 64));
+  } catch (error) {
+    for (const b of out) io.platform.dma.free(b);
+    throw error;
+  }
+  return out;
+}
+
+/** Sequential read of the whole disk, `depth` chunks in flight, CRC-32 over it in order. */
+async function seq(args: readonly string[], io: CommandIO, device: BlockDevice): Promise<number> {
+  const chunkSectors = (parseInteger(args[0], "CHUNK_KIB", 256) * 1024) / SECTOR;
+  const depth = parseInteger(args[1], "DEPTH", 8);
+  const total = device.capacity;
+  const pool = allocAll(io, depth, chunkSectors * SECTOR);
+  const before = counters(io, device);
+  const t0 = io.platform.clock.now();
+  let crc = 0;
+  let next = 0;
+  const flying: { buffer: DmaBuffer; n: number; work: Promise<unknown> }[] = [];
+  const issue = (buffer: DmaBuffer) => {
+    const n = Math.min(chunkSectors, total - next);
+    flying.push({ buffer, n, work: device.read(next, n, buffer) });
+    next += n;
+  };
+  try {
+    for (const b of pool) if (next < total) issue(b);
+    while (flying.length > 0) {
+      const head = flying.shift()!;
+      await head.work;
+      crc = dmaCrc(head.buffer, 0, head.n * SECTOR, crc);
+      if (next < total) issue(head.buffer);
+    }
+  } finally {
+    await Promise.allSettled(flying.map((f) => f.work));
+    for (const b of pool) io.platform.dma.free(b);
+  }
+  const ms = io.platform.clock.now() - t0;
+  const bytes = total * SECTOR;
+  io.print(JSON.stringify({
+    bench: "seq", bytes, chunkKiB: (chunkSectors * SECTOR) / 1024, depth, ms: round(ms),
+    mibps: round(bytes / 1048576 / (ms / 1000)), crc32: crc32Hex(crc),
+    ...delta(before, counters(io, device)), heap: heap(io),
+  }));
+  return 0;
+}
+
+/** Checks one 4 KiB block read from the bench image: its index and its CRC. */
+function blockOk(buffer: DmaBuffer, index: number): boolean {
+  const v = buffer.view;
+  return v.getUint32(0, true) === index && v.getUint32(4, true) === dmaCrc(buffer, 8, BLOCK - 8);
+}
+
+/** COUNT 4 KiB reads (or writes) at xorshift32 offsets, DEPTH of them in flight. */
+async function scattered(write: boolean, args: readonly string[], io: CommandIO, device: BlockDevice): Promise<number> {
+  const count = parseInteger(args[0], "COUNT");
+  const depth = parseInteger(args[1], "DEPTH");
+  const seed = parseInteger(args[2], "SEED", 1);
+  const blocks = Math.floor(device.capacity / SECTORS_PER_BLOCK);
+  if (blocks < 1) throw new UsageError("the disk is smaller than 4 KiB");
+  if (write) device.check(0, blocks * SECTORS_PER_BLOCK, true);
+  const next = prng(seed);
+  const pool = allocAll(io, Math.min(depth, count), BLOCK);
+  if (write) {
+    // Writes keep the image's format (index, CRC, pseudo-random payload), so the disk
+    // stays checkable; the payload and its CRC are made before the clock starts.
+    const fill = prng(seed ^ 0x9e3779b9);
+    for (const b of pool) {
+      for (let i = 8; i < BLOCK; i += 4) b.view.setUint32(i, fill(), true);
+      b.view.setUint32(4, dmaCrc(b, 8, BLOCK - 8), true);
+    }
+  }
+  let issued = 0;
+  let bad = 0;
+  let firstBad = -1;
+  const before = counters(io, device);
+  const t0 = io.platform.clock.now();
+  const worker = async (buffer: DmaBuffer) => {
+    while (issued < count) {
+      issued++;
+      const index = next() % blocks;
+      if (write) {
+        buffer.view.setUint32(0, index, true);
+        await device.write(index * SECTORS_PER_BLOCK, buffer);
+      } else {
+        await device.read(index * SECTORS_PER_BLOCK, SECTORS_PER_BLOCK, buffer);
+        if (!blockOk(buffer, index)) {
+          bad++;
+          if (firstBad < 0) firstBad = index;
+        }
+      }
+    }
+  };
+  try {
+    await Promise.all(pool.map(worker));
+    if (write) await device.flush();
+  } finally {
+    for (const b of pool) io.platform.dma.free(b);
+  }
+  const ms = io.platform.clock.now() - t0;
+  io.print(JSON.stringify({
+    bench: write ? "write4k" : "read4k", count, depth, seed, ms: round(ms), iops: round(count / (ms / 1000), 1),
+    ...(write ? { flushed: true } : { verified: count - bad, bad, firstBad }),
+    ...delta(before, counters(io, device)), heap: heap(io),
+  }));
+  return bad === 0 ? 0 : 1;
+}
+
+/** `blk bench ...` on one block device. */
+export async function blkBench(args: readonly string[], io: CommandIO, device: BlockDevice): Promise<number> {
+  const [name, ...rest] = args;
+  switch (name) {
+    case "seq":
+      return seq(rest, io, device);
+    case "read4k":
+      return scattered(false, rest, io, device);
+    case "write4k":
+      return scattered(true, rest, io, device);
+    case "stats":
+      io.print(JSON.stringify({ bench: "stats", ...counters(io, device), heap: heap(io), engine: io.platform.engineStats() }));
+      return 0;
+    default:
+      throw new UsageError(`blk bench: ${BENCH_USAGE}`);
+  }
+}
