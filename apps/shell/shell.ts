@@ -17,6 +17,8 @@ export const PROMPT = "virtio> ";
 export const STATUS_PREFIX = "@@status ";
 
 const CTRL_C = 0x03;
+/** Most bytes of type-ahead kept while a command runs; more are dropped (bell). */
+export const MAX_TYPE_AHEAD = 65536;
 /** The first stack frame of the shell itself, below a failing command. */
 const SHELL_FRAMES = /^at (Shell\.)?(execute|#startLine)\b/;
 
@@ -185,8 +187,16 @@ export class Shell implements ShellControl {
       this.#interrupt(running);
       data = data.subarray(cut + 1);
     }
-    if (data.length > 0) this.#queue.push(data.slice());
+    if (data.length > 0) this.#enqueue(data);
     this.#pump();
+  }
+
+  #enqueue(data: Uint8Array): void {
+    let queued = -this.#queueOffset;
+    for (const chunk of this.#queue) queued += chunk.length;
+    const room = MAX_TYPE_AHEAD - queued;
+    if (data.length > room) this.#platform.console.write("\x07");
+    if (room > 0) this.#queue.push(data.slice(0, room));
   }
 
   #interrupt(running: Running): void {

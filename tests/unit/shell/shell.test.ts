@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell, PROMPT } from "../../../apps/shell/shell.js";
+import { Shell, PROMPT, MAX_TYPE_AHEAD } from "../../../apps/shell/shell.js";
 import { UsageError, type Command } from "../../../apps/shell/command.js";
+import { MAX_LINE } from "../../../apps/shell/line-editor.js";
 import { fakePlatform, flush } from "./fake-platform.js";
 
 function setup(commands: Command[] = []) {
@@ -105,6 +106,23 @@ test("input typed while a command runs is queued, not lost", async () => {
   await shell.whenIdle();
   const out = platform.output();
   assert.ok(out.includes("wait done\r\nvirtio> js 6*7\r\n42\r\nvirtio> js 'b'\r\nb\r\nvirtio> "), JSON.stringify(out));
+});
+
+test("type-ahead beyond MAX_TYPE_AHEAD is dropped with a bell", async () => {
+  const g = gate();
+  const { platform, shell } = setup([g.command]);
+  platform.type("wait\r");
+  await flush();
+  platform.clearOutput();
+  platform.type("x".repeat(MAX_TYPE_AHEAD - 2) + "\r");
+  platform.type("js 1\r");
+  assert.is(platform.output(), "\x07");
+  g.open();
+  await shell.whenIdle();
+  const out = platform.output();
+  // The line editor keeps MAX_LINE characters of the long line; one byte of "js 1\r" fit.
+  assert.ok(out.includes(`unknown command: ${"x".repeat(MAX_LINE)} (try 'help')`));
+  assert.ok(out.endsWith("virtio> j"), JSON.stringify(out.slice(-80)));
 });
 
 test("a CRLF split by a running command still counts as one line end", async () => {
