@@ -3,14 +3,24 @@
 // and the QEMU suites (real firmware on qemu-system-arm), and ends with the line
 // `N passed, N failed` totalling all suites.
 //   --unit   only the unit suites      --qemu   only the QEMU suites
+//   NAME...  only the test files whose path contains one of the NAMEs (e.g. `blk ring/`)
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, ensureNodeModules } from "./lib/node-deps.mjs";
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv.filter((a) => a.startsWith("--")));
+const names = argv.filter((a) => !a.startsWith("--"));
 const wantUnit = !args.has("--qemu");
 const wantQemu = !args.has("--unit");
+
+/** The test-file pattern for a suite, narrowed to the NAMEs given on the command line. */
+function filePattern(suffix) {
+  if (names.length === 0) return new RegExp(`${suffix}$`);
+  const alt = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  return new RegExp(`^(?=.*(?:${alt})).*${suffix}$`);
+}
 
 function run(cmd, argv, opts = {}) {
   return spawnSync(cmd, argv, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 << 20, ...opts });
@@ -59,14 +69,15 @@ for (const r of [tsc, tscFw]) {
 }
 
 if (wantUnit) {
-  const r = runUvu("unit", join(ROOT, "build/ts/tests/unit"), /\.test\.js$/);
+  const r = runUvu("unit", join(ROOT, "build/ts/tests/unit"), filePattern("\\.test\\.js"));
   passed += r.passed;
   failed += r.failed;
 }
 
 if (wantQemu) {
   const qemuDir = join(ROOT, "tests/qemu");
-  const hasQemuTests = existsSync(qemuDir) && readdirSync(qemuDir).some((f) => f.endsWith(".test.mjs"));
+  const qemuPattern = filePattern("\\.test\\.mjs");
+  const hasQemuTests = existsSync(qemuDir) && readdirSync(qemuDir).some((f) => qemuPattern.test(f));
   if (hasQemuTests) {
     const { prepareQemuTests } = await import("./lib/qemu-prepare.mjs");
     const ready = await prepareQemuTests();
@@ -74,7 +85,7 @@ if (wantQemu) {
       console.log(`[test] qemu: cannot run: ${ready.reason}`);
       failed += 1;
     } else {
-      const r = runUvu("qemu", qemuDir, /\.test\.mjs$/);
+      const r = runUvu("qemu", qemuDir, qemuPattern);
       passed += r.passed;
       failed += r.failed;
     }
