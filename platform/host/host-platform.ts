@@ -130,6 +130,7 @@ export class HostModel {
       scheduler: this.#scheduler,
       violations: this.#log,
       raiseLine: () => this.interrupts.raise(window.irq),
+      writeBarriers: () => this.barrierCounts.wmb + this.barrierCounts.mb,
     });
     this.bus.remap(window.base, model);
     this.#devices.set(slot, model);

@@ -42,6 +42,8 @@ export interface MmioDeviceWiring {
   readonly violations: ViolationLog;
   /** Raises the transport's interrupt line (an edge). */
   readonly raiseLine: () => void;
+  /** Write barriers executed so far on the platform (to check §2.7.13.3.1), if counted. */
+  readonly writeBarriers?: () => number;
 }
 
 export interface DeviceCounters {
@@ -116,6 +118,8 @@ export class MmioDeviceModel implements MmioHandler {
   #epoch = 0;
   #broken = false;
   readonly #scheduled = new Set<number>();
+  /** Per queue: avail idx and write-barrier count at set-up / the last notification. */
+  readonly #barrierSeen = new Map<number, { idx: number; wmb: number }>();
   readonly #needsFlush = new Set<number>();
   #flushQueued = false;
 
@@ -519,6 +523,7 @@ export class MmioDeviceModel implements MmioHandler {
         }
       }
     }
+    this.#barrierSeen.set(q.index, { idx: 0, wmb: this.#w.writeBarriers?.() ?? 0 });
     const f = this.#negotiated || this.#driverFeatures;
     q.activate(layout, { indirect: (f & (1n << F_RING_INDIRECT_DESC)) !== 0n, eventIdx: (f & (1n << F_RING_EVENT_IDX)) !== 0n });
     return true;
@@ -530,6 +535,7 @@ export class MmioDeviceModel implements MmioHandler {
     this.counters.notifications++;
     const q = this.#queues[value];
     q?.noteNotification();
+    if (q) this.#checkWriteBarrier(q);
     if (this.faults.spuriousInterrupts) this.spuriousInterrupt();
     if (!(this.#status & STATUS.DRIVER_OK)) {
       return this.#violation("notify-before-driver-ok", `QueueNotify ${value} before DRIVER_OK (§3.1.1 step 8)`);
@@ -540,6 +546,24 @@ export class MmioDeviceModel implements MmioHandler {
     q.checkUsedArea();
     if (this.#sync) this.#runQueue(value, this.#epoch);
     else this.#scheduleQueue(value);
+  }
+
+  /**
+   * §2.7.13.3.1: the driver MUST perform a write barrier before the avail idx update.
+   * Checked at each notification: if avail idx moved since the last one, at least one
+   * write barrier must have run since then.
+   */
+  #checkWriteBarrier(q: DeviceQueue): void {
+    const count = this.#w.writeBarriers;
+    const l = q.layout;
+    if (!count || !l) return;
+    const idx = this.#w.memory.read16(l.avail + 2); // avail.idx, 16-bit
+    const wmb = count();
+    const last = this.#barrierSeen.get(q.index);
+    this.#barrierSeen.set(q.index, { idx, wmb });
+    if (last && idx !== last.idx && wmb === last.wmb) {
+      this.#violation("missing-wmb", `queue ${q.index}: avail idx moved to ${idx} with no write barrier since the last notification or queue set-up (§2.7.13.3.1)`);
+    }
   }
 
   #scheduleQueue(index: number): void {

@@ -258,6 +258,19 @@ test("EVENT_IDX: used_event behind the batch: no interrupt", async () => {
   assert.is(r.d.takeUsed(q).length, 2);
 });
 
+test("missing-wmb: avail idx published with no barrier before the notification", async () => {
+  const r = rig(2);
+  const q = r.d.bringUp(8);
+  const b = r.d.buffer(8).addr;
+  r.d.desc(q, 0, b, 8, WRITE);
+  r.d.mem.write16(q.avail + 4, 0);
+  r.d.mem.write16(q.avail + 2, 1); // no wmb
+  r.model.platform.mmio.write32(r.d.base + REG.QueueNotify, 0); // no mb either
+  await r.model.settle();
+  assert.equal(rules(r.model), ["missing-wmb"]);
+  assert.equal(r.d.takeUsed(q), [{ id: 0, len: 8 }], "still served");
+});
+
 test("unneededNotifications: a notification with nothing new past avail_event", async () => {
   for (const eventIdx of [true, false]) {
     const r = rig(2);
