@@ -6,6 +6,10 @@ import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { RngDriver } from "../drivers/rng/rng-driver.js";
 import type { VirtioDriver } from "../drivers/virtio/driver.js";
+import { ConsoleDriver } from "../drivers/console/console-driver.js";
+import { InputDriver } from "../drivers/input/input-driver.js";
+import { consoleCommand } from "./shell/commands/console.js";
+import { inputCommand } from "./shell/commands/input.js";
 import { blkCommand } from "./shell/commands/blk.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
@@ -28,8 +32,21 @@ function net(): Parts {
   return { driver, commands: [netCommand(driver)], globals: { net: driver } };
 }
 
+// `vconsole`, not `console`: the js global `console` stays the engine's.
+function virtioConsole(): Parts {
+  const driver = new ConsoleDriver();
+  return { driver, commands: [consoleCommand(driver)], globals: { vconsole: driver } };
+}
+
+function input(): Parts {
+  const driver = new InputDriver();
+  return { driver, commands: [inputCommand(driver)], globals: { input: driver } };
+}
+
 export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "rng", create: rng },
   { name: "blk", create: blk },
   { name: "net", create: net },
+  { name: "console", create: virtioConsole },
+  { name: "input", create: input },
 ];

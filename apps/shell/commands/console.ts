@@ -1,0 +1,158 @@
+// `console write TEXT`, `console echo`, `console info`: the first virtio console's port 0
+// through the Serial API (drivers/console/serial.ts).
+//   write TEXT  sends TEXT and "\n" (waits for room when TEXT is longer than the buffers)
+//   echo        sends back every byte that arrives, until a line `quit` arrives or Ctrl-C
+//   info        size (cols x rows, when the device gives it), state and counters
+
+import type { ConsoleDriver } from "../../../drivers/console/console-driver.js";
+import type { Serial } from "../../../drivers/console/serial.js";
+import { utf8Encode } from "../../../drivers/console/utf8.js";
+import type { Timers } from "../../../platform/platform.js";
+import { UsageError, type Command, type CommandIO } from "../command.js";
+
+/** Anything with the ConsoleDriver's ports() and open() (the driver, or a test's fake). */
+export type ConsoleSource = Pick<ConsoleDriver, "ports" | "open">;
+
+/** Longest wait for transmit room before `console write` gives up. */
+const WRITE_TIMEOUT_MS = 5000;
+
+const USAGE = "console write TEXT | console echo | console info";
+
+export function consoleCommand(driver: ConsoleSource): Command {
+  return {
+    name: "console",
+    usage: USAGE,
+    summary: "virtio console port 0: write TEXT and a newline, echo input until a line 'quit', or info",
+    rawArgs: true,
+    async run(_args, io) {
+      const match = /^(\S*)\s?([\s\S]*)$/.exec(io.argText)!;
+      const sub = match[1];
+      const rest = match[2]!;
+      if (sub !== "write" && rest.trim() !== "") throw new UsageError(`console ${sub} takes no arguments`);
+      if (driver.ports().length === 0) {
+        io.print("no virtio console device");
+        return 1;
+      }
+      if (sub === "write") return write(driver, io, `${rest}\n`);
+      if (sub === "echo") return echo(driver, io);
+      if (sub === "info") return info(driver, io);
+      throw new UsageError(sub === "" ? "which console command?" : `unknown console command: ${sub}`);
+    },
+  };
+}
+
+/** Writes all of `bytes`, in pieces as room frees; resolves when the last piece is queued. */
+function writeAll(serial: Serial, bytes: Uint8Array, timers: Timers, wake: { fn: (() => void) | null }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let at = 0;
+    let timer: number | null = null;
+    const pump = (): void => {
+      try {
+        while (at < bytes.length) {
+          const room = serial.writable;
+          if (room === 0) break;
+          const n = Math.min(room, bytes.length - at);
+          serial.write(bytes.subarray(at, at + n));
+          at += n;
+        }
+      } catch (error) {
+        finish(error as Error);
+        return;
+      }
+      if (at >= bytes.length) finish(null);
+    };
+    const finish = (error: Error | null): void => {
+      wake.fn = null;
+      if (timer !== null) timers.clear(timer);
+      if (error === null) resolve();
+      else reject(error);
+    };
+    wake.fn = pump;
+    timer = timers.set(() => finish(new Error(`console write: no transmit room for ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
+    pump();
+  });
+}
+
+async function write(driver: ConsoleSource, io: CommandIO, text: string): Promise<number> {
+  const wake: { fn: (() => void) | null } = { fn: null };
+  const serial = driver.open({ onWritable: () => wake.fn?.() });
+  try {
+    await writeAll(serial, utf8Encode(text), io.platform.timers, wake);
+  } finally {
+    serial.close();
+  }
+  return 0;
+}
+
+function echo(driver: ConsoleSource, io: CommandIO): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const pending: Uint8Array[] = [];
+    let line = "";
+    let quit = false;
+    let echoed = 0;
+    let ended = false;
+    const end = (status: number, why: string): void => {
+      if (ended) return;
+      ended = true;
+      serial.close();
+      io.print(`echo ended (${why}): ${echoed} bytes echoed`);
+      resolve(status);
+    };
+    const flush = (): void => {
+      try {
+        while (pending.length > 0 && serial.writable > 0) {
+          const head = pending[0]!;
+          const n = Math.min(head.length, serial.writable);
+          serial.write(head.subarray(0, n));
+          echoed += n;
+          if (n === head.length) pending.shift();
+          else pending[0] = head.subarray(n);
+        }
+      } catch (error) {
+        io.print(`console: ${(error as Error).message}`);
+        end(1, "error");
+        return;
+      }
+      if (quit && pending.length === 0) end(0, "quit");
+    };
+    const serial = driver.open({
+      onReadable() {
+        const data = this.read();
+        if (!(data instanceof ArrayBuffer)) return;
+        const bytes = new Uint8Array(data);
+        if (!quit) {
+          pending.push(bytes);
+          for (const b of bytes) {
+            if (b === 0x0a || b === 0x0d) {
+              if (line === "quit") {
+                quit = true;
+                break;
+              }
+              line = "";
+            } else if (line.length < 16) line += String.fromCharCode(b);
+          }
+        }
+        flush();
+      },
+      onWritable: flush,
+      onError(error) {
+        io.print(`console: ${error.message}`);
+        end(1, "error");
+      },
+    });
+    io.print("echoing the virtio console; a line 'quit' (or Ctrl-C) ends it");
+    void io.untilInterrupted().then(() => end(0, "interrupted"));
+  });
+}
+
+function info(driver: ConsoleSource, io: CommandIO): number {
+  driver.ports().forEach((port, i) => {
+    const size = port.size;
+    const s = port.stats();
+    io.print(`console ${i} at ${port.location}: port 0, ${port.live ? "live" : "not live"}${port.broken ? `, broken: ${port.broken.message}` : ""}`);
+    io.print(`  size      ${size === null ? "not given (no VIRTIO_CONSOLE_F_SIZE)" : `${size.cols} cols x ${size.rows} rows`}`);
+    io.print(`  received  ${s.bytesReceived} bytes in ${s.rxCompletions} buffers, ${port.readable} unread`);
+    io.print(`  sent      ${s.bytesSent} bytes in ${s.txCompletions} buffers, ${port.writable} bytes of room`);
+  });
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The shell's `console` command on the host model: `console write` reaches the console
+// endpoint, `console echo` echoes until a line `quit`, `console info`, and the errors.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Shell } from "../../../apps/shell/shell.js";
+import { consoleCommand } from "../../../apps/shell/commands/console.js";
+import { ConsoleDeviceModel } from "../../../platform/host/devices/console-device.js";
+import { ConsoleDriver } from "../../../drivers/console/console-driver.js";
+import { finish, rig, VERSIONS } from "../core/rig.js";
+
+async function setup(version: 1 | 2, withDevice = true) {
+  const model = new ConsoleDeviceModel({ size: { cols: 80, rows: 25 } });
+  const r = withDevice ? rig({ version, device: model }) : rig({ version });
+  const driver = new ConsoleDriver({ txBuffers: 2, txBufferSize: 64 });
+  await r.bus.register(driver);
+  await r.bus.scan();
+  const shell = new Shell({ platform: r.model.platform, bus: r.bus, commands: [consoleCommand(driver)] });
+  shell.start();
+  const uart = r.model.console;
+  const run = async (line: string) => {
+    uart.takeOutput();
+    uart.type(`${line}\r`);
+    await r.model.settle();
+    await shell.whenIdle();
+    return uart.takeOutput();
+  };
+  await run("batch on").catch(() => "");
+  return { r, model, shell, uart, run };
+}
+
+for (const version of VERSIONS) {
+  const v = `v${version}`;
+
+  test(`${v}: console write TEXT sends TEXT and a newline, blanks kept`, async () => {
+    const { r, model, run } = await setup(version);
+    const out = await run("console write hello  world");
+    assert.ok(out.includes("virtio> "), out);
+    assert.is(model.text, "hello  world\n");
+    const long = "0123456789".repeat(100);
+    await run(`console write ${long}`);
+    await r.model.settle();
+    assert.ok(model.text === `hello  world\n${long}\n`, "longer than the transmit buffers (2 x 64): sent in pieces");
+    await finish(r);
+  });
+
+  test(`${v}: console echo echoes until a line quit`, async () => {
+    const { r, model, uart, shell } = await setup(version);
+    uart.takeOutput();
+    uart.type("console echo\r");
+    await r.model.settle();
+    assert.match(uart.output, /echoing the virtio console/);
+    model.push("abc\n");
+    await r.model.settle();
+    assert.is(model.text, "abc\n");
+    model.push("line two\r\nqu");
+    await r.model.settle();
+    model.push("it\n");
+    await r.model.settle();
+    await shell.whenIdle();
+    assert.is(model.text, "abc\nline two\r\nquit\n");
+    assert.match(uart.output, /echo ended \(quit\): 19 bytes echoed/);
+    model.push("not echoed\n");
+    await r.model.settle();
+    assert.is(model.text, "abc\nline two\r\nquit\n");
+    await finish(r);
+  });
+
+  test(`${v}: console echo ends on Ctrl-C`, async () => {
+    const { r, uart, shell } = await setup(version);
+    uart.type("console echo\r");
+    await r.model.settle();
+    uart.type("\x03");
+    await r.model.settle();
+    await shell.whenIdle();
+    assert.match(uart.output, /echo ended \(interrupted\)/);
+    await finish(r);
+  });
+
+  test(`${v}: console info shows the size and counters`, async () => {
+    const { r, run } = await setup(version);
+    const out = await run("console info");
+    assert.match(out, /80 cols x 25 rows/);
+    assert.match(out, /received  0 bytes/);
+    await finish(r);
+  });
+}
+
+test("console with no device, or a bad subcommand: a message, status 1", async () => {
+  const { r, run } = await setup(2, false);
+  assert.match(await run("console write hi"), /no virtio console device/);
+  const { r: r2, run: run2 } = await setup(2);
+  const bad = await run2("console frob");
+  assert.match(bad, /unknown console command: frob/);
+  assert.match(bad, /@@status 1/);
+  assert.match(await run2("console echo now"), /takes no arguments/);
+  await finish(r);
+  await finish(r2);
+});
+
+test.run();
