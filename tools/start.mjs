@@ -134,9 +134,12 @@ async function prepare(o, quiet) {
     if (!existsSync(elf)) { console.error(`start: ${elf} does not exist (drop --no-build)`); process.exit(5); }
     return elf;
   }
-  if (!quiet) console.error("[start] building the firmware (npm run build)");
+  // On stderr even with --run, so a first build (a minute or so) does not look like a hang.
+  console.error("[start] building the firmware if needed (npm run build)");
+  const t0 = Date.now();
   const fw = await buildFirmwareIfNeeded({ quiet });
   if (!fw.ok) { console.error(`start: ${fw.reason}`); process.exit(5); }
+  if (fw.rebuilt) console.error(`[start] firmware rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return fw.elf;
 }
 

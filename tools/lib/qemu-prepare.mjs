@@ -17,7 +17,7 @@ export async function buildFirmwareIfNeeded({ board = DEFAULT_BOARD, quiet = tru
     const r = await buildFirmware({ board, quiet });
     const elf = r?.elf ?? join(ROOT, "build", "fw", board, "firmware.elf");
     if (!existsSync(elf)) return { ok: false, reason: `the build reported no firmware at ${elf}` };
-    return { ok: true, reason: "firmware built", elf, sizes: r?.sizes ?? null };
+    return { ok: true, reason: "firmware built", elf, sizes: r?.sizes ?? null, rebuilt: Boolean(r?.rebuilt) };
   } catch (e) {
     return { ok: false, reason: `firmware build failed: ${e?.message ?? e}` };
   }
