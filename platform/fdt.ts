@@ -78,6 +78,7 @@ export function parseFdtTree(blob: Uint8Array): FdtNode {
   let root: FdtNode | null = null;
   let current: FdtNode | null = null;
   let depth = 0;
+  const names = new Map<number, string>(); // property names repeat: decode each once
   while (true) {
     if (pos + 4 > end) throw new FdtError("structure block ends without FDT_END", pos);
     const token = u32(view, pos);
@@ -104,8 +105,12 @@ export function parseFdtTree(blob: Uint8Array): FdtNode {
       pos += 8;
       if (len > end - pos) throw new FdtError(`property length ${len} runs past the structure block`, pos - 8, len);
       if (nameOff >= sizeStrings) throw new FdtError(`property name offset ${nameOff} outside the strings block`, pos - 4, nameOff);
-      const { text } = cString(blob, offStrings + nameOff, stringsEnd, "property name");
-      current.props.set(text, blob.subarray(pos, pos + len));
+      let name = names.get(nameOff);
+      if (name === undefined) {
+        name = cString(blob, offStrings + nameOff, stringsEnd, "property name").text;
+        names.set(nameOff, name);
+      }
+      current.props.set(name, blob.subarray(pos, pos + len));
       pos = (pos + len + 3) & ~3;
     } else if (token === FDT_NOP) {
       continue;

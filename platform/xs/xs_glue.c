@@ -108,25 +108,61 @@ void fxAbort(txMachine* the, int status) {
 	power_off();
 }
 
-/* Parses and runs a script held in memory, with a path so errors carry file and line. */
+static uint32_t le32(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+
+/* A precompiled bundle (platform/xs/host/xs_compile.c): "XSB1", u32 code size, u32 symbols
+ * size, code, symbols. Both are copied to the heap: fxRunScript remaps the code's IDs in
+ * place and frees code, symbols and script when the script has run (functions keep their
+ * own copies). NULL if the blob is not valid. */
+static txScript* load_precompiled(txMachine* the, const char* blob, size_t size) {
+	const uint8_t* p = (const uint8_t*)blob;
+	if (size < 12 || c_memcmp(p, "XSB1", 4)) return C_NULL;
+	uint32_t code = le32(p + 4), symbols = le32(p + 8);
+	if (code == 0 || code > size - 12 || symbols > size - 12 - code) return C_NULL;
+	txScript* script = c_calloc(1, sizeof(txScript));
+	txS1* codes = c_malloc(code);
+	txS1* syms = c_malloc(symbols ? symbols : 1);
+	if (!script || !codes || !syms) {
+		c_free(script);
+		c_free(codes);
+		c_free(syms);
+		fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
+		return C_NULL;
+	}
+	c_memcpy(codes, p + 12, code);
+	c_memcpy(syms, p + 12 + code, symbols);
+	script->codeBuffer = codes;
+	script->codeSize = (txSize)code;
+	script->symbolsBuffer = syms;
+	script->symbolsSize = (txSize)symbols;
+	return script;
+}
+
+/* Runs the boot script: precompiled bytecode if the build made it, else JavaScript source
+ * parsed here, with a path so that syntax errors name it. */
 void glue_run_script(void* machine, const char* source, size_t size, const char* path) {
 	txMachine* the = machine;
-	txStringCStream stream = { (txString)source, 0, (txSize)size };
-	txParser _parser;
-	txParser* parser = &_parser;
-	txParserJump jump;
-	txScript* volatile script = C_NULL;
 	double t0 = timer_now_ms();
-	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
-	parser->firstJump = &jump;
-	if (c_setjmp(jump.jmp_buf) == 0) {
-		parser->path = fxNewParserSymbol(parser, (txString)path);
-		fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag, C_NULL);
-		fxParserHoist(parser);
-		fxParserBind(parser);
-		script = fxParserCode(parser);
+	txScript* volatile script = C_NULL;
+	if (size >= 4 && !c_memcmp(source, "XSB1", 4)) {
+		script = load_precompiled(the, source, size);
+		if (!script) mxSyntaxError("%s: corrupt precompiled bundle", path);
+	} else {
+		txStringCStream stream = { (txString)source, 0, (txSize)size };
+		txParser _parser;
+		txParser* parser = &_parser;
+		txParserJump jump;
+		fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+		parser->firstJump = &jump;
+		if (c_setjmp(jump.jmp_buf) == 0) {
+			parser->path = fxNewParserSymbol(parser, (txString)path);
+			fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag, C_NULL);
+			fxParserHoist(parser);
+			fxParserBind(parser);
+			script = fxParserCode(parser);
+		}
+		fxTerminateParser(parser);
 	}
-	fxTerminateParser(parser);
 	glue_bundle_parse_ms = timer_now_ms() - t0;
 	txSlot* realm = mxProgram.value.reference->next->value.module.realm;
 	fxRunScript(the, script, mxRealmGlobal(realm), C_NULL, mxRealmClosures(realm)->value.reference, C_NULL, mxProgram.value.reference);

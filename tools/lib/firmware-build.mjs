@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureXsSources, xsCFiles } from "./xs-sources.mjs";
 import { compileAll } from "./firmware-compile.mjs";
@@ -162,6 +162,33 @@ function configHeader({ creation, platform, boardJson }) {
   );
 }
 
+/**
+ * Builds the host bytecode compiler (once; incremental like the firmware) and compiles
+ * the bundle with it. Returns the .xsb path; throws with the compiler's message (a syntax
+ * error in the bundle, say).
+ */
+async function precompile({ xsDir, bundleFile, outFile, log }) {
+  const hostDir = join(ROOT, "build/host");
+  const tool = join(hostDir, "xs_compile");
+  const flags = [
+    "-O2", "-w", "-fno-strict-aliasing",
+    "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xs_platform_virt.h"', "-DmxParse=1", "-DmxRun=1", "-DmxBoundsCheck=1",
+    `-I${join(ROOT, "platform/xs")}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`,
+  ];
+  const units = [...xsCFiles(xsDir), join(ROOT, "platform/xs/host/xs_compile.c")].map((src) => ({ src, flags }));
+  const { objects } = await compileAll({ cc: "gcc", units, objDir: join(hostDir, "obj"), jobs: 2, log: (m) => log(m.replace("[cc]", "[host cc]")) });
+  const newest = Math.max(...objects.map((f) => statSync(f).mtimeMs));
+  if (!existsSync(tool) || statSync(tool).mtimeMs < newest) {
+    const r = spawnSync("gcc", ["-o", tool, ...objects, "-lm"], { encoding: "utf8" });
+    if (r.status !== 0) throw new FirmwareBuildError(`linking the host bytecode compiler failed:\n${r.stderr}`);
+  }
+  if (existsSync(outFile) && statSync(outFile).mtimeMs >= Math.max(statSync(bundleFile).mtimeMs, statSync(tool).mtimeMs)) return outFile;
+  const r = spawnSync(tool, [bundleFile, outFile], { encoding: "utf8" });
+  if (r.status !== 0) throw new FirmwareBuildError(`compiling the bundle to bytecode failed:\n${r.stdout}${r.stderr}`);
+  log(`[xs] ${r.stdout.trim()}`);
+  return outFile;
+}
+
 function link({ objects, ldScript, elf, ldflags, log }) {
   const newest = Math.max(...[...objects, ldScript].map((f) => statSync(f).mtimeMs));
   if (existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
@@ -217,14 +244,20 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const bundleFile = join(genDir, "bundle.js");
   const bundleBytes = await bundle(entryPath, bundleFile, log, cfg.platform.bundle?.minify ?? "syntax");
   writeIfChanged(join(genDir, "fw_config.h"), configHeader(cfg));
+  const xsDir = ensureXsSources(ROOT, log);
+  // Bytecode compiled on the build machine (platform/xs/host/xs_compile.c), unless the
+  // manifest says `"bundle": {"precompile": false}`: then XS parses the source at boot.
+  let embedded = bundleFile;
+  if (cfg.platform.bundle?.precompile !== false) {
+    embedded = await precompile({ xsDir, bundleFile, outFile: join(genDir, "bundle.xsb"), log });
+  }
   writeIfChanged(
     join(genDir, "bundle.S"),
     `/* Generated: the JavaScript bundle, embedded as bytes (link.ld: .bundle).\n` +
-      ` * bundle.js sha1 ${createHash("sha1").update(readFileSync(bundleFile)).digest("hex")} (a new bundle changes this file) */\n` +
-      `\t.section .bundle, "a"\n\t.incbin "${bundleFile}"\n`,
+      ` * ${basename(embedded)} sha1 ${createHash("sha1").update(readFileSync(embedded)).digest("hex")} (a new bundle changes this file) */\n` +
+      `\t.section .bundle, "aw"\n\t.incbin "${embedded}"\n`,
   );
 
-  const xsDir = ensureXsSources(ROOT, log);
   const arch = ["-mcpu=cortex-a15", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"];
   const common = [...arch, "-O2", "-ffunction-sections", "-fdata-sections", "-fno-common", "-ffreestanding", "-fno-builtin-printf"];
   const xsDefs = [
@@ -261,8 +294,9 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const linked = link({ objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
   const s = sizes(elf);
   s.bundle = bundleBytes;
+  s.embedded = statSync(embedded).size;
   log(
-    `[fw] ${relative(ROOT, elf)}: text ${s.text} (incl. JS bundle ${bundleBytes}), data ${s.data}, bss ${s.bss} bytes` +
+    `[fw] ${relative(ROOT, elf)}: text ${s.text}, data ${s.data} (incl. ${embedded.endsWith(".xsb") ? "bytecode" : "JS source"} ${s.embedded}), bss ${s.bss} bytes; bundle.js ${bundleBytes}` +
       `${rebuilt || linked ? "" : " (up to date)"}; ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
   return { elf, sizes: s, bundleBytes, rebuilt };
