@@ -50,6 +50,8 @@ export interface DeviceModel {
   readonly configFields?: readonly ConfigField[];
   /** Called once when attached to a transport. */
   bind(context: DeviceContext): void;
+  /** The driver is about to read `width` config bytes at `offset`: refresh them if needed. */
+  configRead?(offset: number, width: number): void;
   /** The driver wrote a writable config field (already checked against configFields).
    * Return false to refuse the write (recorded as "config-read-only"). */
   writeConfig?(offset: number, width: number, value: number): boolean;

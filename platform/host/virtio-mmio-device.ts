@@ -669,6 +669,7 @@ export class MmioDeviceModel implements MmioHandler {
       return width === 4 ? 0xffff_ffff : (1 << (width * 8)) - 1;
     }
     this.#configField(offset, width, "read");
+    this.device.configRead?.(offset, width);
     const view = new DataView(config.buffer, config.byteOffset, config.byteLength);
     return width === 1 ? view.getUint8(offset) : width === 2 ? view.getUint16(offset, true) : view.getUint32(offset, true);
   }

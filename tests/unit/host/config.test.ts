@@ -27,6 +27,10 @@ class ConfigDevice implements DeviceModel {
   bind(ctx: DeviceContext): void {
     this.ctx = ctx;
   }
+  reads: number[] = [];
+  configRead(offset: number): void {
+    this.reads.push(offset);
+  }
   writeConfig(offset: number, _width: number, value: number): boolean {
     this.config[offset] = value;
     return true;
@@ -44,6 +48,7 @@ for (const version of [1, 2] as const) {
     assert.is(r.d.r(REG.Config + 4), 1);
     assert.is(r.d.r(REG.Config + 8), 512);
     assert.is(r.model.platform.mmio.read8(r.d.base + REG.Config + 12), 0);
+    assert.equal((r.dev.device as ConfigDevice).reads, [0, 4, 8, 12], "the read hook sees each access");
     r.model.assertNoViolations();
   });
 
