@@ -10,7 +10,9 @@
 //
 // Buffer layout: with VERSION_1 the header and the frame share one descriptor (§5.1.6.2,
 // any layout); a legacy device without ANY_LAYOUT gets the header in a descriptor of its
-// own (§5.1.6.6 "Legacy Interface": the header in a separate descriptor).
+// own (§5.1.6.6 "Legacy Interface": the header in a separate descriptor), the frame at
+// offset 16. Each buffer is one DMA block of BUFFER_SIZE bytes; on transmit the header
+// is placed so that the frame has the caller's alignment mod 4 (word-wise copies).
 
 import type { DmaBuffer, Platform } from "../../platform/platform.js";
 import type { BufferRef, Completion, Virtqueue } from "../../ring/virtqueue.js";
@@ -18,6 +20,7 @@ import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { Feature } from "../virtio/features.js";
+import { alignedBytes, copyBytes } from "./bytes.js";
 import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError } from "./errors.js";
 import { ETH_HEADER_LEN, ETH_MAX_FRAME, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
 
@@ -63,6 +66,12 @@ interface TxSlot {
 }
 
 type Slot = RxSlot | TxSlot;
+
+/** One DMA block per buffer: room for a 12-byte header, 3 bytes of alignment slack and
+ * 1514 bytes of frame, or (legacy) the frame at 16 + 3. */
+const BUFFER_SIZE = 1536;
+/** Where the frame starts in a legacy buffer (the header alone in front). */
+const SPLIT_DATA_OFFSET = 16;
 
 /** Random locally administered unicast MAC (IEEE 802: bit 1 of byte 0 set, bit 0 clear). */
 export function randomMac(): Uint8Array {
@@ -194,10 +203,9 @@ export class NetDevice {
       throw new NetQueueFullError(this.location, this.#txSlots.length);
     }
     // §5.1.6.2: flags 0, gso_type VIRTIO_NET_HDR_GSO_NONE, num_buffers 0 on transmit.
-    slot.dma.bytes.fill(0, 0, this.#headerLen);
-    slot.dma.bytes.set(bytes, this.#headerLen);
+    const refs = this.#txLayout(slot.dma, bytes);
     try {
-      queue.add(this.#refs(slot.dma, this.#headerLen + bytes.length), [], slot);
+      queue.add(refs, [], slot);
       queue.kick();
     } catch (error) {
       this.#txFree.push(slot);
@@ -235,9 +243,8 @@ export class NetDevice {
     const per = this.#descriptorsPerBuffer();
     const rxCount = Math.max(1, Math.min(this.#rxWanted, Math.floor(this.#rxQueue.size / per)));
     const txCount = Math.max(1, Math.min(this.#txWanted, Math.floor(this.#txQueue.size / per)));
-    const bufferLen = this.#headerLen + ETH_MAX_FRAME;
-    for (let i = 0; i < rxCount; i++) this.#rxSlots.push({ dma: this.#platform.dma.alloc(bufferLen, 16) });
-    for (let i = 0; i < txCount; i++) this.#txSlots.push({ dma: this.#platform.dma.alloc(bufferLen, 16) });
+    for (let i = 0; i < rxCount; i++) this.#rxSlots.push({ dma: this.#platform.dma.alloc(BUFFER_SIZE, 16) });
+    for (let i = 0; i < txCount; i++) this.#txSlots.push({ dma: this.#platform.dma.alloc(BUFFER_SIZE, 16) });
     this.#txFree = [...this.#txSlots];
   }
 
@@ -330,27 +337,45 @@ export class NetDevice {
   /** Checks the used length (§5.1.6.4: header, then the packet) and copies the frame out. */
   #takeFrame({ token, len }: Completion<RxSlot>): Uint8Array | null {
     const max = this.#headerLen + ETH_MAX_FRAME;
-    if (len < this.#headerLen + ETH_HEADER_LEN || len > max || len > token.dma.size) {
+    if (len < this.#headerLen + ETH_HEADER_LEN || len > max) {
       this.#stats.rxBadLength++;
       this.#report(new NetDeviceError(this.location, "receive length", len));
       return null;
     }
+    const length = len - this.#headerLen;
     this.#stats.rxFrames++;
-    this.#stats.rxBytes += len - this.#headerLen;
-    return token.dma.bytes.slice(this.#headerLen, len);
+    this.#stats.rxBytes += length;
+    const at = this.#splitHeader ? SPLIT_DATA_OFFSET : this.#headerLen;
+    const frame = alignedBytes(length, token.dma.bytes.byteOffset + at);
+    copyBytes(frame, 0, token.dma.bytes.subarray(at, at + length));
+    return frame;
   }
 
+  /** A receive buffer: header then 1514 bytes, in one descriptor or two (legacy). */
   #postRx(queue: Virtqueue<RxSlot>, slot: RxSlot): void {
-    queue.add([], this.#refs(slot.dma, this.#headerLen + ETH_MAX_FRAME), slot);
+    const dma = slot.dma;
+    const refs: BufferRef[] = this.#splitHeader
+      ? [{ phys: dma.phys, len: this.#headerLen }, { phys: dma.phys + SPLIT_DATA_OFFSET, len: ETH_MAX_FRAME }]
+      : [{ phys: dma.phys, len: this.#headerLen + ETH_MAX_FRAME }];
+    queue.add([], refs, slot);
   }
 
-  /** The buffer as one descriptor, or header and data apart (legacy). */
-  #refs(dma: DmaBuffer, len: number): BufferRef[] {
-    if (!this.#splitHeader) return [{ phys: dma.phys, len }];
-    return [
-      { phys: dma.phys, len: this.#headerLen },
-      { phys: dma.phys + this.#headerLen, len: len - this.#headerLen },
-    ];
+  /** Writes a zero header and the frame into a transmit buffer; the frame keeps the
+   * caller's alignment mod 4 so that the copy goes word by word. */
+  #txLayout(dma: DmaBuffer, frame: Uint8Array): BufferRef[] {
+    const bytes = dma.bytes;
+    const align = (frame.byteOffset - bytes.byteOffset) & 3;
+    const h = this.#headerLen;
+    if (this.#splitHeader) {
+      const at = SPLIT_DATA_OFFSET + align;
+      bytes.fill(0, 0, h);
+      copyBytes(bytes, at, frame);
+      return [{ phys: dma.phys, len: h }, { phys: dma.phys + at, len: frame.length }];
+    }
+    const start = (align - h) & 3;
+    bytes.fill(0, start, start + h);
+    copyBytes(bytes, start + h, frame);
+    return [{ phys: dma.phys + start, len: h + frame.length }];
   }
 
   #descriptorsPerBuffer(): number {

@@ -4,6 +4,7 @@
 // Everything runs from the link's callbacks and the platform's timers: no busy wait.
 
 import type { Clock, TimerId, Timers } from "../../../platform/platform.js";
+import { alignedBytes } from "../bytes.js";
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpCache, parseArp, writeArp } from "./arp.js";
 import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
@@ -339,7 +340,9 @@ export class IpStack {
   /** A whole frame (room for the Ethernet header first) holding one UDP datagram: one copy of the payload. */
   #udpFrame(src: number, dst: number, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
     const udpLength = UDP_HLEN + payload.length;
-    const frame = new Uint8Array(ETH_HLEN + IPV4_HLEN + udpLength);
+    // 2 bytes of padding before the frame put the IPv4 header and the payload on 4-byte
+    // boundaries (word-wise checksum and copies, see checksum.ts and ../bytes.ts).
+    const frame = alignedBytes(ETH_HLEN + IPV4_HLEN + udpLength, 2);
     writeIpv4Header(frame.subarray(ETH_HLEN), src, dst, PROTO_UDP, udpLength, this.#ipId++);
     writeUdp(frame.subarray(ETH_HLEN + IPV4_HLEN), src, dst, srcPort, dstPort, payload);
     return frame;

@@ -1,6 +1,7 @@
 // UDP (RFC 768): header checks on receive (the checksum is optional: 0 means none was
 // sent) and datagrams with a checksum on send.
 
+import { copyBytes } from "../bytes.js";
 import { finish, pseudoHeaderSum, sumWords } from "./checksum.js";
 import { PROTO_UDP } from "./ipv4.js";
 
@@ -37,7 +38,7 @@ export function writeUdp(out: Uint8Array, src: number, dst: number, srcPort: num
   v.setUint16(2, dstPort);
   v.setUint16(4, length);
   v.setUint16(6, 0);
-  out.set(payload, UDP_HLEN);
+  copyBytes(out, UDP_HLEN, payload);
   const sum = finish(sumWords(out.subarray(0, length), pseudoHeaderSum(src, dst, PROTO_UDP, length)));
   v.setUint16(6, sum === 0 ? 0xffff : sum); // RFC 768: a computed 0 is sent as all ones
 }

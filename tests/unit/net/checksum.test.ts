@@ -4,6 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checksum, finish, sumWords } from "../../../drivers/net/ip/checksum.js";
+import { alignedBytes, copyBytes } from "../../../drivers/net/bytes.js";
 
 function reference(bytes: Uint8Array, initial = 0): number {
   let sum = initial;
@@ -30,6 +31,26 @@ test("matches the byte-pair definition at every offset and length (seeded data)"
   }
   const ones = new Uint8Array(1500).fill(0xff);
   assert.is(checksum(ones), reference(ones));
+});
+
+test("copyBytes: exact at every source and destination alignment; alignedBytes sits where asked", () => {
+  const src = Uint8Array.from({ length: 1600 }, (_, i) => (i * 13 + 5) & 255);
+  for (const from of [0, 1, 2, 3, 6]) {
+    for (const to of [0, 1, 2, 3, 12, 14]) {
+      for (const n of [0, 5, 31, 32, 33, 100, 1514]) {
+        const dst = new Uint8Array(1600).fill(0xee);
+        copyBytes(dst, to, src.subarray(from, from + n));
+        assert.equal(dst.subarray(to, to + n), src.subarray(from, from + n), `from ${from} to ${to} n ${n}`);
+        assert.is(dst[to + n], 0xee, "nothing written past the end");
+        if (to > 0) assert.is(dst[to - 1], 0xee, "nothing written before the start");
+      }
+    }
+  }
+  for (const a of [0, 1, 2, 3, 6]) {
+    const b = alignedBytes(10, a);
+    assert.is(b.byteOffset & 3, a & 3);
+    assert.is(b.length, 10);
+  }
 });
 
 test.run();
