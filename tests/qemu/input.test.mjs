@@ -1,0 +1,32 @@
+// virtio-input on QEMU (virtio-keyboard-device), legacy and modern: key presses sent with
+// QMP `input-send-event` show up in `input watch` in order.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { bootShell } from "./lib/firmware.mjs";
+
+const key = (qcode, down) => ({ type: "key", data: { down, key: { type: "qcode", data: qcode } } });
+
+for (const legacy of [false, true]) {
+  const mode = legacy ? "legacy" : "modern";
+  test(`${mode}: QMP key presses arrive in order`, async () => {
+    const m = await bootShell({ legacy, devices: ["virtio-keyboard-device"] });
+    try {
+      const info = await m.command("input info");
+      assert.is(info.status, 0, info.output);
+      const watch = await m.begin("input watch --count 6");
+      await watch.waitFor(/watching/, 10000);
+      for (const q of ["a", "b", "c"]) {
+        await m.qmp("input-send-event", { events: [key(q, true)] });
+        await m.qmp("input-send-event", { events: [key(q, false)] });
+      }
+      const r = await watch.finish({ timeoutMs: 10000 });
+      assert.is(r.status, 0, r.output);
+      const keys = r.output.split("\n").filter((l) => /^EV_KEY /.test(l.trim())).map((l) => l.trim());
+      assert.equal(keys, ["EV_KEY KEY_A 1", "EV_KEY KEY_A 0", "EV_KEY KEY_B 1", "EV_KEY KEY_B 0", "EV_KEY KEY_C 1", "EV_KEY KEY_C 0"]);
+    } finally {
+      await m.close();
+    }
+  });
+}
+
+test.run();
