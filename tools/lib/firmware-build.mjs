@@ -249,7 +249,11 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   // manifest says `"bundle": {"precompile": false}`: then XS parses the source at boot.
   let embedded = bundleFile;
   if (cfg.platform.bundle?.precompile !== false) {
-    embedded = await precompile({ xsDir, bundleFile, outFile: join(genDir, "bundle.xsb"), log });
+    if (spawnSync("gcc", ["--version"]).status === 0) {
+      embedded = await precompile({ xsDir, bundleFile, outFile: join(genDir, "bundle.xsb"), log });
+    } else {
+      log("[xs] no host gcc (apt-get install gcc): embedding JavaScript source, parsed at every boot");
+    }
   }
   writeIfChanged(
     join(genDir, "bundle.S"),
