@@ -5,16 +5,19 @@
 // status bit, or, for a broken ring, stops and asks for a reset).
 
 import { DeviceChain } from "./chain.js";
-import type { ConfigField, DeviceContext, DeviceModel } from "./device-model.js";
+import { ConfigSpace } from "./config-space.js";
+import type { DeviceContext, DeviceModel } from "./device-model.js";
 import { DeviceQueue, type QueueCounters, type RingLayout } from "./device-queue.js";
 import { noFaults, type DeviceFaults } from "./faults.js";
 import type { PhysicalMemory } from "./memory.js";
 import type { MmioHandler, MmioWidth } from "./mmio-bus.js";
+import { checkAreas, checkModernAlignment, legacyLayout } from "./queue-areas.js";
+import { checkRegisterAccess } from "./register-map.js";
 import type { HostScheduler } from "./scheduler.js";
 import type { ViolationLog } from "./violations.js";
 import {
   F_RING_EVENT_IDX, F_RING_INDIRECT_DESC, F_VERSION_1, INT_CONFIG_CHANGE, INT_USED_BUFFER,
-  MMIO_MAGIC, QEMU_VENDOR_ID, REG, STATUS, availSize, descTableSize, usedSize,
+  MMIO_MAGIC, QEMU_VENDOR_ID, REG, STATUS,
 } from "./virtio-constants.js";
 
 export interface MmioDeviceOptions {
@@ -65,22 +68,6 @@ export interface DeviceCounters {
   configReads: number;
 }
 
-const RW_CONTROL: Record<number, "r" | "w" | "rw"> = {
-  [REG.MagicValue]: "r", [REG.Version]: "r", [REG.DeviceID]: "r", [REG.VendorID]: "r",
-  [REG.DeviceFeatures]: "r", [REG.DeviceFeaturesSel]: "w", [REG.DriverFeatures]: "w",
-  [REG.DriverFeaturesSel]: "w", [REG.QueueSel]: "w", [REG.QueueNumMax]: "r", [REG.QueueNum]: "w",
-  [REG.QueueNotify]: "w", [REG.InterruptStatus]: "r", [REG.InterruptACK]: "w", [REG.Status]: "rw",
-};
-const LEGACY_ONLY: Record<number, "r" | "w" | "rw"> = {
-  [REG.GuestPageSize]: "w", [REG.QueueAlign]: "w", [REG.QueuePFN]: "rw",
-};
-const MODERN_ONLY: Record<number, "r" | "w" | "rw"> = {
-  [REG.QueueReady]: "rw", [REG.QueueDescLow]: "w", [REG.QueueDescHigh]: "w",
-  [REG.QueueDriverLow]: "w", [REG.QueueDriverHigh]: "w", [REG.QueueDeviceLow]: "w",
-  [REG.QueueDeviceHigh]: "w", [REG.SHMSel]: "w", [REG.SHMLenLow]: "r", [REG.SHMLenHigh]: "r",
-  [REG.SHMBaseLow]: "r", [REG.SHMBaseHigh]: "r", [REG.ConfigGeneration]: "r",
-};
-
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -101,6 +88,7 @@ export class MmioDeviceModel implements MmioHandler {
 
   readonly #w: MmioDeviceWiring;
   readonly #queues: DeviceQueue[];
+  readonly #config: ConfigSpace;
   readonly #sync: boolean;
   readonly #suppress: boolean;
   #status = 0;
@@ -141,6 +129,7 @@ export class MmioDeviceModel implements MmioHandler {
       this.#violation(rule, message);
       if (fatal) this.#breakDevice();
     };
+    this.#config = new ConfigSpace(device, (rule, message) => this.#violation(rule, message));
     this.#queues = Array.from({ length: device.queueCount }, (_, i) =>
       new DeviceQueue(i, device.queueMaxSize?.(i), wiring.memory, { violation: report(false), fatal: report(true) }));
     device.bind(this.#context());
@@ -237,26 +226,9 @@ export class MmioDeviceModel implements MmioHandler {
 
   /** Checks width, existence in this version and direction; records what is wrong. */
   #access(offset: number, width: MmioWidth, dir: "read" | "write"): boolean {
-    const mode = RW_CONTROL[offset] ?? (this.version === 1 ? LEGACY_ONLY : MODERN_ONLY)[offset];
-    const other = (this.version === 1 ? MODERN_ONLY : LEGACY_ONLY)[offset];
-    if (width !== 4) {
-      this.#violation("register-width", `${width * 8}-bit ${dir} of control register ${hex(offset)}: registers take 32-bit accesses only (§4.2.2.2)`);
-      return false;
-    }
-    if (!mode) {
-      if (other) this.#violation("register-not-in-version", `${dir} of register ${hex(offset)}, which a version ${this.version} device does not have`);
-      else this.#violation("register-unknown", `${dir} of ${hex(offset)}, which is no register (§4.2.2)`);
-      return false;
-    }
-    if (dir === "read" && mode === "w") {
-      this.#violation("register-write-only", `read of write-only register ${hex(offset)}`);
-      return false;
-    }
-    if (dir === "write" && mode === "r") {
-      this.#violation("register-read-only", `write of read-only register ${hex(offset)}`);
-      return false;
-    }
-    return true;
+    const problem = checkRegisterAccess(this.version, offset, width, dir);
+    if (problem) this.#violation(problem.rule, problem.message);
+    return problem === null;
   }
 
   // ---- register writes ----
@@ -474,9 +446,8 @@ export class MmioDeviceModel implements MmioHandler {
     }
     const at = (low: number, high: number): number => high * 2 ** 32 + low;
     const layout = { desc: at(q!.descLow, q!.descHigh), avail: at(q!.driverLow, q!.driverHigh), used: at(q!.deviceLow, q!.deviceHigh) };
-    const bad = [layout.desc % 16 && `descriptor table ${hex(layout.desc)} (16)`, layout.avail % 2 && `driver area ${hex(layout.avail)} (2)`,
-      layout.used % 4 && `device area ${hex(layout.used)} (4)`].filter(Boolean);
-    if (bad.length > 0) return this.#violation("queue-misaligned", `queue ${queue.index}: misaligned ${bad.join(", ")} (§2.7 alignment table)`);
+    const misaligned = checkModernAlignment(queue.index, layout);
+    if (misaligned) return this.#violation(misaligned.rule, misaligned.message);
     if (this.#activate(queue, layout)) queue.ready = 1;
   }
 
@@ -493,35 +464,15 @@ export class MmioDeviceModel implements MmioHandler {
     if (this.#guestPageSize === 0) {
       return this.#violation("legacy-page-size-unset", `QueuePFN for queue ${queue.index} before GuestPageSize was written (§4.2.4)`);
     }
-    const desc = value * this.#guestPageSize;
-    const avail = desc + descTableSize(queue.num);
-    const usedStart = avail + availSize(queue.num);
-    const used = Math.ceil(usedStart / queue.align) * queue.align;
-    if (this.#activate(queue, { desc, avail, used })) queue.pfn = value;
+    if (this.#activate(queue, legacyLayout(value, this.#guestPageSize, queue.num, queue.align))) queue.pfn = value;
   }
 
   /** Checks the areas lie in RAM and apart, then makes the queue live. */
   #activate(q: DeviceQueue, layout: RingLayout): boolean {
-    const areas: [string, number, number][] = [
-      ["descriptor table", layout.desc, descTableSize(q.num)],
-      ["driver area", layout.avail, availSize(q.num)],
-      ["device area", layout.used, usedSize(q.num)],
-    ];
-    for (const [name, addr, len] of areas) {
-      if (!this.#w.memory.contains(addr, len)) {
-        this.#violation("queue-area-outside-memory", `queue ${q.index}: ${name} ${hex(addr)}+${len} is outside RAM`);
-        return false;
-      }
-    }
-    for (let a = 0; a < 3; a++) {
-      for (let b = a + 1; b < 3; b++) {
-        const [na, xa, la] = areas[a]!;
-        const [nb, xb, lb] = areas[b]!;
-        if (xa < xb + lb && xb < xa + la) {
-          this.#violation("queue-areas-overlap", `queue ${q.index}: ${na} ${hex(xa)}+${la} overlaps ${nb} ${hex(xb)}+${lb}`);
-          return false;
-        }
-      }
+    const problem = checkAreas(this.#w.memory, q.index, q.num, layout);
+    if (problem) {
+      this.#violation(problem.rule, problem.message);
+      return false;
     }
     this.#barrierSeen.set(q.index, { idx: 0, wmb: this.#w.writeBarriers?.() ?? 0 });
     const f = this.#negotiated || this.#driverFeatures;
@@ -645,47 +596,18 @@ export class MmioDeviceModel implements MmioHandler {
 
   // ---- device configuration space (§2.5, §4.2.2.2) ----
 
-  #configField(offset: number, width: MmioWidth, dir: string): ConfigField | null {
-    const fields = this.device.configFields;
-    if (!fields) {
-      if (offset % width !== 0) this.#violation("config-access-width", `${width * 8}-bit config ${dir} at ${hex(offset)} is unaligned`);
-      return null;
-    }
-    const f = fields.find((x) => offset >= x.offset && offset < x.offset + x.width) ?? null;
-    const expected = f ? Math.min(f.width, 4) : 0;
-    if (f && (width !== expected || (offset - f.offset) % width !== 0)) {
-      this.#violation("config-access-width", `${width * 8}-bit config ${dir} at ${hex(offset)} into ${f.width * 8}-bit field ${f.name}: use ${expected * 8}-bit aligned accesses (§4.2.2.2)`);
-    }
-    return f;
-  }
-
   #readConfig(offset: number, width: MmioWidth): number {
     this.counters.configReads++;
     const every = this.faults.configGenerationEvery;
     if (every > 0 && this.counters.configReads % every === 0) this.#generation = (this.#generation + 1) >>> 0;
-    const config = this.device.config ?? new Uint8Array(0);
-    if (offset + width > config.length) {
-      this.#violation("config-out-of-range", `config read of ${width} byte(s) at ${hex(offset)}; the config space is ${config.length} bytes`);
-      return width === 4 ? 0xffff_ffff : (1 << (width * 8)) - 1;
-    }
-    this.#configField(offset, width, "read");
-    this.device.configRead?.(offset, width);
-    const view = new DataView(config.buffer, config.byteOffset, config.byteLength);
-    return width === 1 ? view.getUint8(offset) : width === 2 ? view.getUint16(offset, true) : view.getUint32(offset, true);
+    return this.#config.read(offset, width);
   }
 
   #writeConfig(offset: number, width: MmioWidth, value: number): void {
-    const config = this.device.config ?? new Uint8Array(0);
-    if (offset + width > config.length) {
-      return this.#violation("config-out-of-range", `config write of ${width} byte(s) at ${hex(offset)}; the config space is ${config.length} bytes`);
-    }
     if (this.version === 2 && !(this.#status & STATUS.FEATURES_OK)) {
       this.#violation("config-write-before-features-ok", `config write at ${hex(offset)} before FEATURES_OK (§3.1.1 step 4)`);
     }
-    const field = this.#configField(offset, width, "write");
-    if ((field && !field.writable) || !this.device.writeConfig || !this.device.writeConfig(offset, width, value)) {
-      this.#violation("config-read-only", `config write of ${hex(value)} at ${hex(offset)}${field ? ` (${field.name})` : ""}, which the device does not accept`);
-    }
+    this.#config.write(offset, width, value);
   }
 
   // ---- the device model's view ----
