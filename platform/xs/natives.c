@@ -121,22 +121,32 @@ static void xs_engine_stats(xsMachine* the) {
  * `phys`, continuing `crc` (start with 0): `blk read` checks what it read without walking
  * the bytes in JavaScript. Only the DMA pool can be read this way. */
 static void xs_dma_crc32(xsMachine* the) {
-	static uint32_t table[256];
+	static uint32_t table[8][256]; /* slicing-by-8: table[k][n] is byte n seen k bytes early */
 	uint32_t phys = arg_u32(the, 0, "crc32 address");
 	uint32_t len = arg_u32(the, 1, "crc32 length");
 	uint32_t c = ~arg_u32(the, 2, "crc32 value");
 	uint32_t start = (uint32_t)__dma_start, end = (uint32_t)__dma_end;
 	if (phys < start || phys > end || len > end - phys)
 		xsRangeError("dma crc32: 0x%08lx+%lu is outside the DMA pool", (unsigned long)phys, (unsigned long)len);
-	if (table[1] == 0) {
+	if (table[0][1] == 0) {
 		for (uint32_t n = 0; n < 256; n++) {
 			uint32_t t = n;
 			for (int k = 0; k < 8; k++) t = (t & 1) ? 0xEDB88320u ^ (t >> 1) : t >> 1;
-			table[n] = t;
+			table[0][n] = t;
 		}
+		for (uint32_t n = 0; n < 256; n++)
+			for (int k = 1; k < 8; k++) table[k][n] = (table[k - 1][n] >> 8) ^ table[0][table[k - 1][n] & 0xFF];
 	}
 	const uint8_t* p = (const uint8_t*)phys;
-	for (uint32_t i = 0; i < len; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+	uint32_t i = 0;
+	for (; i < len && ((uintptr_t)(p + i) & 3); i++) c = table[0][(c ^ p[i]) & 0xFF] ^ (c >> 8);
+	for (; i + 8 <= len; i += 8) {
+		uint32_t lo = c ^ *(const uint32_t*)(p + i); /* little-endian words, 4-byte aligned */
+		uint32_t hi = *(const uint32_t*)(p + i + 4);
+		c = table[7][lo & 0xFF] ^ table[6][(lo >> 8) & 0xFF] ^ table[5][(lo >> 16) & 0xFF] ^ table[4][lo >> 24] ^
+		    table[3][hi & 0xFF] ^ table[2][(hi >> 8) & 0xFF] ^ table[1][(hi >> 16) & 0xFF] ^ table[0][hi >> 24];
+	}
+	for (; i < len; i++) c = table[0][(c ^ p[i]) & 0xFF] ^ (c >> 8);
 	xsResult = xsNumber((double)(uint32_t)~c);
 }
 
