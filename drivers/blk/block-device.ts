@@ -25,8 +25,13 @@ import { RequestSlots, type RequestSlot } from "./request-slots.js";
 export interface BlockDeviceOptions {
   /** Requests in flight at most (each holds a header slot and its bounce memory). Default 32. */
   readonly maxInFlight?: number;
-  /** Largest data transfer of one request, in bytes (a multiple of 512). Default 65536. */
+  /** Largest data transfer of one request through bounce memory (plain Uint8Array
+   * buffers), in bytes (a multiple of 512). Default 65536. */
   readonly maxRequestBytes?: number;
+  /** Largest data transfer of one request straight to or from the caller's DMA memory,
+   * in bytes (a multiple of 512). Default 1 MiB: fewer, larger requests cost the
+   * interpreter less per byte. seg_max and size_max still bound it. */
+  readonly maxDirectRequestBytes?: number;
   /** A request unanswered this long fails with RequestTimeoutError and the device is
    * re-initialized. 0: no limit. Default 10000 ms. */
   readonly timeoutMs?: number;
@@ -48,8 +53,10 @@ export interface BlockInfo {
   readonly flush: boolean;
   readonly sizeMax: number | null;
   readonly segMax: number | null;
-  /** Largest request the driver sends, in sectors. */
+  /** Largest request the driver sends through bounce memory, in sectors. */
   readonly maxSectorsPerRequest: number;
+  /** Largest request the driver sends straight from / to DMA memory, in sectors. */
+  readonly maxSectorsPerDirectRequest: number;
   readonly discard: BlkConfigValues["discard"];
   readonly writeZeroes: BlkConfigValues["writeZeroes"];
   readonly geometry: BlkConfigValues["geometry"];
@@ -112,6 +119,7 @@ export class BlockDevice {
   readonly #platform: Platform;
   readonly #maxInFlight: number;
   readonly #maxRequestBytes: number;
+  readonly #maxDirectRequestBytes: number;
   readonly #timeoutMs: number;
   readonly #onCapacityChange: BlockDeviceOptions["onCapacityChange"];
   #rq: RequestQueue | null = null;
@@ -130,16 +138,21 @@ export class BlockDevice {
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
     const maxRequestBytes = options.maxRequestBytes ?? 65536;
+    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight ${maxInFlight} must be a positive integer`);
     if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < SECTOR_SIZE || maxRequestBytes % SECTOR_SIZE !== 0) {
       throw new RangeError(`maxRequestBytes ${maxRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
+    }
+    if (!Number.isInteger(maxDirectRequestBytes) || maxDirectRequestBytes < SECTOR_SIZE || maxDirectRequestBytes % SECTOR_SIZE !== 0) {
+      throw new RangeError(`maxDirectRequestBytes ${maxDirectRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
     }
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
     this.#device = device;
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
     this.#maxRequestBytes = maxRequestBytes;
+    this.#maxDirectRequestBytes = maxDirectRequestBytes;
     this.#timeoutMs = timeoutMs;
     this.#onCapacityChange = options.onCapacityChange;
   }
@@ -171,7 +184,8 @@ export class BlockDevice {
       flush: hasFeature(this.#features, BlkFeature.FLUSH),
       sizeMax: c.sizeMax,
       segMax: c.segMax,
-      maxSectorsPerRequest: this.#sectorsPerRequest(),
+      maxSectorsPerRequest: this.#sectorsPerRequest(false),
+      maxSectorsPerDirectRequest: this.#sectorsPerRequest(true),
       discard: c.discard,
       writeZeroes: c.writeZeroes,
       geometry: c.geometry,
@@ -216,7 +230,7 @@ export class BlockDevice {
       if (have < length) throw new BlkBufferError(this.location, have, `too small for ${count} sectors (${length} bytes)`);
       target = (dma !== null ? dma.bytes : (into as Uint8Array)).subarray(0, length);
     }
-    const per = this.#sectorsPerRequest();
+    const per = this.#sectorsPerRequest(dma !== null);
     const pieces: Promise<void>[] = [];
     for (let done = 0; done < count; done += per) {
       const n = Math.min(per, count - done);
@@ -236,7 +250,7 @@ export class BlockDevice {
     const count = source.length / SECTOR_SIZE;
     this.#checkRange(lba, count, "write");
     if (this.readOnly) throw new BlkReadOnlyError(this.location, "write");
-    const per = this.#sectorsPerRequest();
+    const per = this.#sectorsPerRequest(dma !== null);
     const pieces: Promise<void>[] = [];
     for (let done = 0; done < count; done += per) {
       const n = Math.min(per, count - done);
@@ -369,12 +383,13 @@ export class BlockDevice {
 
   /** Sectors per request: size_max × seg_max (§5.2.6.1), within maxRequestBytes and, with
    * direct descriptors, within the queue (header and status take two). */
-  #sectorsPerRequest(): number {
+  #sectorsPerRequest(direct: boolean): number {
     const c = this.#config;
+    const cap = direct ? this.#maxDirectRequestBytes : this.#maxRequestBytes;
     let segs = c?.segMax ?? 1;
     if (!this.#indirect && this.#queueSize > 0) segs = Math.max(1, Math.min(segs, this.#queueSize - 2));
-    const sizeMax = c?.sizeMax ?? this.#maxRequestBytes;
-    const bytes = Math.min(this.#maxRequestBytes, segs * sizeMax);
+    const sizeMax = c?.sizeMax ?? cap;
+    const bytes = Math.min(cap, segs * sizeMax);
     return Math.max(1, Math.floor(bytes / SECTOR_SIZE));
   }
 

@@ -16,9 +16,9 @@ export interface BlkSource {
 }
 
 export interface BlkCommandOptions {
-  /** Sectors per streamed chunk (default 256: 128 KiB). */
+  /** Sectors per streamed chunk (default 1024: 512 KiB, fewer if the DMA pool is short). */
   readonly chunkSectors?: number;
-  /** Chunks in flight while streaming (default 4). */
+  /** Chunks in flight while streaming (default 3). */
   readonly depth?: number;
 }
 
@@ -50,7 +50,7 @@ function describe(index: number, info: BlockInfo): string[] {
     ["flush", info.flush ? "yes" : "no (write-through)"],
     ["seg_max", info.segMax === null ? "-" : `${info.segMax}`],
     ["size_max", info.sizeMax === null ? "-" : `${info.sizeMax}`],
-    ["max request", `${info.maxSectorsPerRequest} sectors`],
+    ["max request", `${info.maxSectorsPerRequest} sectors (${info.maxSectorsPerDirectRequest} from DMA memory)`],
     ["discard", info.discard === null ? "no" : `max ${info.discard.maxSectors} sectors, ${info.discard.maxSeg} range(s)`],
     ["write zeroes", info.writeZeroes === null ? "no" : `max ${info.writeZeroes.maxSectors} sectors${info.writeZeroes.mayUnmap ? ", may unmap" : ""}`],
   ];
@@ -63,8 +63,8 @@ function describe(index: number, info: BlockInfo): string[] {
 }
 
 export function blkCommand(source: BlkSource, options: BlkCommandOptions = {}): Command {
-  const chunkSectors = options.chunkSectors ?? 256;
-  const depth = options.depth ?? 4;
+  const chunkSectors = options.chunkSectors ?? 1024;
+  const depth = options.depth ?? 3;
   let selected = 0;
 
   const current = (io: CommandIO): BlockDevice | null => {

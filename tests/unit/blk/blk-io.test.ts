@@ -81,6 +81,15 @@ for (const version of VERSIONS) {
     await r.blk.write(200, buf);
     assert.ok(r.disk.image.subarray(200 * 512, 216 * 512).every((b) => b === 0xc3));
     dma.free(buf);
+    // Straight from DMA memory, requests may be larger than through bounce memory.
+    const whole = dma.alloc(256 * 512, 64);
+    const reads = r.disk.counters.reads;
+    assert.equal(await r.blk.read(0, 256, whole), r.disk.image);
+    assert.is(r.disk.counters.reads - reads, 1, "one 128 KiB request");
+    assert.equal(await r.blk.read(0, 256), r.disk.image);
+    assert.is(r.disk.counters.reads - reads, 3, "then two 64 KiB requests through bounce memory");
+    assert.is(r.blk.info.maxSectorsPerDirectRequest, 2048);
+    dma.free(whole);
     await finish(r);
   });
 
