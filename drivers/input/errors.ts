@@ -41,6 +41,13 @@ export class InputClosedError extends VirtioError {
   }
 }
 
+/** The device is already opened by another InputDevice (one listener at a time). */
+export class InputBusyError extends VirtioError {
+  constructor(readonly location: string) {
+    super(`${location}: the input device is already open`);
+  }
+}
+
 /** The status queue has no free buffer for another LED write. */
 export class InputStatusBusyError extends VirtioError {
   constructor(readonly location: string) {

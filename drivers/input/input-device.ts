@@ -5,7 +5,7 @@
 // ids, bits (event type -> codes), abs (axis -> range), props.
 
 import { EV } from "./event-codes.js";
-import { InputClosedError } from "./errors.js";
+import { InputBusyError, InputClosedError } from "./errors.js";
 import type { AbsInfo, InputIds } from "./input-config.js";
 import type { InputEvent, InputListener, InputPort } from "./input-port.js";
 
@@ -47,7 +47,7 @@ export class InputDevice {
       readable: (count) => onReadable?.call(this, count),
       error: (error) => onError?.call(this, error),
     };
-    if (!port.listen(this.#listener)) throw new InputClosedError(port.location, "open the device (already open)");
+    if (!port.listen(this.#listener)) throw new InputBusyError(port.location);
     this.#port = port;
     // Events queued before the open are told once, after the constructor returns.
     if (port.queued > 0) {

@@ -9,7 +9,7 @@ import { InputDriver, type InputDriverOptions } from "../../../drivers/input/inp
 import { InputDevice } from "../../../drivers/input/input-device.js";
 import type { InputEvent } from "../../../drivers/input/input-port.js";
 import { EV, eventCodeName, eventTypeName, keyCode } from "../../../drivers/input/event-codes.js";
-import { InputClosedError, InputConfigError, InputEventError } from "../../../drivers/input/errors.js";
+import { InputBusyError, InputClosedError, InputConfigError, InputEventError } from "../../../drivers/input/errors.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
 
 async function bound(version: 1 | 2, model = new InputDeviceModel(), options: InputDriverOptions = {}) {
@@ -133,7 +133,7 @@ for (const version of VERSIONS) {
   test(`${v}: one InputDevice at a time; close() twice; methods after close throw`, async () => {
     const { r, driver, port } = await bound(version);
     const a = driver.open({});
-    assert.throws(() => driver.open({}), (e: unknown) => e instanceof InputClosedError);
+    assert.throws(() => driver.open({}), (e: unknown) => e instanceof InputBusyError);
     a.close();
     a.close();
     assert.throws(() => a.read(), (e: unknown) => e instanceof InputClosedError);
