@@ -532,7 +532,11 @@ export class MmioDeviceModel implements MmioHandler {
     const q = this.#queues[index]!;
     if (epoch !== this.#epoch || !q.live || this.#serving() === false) return;
     if (this.#suppress) q.setNotification(false);
-    this.device.process(index);
+    try {
+      this.device.process(index);
+    } catch (error) {
+      this.#w.scheduler.onError(error); // a device model bug: recorded, never thrown into the driver
+    }
     if (this.#suppress && q.live && this.#serving()) {
       q.setNotification(true);
       // Chains made available while notifications were off are served now (§2.7.10).
@@ -553,18 +557,27 @@ export class MmioDeviceModel implements MmioHandler {
     this.#flushQueued = true;
     const epoch = this.#epoch;
     queueMicrotask(() => {
-      this.#flushQueued = false;
-      if (epoch !== this.#epoch) return;
-      const queues = [...this.#needsFlush];
-      this.#needsFlush.clear();
-      for (const i of queues) {
-        const q = this.#queues[i]!;
-        if (q.live && q.needInterrupt()) {
-          q.counters.interrupts++;
-          this.#raise(INT_USED_BUFFER);
-        }
+      try {
+        this.#flush(epoch);
+      } catch (error) {
+        this.#w.scheduler.onError(error);
       }
     });
+  }
+
+  /** Decides, once per queue touched in this turn, whether to interrupt (§2.7.10). */
+  #flush(epoch: number): void {
+    this.#flushQueued = false;
+    if (epoch !== this.#epoch) return;
+    const queues = [...this.#needsFlush];
+    this.#needsFlush.clear();
+    for (const i of queues) {
+      const q = this.#queues[i]!;
+      if (q.live && q.needInterrupt()) {
+        q.counters.interrupts++;
+        this.#raise(INT_USED_BUFFER);
+      }
+    }
   }
 
   /** Sets InterruptStatus bits and raises the line on its 0 -> non-zero edge. */

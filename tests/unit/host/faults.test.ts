@@ -120,6 +120,22 @@ test("v2: refuseFeaturesOk: Status does not keep FEATURES_OK", () => {
   r.model.assertNoViolations();
 });
 
+test("a device model that throws is recorded, never thrown into the driver", async () => {
+  for (const processing of ["sync", "async"] as const) {
+    const device = new RngDevice();
+    device.process = () => {
+      throw new Error("model bug");
+    };
+    const r = rig(2, device, { processing });
+    const q = r.d.bringUp(4);
+    r.d.post(q, [{ addr: r.d.buffer(8).addr, len: 8, write: true }]);
+    r.d.notify(q);
+    await r.model.settle();
+    assert.equal(r.model.violationRules(), ["exception-escaped"]);
+    assert.is(r.model.escapedErrors.length, 1);
+  }
+});
+
 test("a reset drops completions still pending in the device", async () => {
   const r = rig(2, new RngDevice({ delayTurns: 3 }));
   const q = r.d.bringUp(4);
