@@ -72,6 +72,8 @@ export interface IpStats {
   udpNoPort: number;
   udpSent: number;
   txErrors: number;
+  /** DHCP exchanges started to renew a lease (at T1, RFC 2131 §4.4.5). */
+  dhcpRenewals: number;
 }
 
 interface PendingHop {
@@ -98,11 +100,14 @@ export class IpStack {
   #nextEphemeral = 49152;
   #closed = false;
   #dhcpError: Error | null = null;
+  #leaseTimer: TimerId | null = null;
+  /** When the DHCP lease ends (clock ms); Infinity for a static address or an infinite lease. */
+  #leaseEnds = Infinity;
   #waiters: { resolve: () => void; reject: (e: Error) => void; timer: TimerId }[] = [];
   readonly stats: IpStats = {
     rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
     ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipNotForUs: 0, ipOtherProtocol: 0,
-    icmpEchoes: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0,
+    icmpEchoes: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, dhcpRenewals: 0,
   };
   /** Called with errors nobody else hears of (ARP give-ups, DHCP failure). */
   onError: ((error: Error) => void) | null = null;
@@ -233,6 +238,8 @@ export class IpStack {
     if (this.#closed) return;
     this.#closed = true;
     this.#dhcp?.stop();
+    if (this.#leaseTimer !== null) this.#env.timers.clear(this.#leaseTimer);
+    this.#leaseTimer = null;
     for (const hop of this.#pending.values()) if (hop.timer !== null) this.#env.timers.clear(hop.timer);
     this.#pending.clear();
     this.#ports.clear();
@@ -450,7 +457,10 @@ export class IpStack {
     this.#dhcpError = null;
     const run = dhcp.run();
     run.then(
-      (lease) => this.#configure(lease.address, lease.netmask, lease.gateway),
+      (lease) => {
+        this.#configure(lease.address, lease.netmask, lease.gateway);
+        this.#scheduleRenewal(lease);
+      },
       (error: Error) => {
         if (this.#closed || dhcp.state === "selecting" || dhcp.state === "requesting") return; // restarted or closed
         this.#dhcpError = error;
@@ -460,9 +470,45 @@ export class IpStack {
           w.reject(error);
         }
         this.#waiters = [];
+        if (this.#address !== ANY) this.#renewalFailed();
       },
     );
     return run;
+  }
+
+  /** RFC 2131 §4.4.5: renew at T1 (half the lease). The renewal here is a whole new
+   * exchange (the server gives the same address back); the address stays meanwhile. */
+  #scheduleRenewal(lease: DhcpLease): void {
+    if (this.#closed) return;
+    if (lease.leaseSeconds === 0xffff_ffff) {
+      this.#leaseEnds = Infinity;
+      return;
+    }
+    const ms = Math.max(1, lease.leaseSeconds) * 1000;
+    this.#leaseEnds = this.#env.clock.now() + ms;
+    this.#renewIn(ms / 2);
+  }
+
+  #renewIn(delay: number): void {
+    if (this.#leaseTimer !== null) this.#env.timers.clear(this.#leaseTimer);
+    this.#leaseTimer = this.#env.timers.set(() => {
+      this.#leaseTimer = null;
+      this.stats.dhcpRenewals++;
+      void this.#runDhcp().catch(() => {}); // failures are handled in #runDhcp
+    }, delay);
+  }
+
+  /** A renewal got no answer: try again while the lease lasts; once it is over, drop the
+   * address and start from DISCOVER. */
+  #renewalFailed(): void {
+    const left = this.#leaseEnds - this.#env.clock.now();
+    if (left > 1000) {
+      this.#renewIn(Math.min(60_000, left / 2));
+      return;
+    }
+    this.#address = ANY;
+    this.#arp.clear();
+    this.#renewIn(0);
   }
 
   #configure(address: number, netmask: number, gateway: number): void {

@@ -4,7 +4,8 @@
 // is waiting), `write(buffer, address, port)` sends one, `close()` is safe twice and
 // every other method throws after it. `format` is always "buffer".
 // `stack` names the interface to use (ECMA-419 leaves how a socket finds its network to
-// the host); onReadable(count) gets the number of datagrams waiting.
+// the host); onReadable(count) gets the number of datagrams waiting, as Moddable's
+// implementation of the class passes it.
 
 import { formatIpv4, toIpv4 } from "./address.js";
 import { SocketClosedError } from "./errors.js";

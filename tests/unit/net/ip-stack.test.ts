@@ -26,6 +26,7 @@ class Peer {
   answerArp = true;
   dhcpServer = false;
   nak = 0;
+  leaseSeconds = 86400;
 
   handle(frame: Uint8Array, nic: VirtioNetModel): void {
     const eth = parseEthernet(frame)!;
@@ -53,7 +54,7 @@ class Peer {
     const req = parseDhcpRequest(payload)!;
     this.dhcp.push(req.type);
     const ip = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
-    const opts: [number, number[]][] = [[54, ip(PEER_IP)], [1, [255, 255, 255, 0]], [3, ip(PEER_IP)], [51, [0, 1, 0x51, 0x80]]];
+    const opts: [number, number[]][] = [[54, ip(PEER_IP)], [1, [255, 255, 255, 0]], [3, ip(PEER_IP)], [51, ip(this.leaseSeconds)]];
     let type: number = DhcpType.OFFER;
     if (req.type === DhcpType.REQUEST) {
       assert.is(req.requested, OUR_IP, "REQUEST names the offered address");
@@ -151,6 +152,20 @@ test("DHCP: a NAK starts over; it still ends bound", async () => {
   await stack.whenConfigured(2000);
   assert.equal(peer.dhcp.slice(0, 4), [DhcpType.DISCOVER, DhcpType.REQUEST, DhcpType.DISCOVER, DhcpType.REQUEST]);
   assert.is(stack.address, OUR_IP);
+  await finishNet(r);
+});
+
+test("DHCP: the lease is renewed at T1 (half of it); the address stays", async () => {
+  const { r, peer, stack } = await stackRig(2, { dhcp: { retryMs: 20, attempts: 10 } });
+  peer.dhcpServer = true;
+  peer.leaseSeconds = 1;
+  await stack.whenConfigured(2000);
+  assert.equal(peer.dhcp, [DhcpType.DISCOVER, DhcpType.REQUEST]);
+  await until(() => peer.dhcp.length === 4, 3000);
+  await r.model.settle();
+  assert.is(stack.stats.dhcpRenewals, 1);
+  assert.is(stack.address, OUR_IP, "the same address after the renewal");
+  assert.is(stack.mode, "bound");
   await finishNet(r);
 });
 
