@@ -11,6 +11,9 @@ import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
 import { EVENT_SIZE } from "./constants.js";
+
+/** A status slot: the event (device-readable), then an 8-byte device-writable tail. */
+const STATUS_SLOT = 2 * EVENT_SIZE;
 import { InputEventError, InputStatusBusyError } from "./errors.js";
 import type { InputInfo } from "./input-config.js";
 
@@ -70,6 +73,7 @@ export class InputPort {
   #live = false;
   #closed = false;
   #broken: Error | null = null;
+  #statusBroken: Error | null = null;
   #listener: InputListener | null = null;
   #stats = { events: 0, dropped: 0, badEvents: 0, statusSent: 0 };
 
@@ -130,27 +134,33 @@ export class InputPort {
     return this.#queued.shift();
   }
 
-  /** Sends one event to the device on the statusq (§5.8.6: LED state, for instance). */
+  /**
+   * Sends one event to the device on the statusq (§5.8.6: LED state, for instance). The
+   * chain is the 8-byte event (device-readable) and an 8-byte device-writable tail the
+   * driver never reads: QEMU (7.2) reports the bytes it read as the used length, which
+   * would otherwise break the ring's rule (used len ≤ writable bytes) on every LED write.
+   * A statusq failure stops LED writes only; events keep flowing.
+   */
   sendStatus(event: InputEvent): void {
     const queue = this.#statusq;
     const memory = this.#statusMemory;
     if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
-    if (this.#broken !== null) throw this.#broken;
+    if (this.#statusBroken !== null) throw this.#statusBroken;
     if (queue === null || memory === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send a status event");
-    const slot = queue.freeCount > 0 ? this.#statusFree.pop() : undefined;
+    const slot = queue.freeCount >= 2 ? this.#statusFree.pop() : undefined;
     if (slot === undefined) throw new InputStatusBusyError(this.location);
-    const at = slot * EVENT_SIZE;
+    const at = slot * STATUS_SLOT;
     memory.view.setUint16(at, event.type, true);
     memory.view.setUint16(at + 2, event.code, true);
     memory.view.setInt32(at + 4, event.value, true);
     try {
       // §5.8.6.1: status buffers are device-readable and at least 8 bytes.
-      queue.add([{ phys: memory.phys + at, len: EVENT_SIZE }], [], slot);
+      queue.add([{ phys: memory.phys + at, len: EVENT_SIZE }], [{ phys: memory.phys + at + EVENT_SIZE, len: EVENT_SIZE }], slot);
       queue.kick();
     } catch (error) {
       this.#statusFree.push(slot);
-      this.#break(asError(error));
-      throw this.#broken;
+      this.#breakStatus(asError(error));
+      throw this.#statusBroken;
     }
     this.#stats.statusSent++;
   }
@@ -163,10 +173,11 @@ export class InputPort {
     this.#eventq = eventq;
     this.#statusq = statusq;
     this.#broken = null;
+    this.#statusBroken = null;
     this.#live = false;
     const dma = this.#platform.dma;
     if (this.#eventMemory === null) this.#eventMemory = dma.alloc(this.#eventCount * EVENT_SIZE, EVENT_SIZE);
-    if (this.#statusMemory === null) this.#statusMemory = dma.alloc(this.#statusCount * EVENT_SIZE, EVENT_SIZE);
+    if (this.#statusMemory === null) this.#statusMemory = dma.alloc(this.#statusCount * STATUS_SLOT, EVENT_SIZE);
     this.#statusFree = [];
     for (let i = this.#statusCount - 1; i >= 0; i--) this.#statusFree.push(i);
   }
@@ -228,11 +239,11 @@ export class InputPort {
   /** Used-buffer callback of the statusq: the device has read the status event. */
   onStatusUsed(): void {
     const queue = this.#statusq;
-    if (queue === null || this.#broken !== null) return;
+    if (queue === null || this.#statusBroken !== null) return;
     try {
       drainQueue(queue, (c) => this.#statusFree.push(c.token));
     } catch (error) {
-      this.#break(asError(error));
+      this.#breakStatus(asError(error));
     }
   }
 
@@ -272,6 +283,14 @@ export class InputPort {
     }
     this.#queued.push(event);
     this.#newlyQueued++;
+  }
+
+  /** The statusq broke a rule: LED writes fail from now on (until a re-init); events go on. */
+  #breakStatus(error: Error): void {
+    if (this.#statusBroken !== null) return;
+    this.#statusBroken = error;
+    this.#device.reportError(error);
+    this.#tell((l) => l.error(error));
   }
 
   #break(error: Error): void {

@@ -13,6 +13,9 @@ for (const legacy of [false, true]) {
     try {
       const info = await m.command("input info");
       assert.is(info.status, 0, info.output);
+      // LEDs through the statusq first: QEMU's used length for them must not break anything.
+      const led = await m.command('js (() => { const k = input.open({}); k.setLed(1, true); k.setLed(1, false); k.close(); return "led ok" })()');
+      assert.is(led.status, 0, led.output);
       const watch = await m.begin("input watch --count 6");
       await watch.waitFor(/watching/, 10000);
       for (const q of ["a", "b", "c"]) {
@@ -23,6 +26,10 @@ for (const legacy of [false, true]) {
       assert.is(r.status, 0, r.output);
       const keys = r.output.split("\n").filter((l) => /^EV_KEY /.test(l.trim())).map((l) => l.trim());
       assert.equal(keys, ["EV_KEY KEY_A 1", "EV_KEY KEY_A 0", "EV_KEY KEY_B 1", "EV_KEY KEY_B 0", "EV_KEY KEY_C 1", "EV_KEY KEY_C 0"]);
+      const devices = await m.command("devices");
+      assert.not.match(devices.output, /error:/, devices.output);
+      const stats = await m.command("js input.ports()[0].stats().statusSent");
+      assert.is(stats.output.trim(), "2");
     } finally {
       await m.close();
     }

@@ -5,8 +5,8 @@
 // event buffers for all of it (§5.8.6.2: a sequence is buffered whole, never split).
 // Status events (LEDs) the driver sends are collected in `statusEvents`.
 // Strict: writes to any config field but select/subsel, event buffers that are not
-// device-writable or shorter than 8 bytes, status buffers that are not device-readable
-// or shorter than 8 bytes are violations (§5.8.5.1, §5.8.6.1).
+// device-writable or shorter than 8 bytes, status buffers without 8 device-readable bytes are
+// violations (§5.8.5.1, §5.8.6.1).
 
 import type { DeviceChain } from "../chain.js";
 import type { ConfigField, DeviceContext, DeviceModel } from "../device-model.js";
@@ -103,6 +103,9 @@ export class InputDeviceModel implements DeviceModel {
   updatesDropped = 0;
   /** Test switch: the next event buffers come back with this used length (undefined = 8). */
   shortEventLength: number | undefined;
+  /** Used length reported for status buffers: 0 as the spec has it (nothing written);
+   * QEMU 7.2 reports 8, the bytes it read. */
+  statusUsedLength = 0;
   /** Test switch: the next config answer claims this size (undefined = the real one). */
   sizeOverride: number | undefined;
   readonly #options: InputDeviceModelOptions;
@@ -193,14 +196,16 @@ export class InputDeviceModel implements DeviceModel {
   }
 
   #takeStatus(ctx: DeviceContext, chain: DeviceChain): void {
-    if (chain.writable.length > 0 || chain.readableLength < EVENT_SIZE) {
-      ctx.violation("input-status-buffer", `status buffer ${chain.head}: ${chain.writable.length} writable descriptor(s), ${chain.readableLength} readable bytes; must hold a device-readable 8-byte event (§5.8.6.1)`);
+    // A writable tail is allowed (the spec only asks for 8 readable bytes); the device never
+    // writes it, but with `statusUsedLength` it reports a used length into it, as QEMU does.
+    if (chain.readableLength < EVENT_SIZE) {
+      ctx.violation("input-status-buffer", `status buffer ${chain.head}: ${chain.readableLength} readable bytes; must hold a device-readable 8-byte event (§5.8.6.1)`);
     } else {
       const bytes = chain.read();
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       this.statusEvents.push({ type: view.getUint16(0, true), code: view.getUint16(2, true), value: view.getInt32(4, true) });
     }
-    ctx.complete(chain, 0);
+    ctx.complete(chain, this.statusUsedLength);
   }
 
   /** Sends whole updates while there are buffers for all of their events. */

@@ -130,6 +130,41 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: a device that reports 8 used bytes for a status buffer (as QEMU 7.2 does) is within the rules`, async () => {
+    const { r, model, driver, vd } = await bound(version);
+    model.statusUsedLength = 8;
+    const errors: Error[] = [];
+    const kbd = driver.open({ onError: (e) => errors.push(e) });
+    for (let i = 0; i < 20; i++) {
+      kbd.setLed(2, i % 2 === 0);
+      await r.model.settle();
+    }
+    assert.is(model.statusEvents.length, 20);
+    assert.equal(errors, []);
+    assert.is(vd.error, null);
+    kbd.close();
+    await finish(r);
+  });
+
+  test(`${v}: a broken statusq stops LED writes only; events keep coming`, async () => {
+    const { r, model, driver } = await bound(version);
+    const errors: Error[] = [];
+    const seen: string[] = [];
+    const kbd = driver.open({ onEvent: (e) => seen.push(brief(e)), onError: (e) => errors.push(e) });
+    r.dev.faults.usedLenExtra = 100; // beyond the chain's 8 writable bytes
+    kbd.setLed(0, true);
+    await r.model.settle();
+    r.dev.faults.usedLenExtra = 0;
+    assert.is(errors[0]?.name, "RingError");
+    assert.throws(() => kbd.setLed(0, false), (e: unknown) => (e as Error).name === "RingError");
+    model.key(KEY_A, true);
+    await r.model.settle();
+    assert.equal(seen, ["EV_KEY KEY_A 1", "EV_SYN SYN_REPORT 0"]);
+    r.model.clearViolations();
+    kbd.close();
+    await finish(r);
+  });
+
   test(`${v}: one InputDevice at a time; close() twice; methods after close throw`, async () => {
     const { r, driver, port } = await bound(version);
     const a = driver.open({});
