@@ -54,6 +54,8 @@ for (const legacy of [false, true]) {
       const info = await m.command("console info");
       assert.is(info.status, 0, info.output);
       assert.match(info.output, new RegExp(`received  ${text.length + 5} bytes`));
+      const devices = await m.command("devices");
+      assert.not.match(devices.output, /error:/, devices.output);
     } finally {
       host?.sock.destroy();
       await m.close();
