@@ -191,12 +191,16 @@ async function precompile({ xsDir, bundleFile, outFile, log }) {
 
 function link({ objects, ldScript, elf, ldflags, log }) {
   const newest = Math.max(...[...objects, ldScript].map((f) => statSync(f).mtimeMs));
-  if (existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
+  const stampFile = elf + ".flags";
+  const stamp = ldflags.join("\0");
+  const sameFlags = existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp;
+  if (sameFlags && existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
   log(`[ld] linking ${relative(ROOT, elf)}`);
   const r = spawnSync(CROSS + "gcc", [...ldflags, "-T", ldScript, "-o", elf, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
     encoding: "utf8",
   });
   if (r.status !== 0) throw new FirmwareBuildError(`link failed:\n${r.stdout}${r.stderr}`);
+  writeFileSync(stampFile, stamp);
   return true;
 }
 
@@ -293,8 +297,12 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const objects = [...a.objects, ...b.objects];
   const rebuilt = a.rebuilt + b.rebuilt;
 
+  const dmaBytes = cfg.platform.dmaPoolBytes ?? 4 << 20;
+  if (!Number.isInteger(dmaBytes) || dmaBytes <= 0 || dmaBytes % (1 << 20) !== 0 || dmaBytes > 64 << 20) {
+    throw new FirmwareBuildError(`manifest: dmaPoolBytes must be a whole number of MiB (1-64), not ${dmaBytes}`);
+  }
   const elf = join(entryDir, "firmware.elf");
-  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`];
+  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`, `-Wl,--defsym=__dma_size=${dmaBytes}`];
   const linked = link({ objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
   const s = sizes(elf);
   s.bundle = bundleBytes;
