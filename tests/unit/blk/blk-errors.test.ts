@@ -9,7 +9,7 @@ import { BlkConfig } from "../../../drivers/blk/blk-spec.js";
 import {
   BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkStatusError, BlkUnsupportedError, BlkUsedLengthError,
 } from "../../../drivers/blk/errors.js";
-import { RequestTimeoutError } from "../../../drivers/virtio/errors.js";
+import { DeviceRemovedError, RequestTimeoutError } from "../../../drivers/virtio/errors.js";
 import { RingError } from "../../../ring/errors.js";
 import { finish, VERSIONS } from "../core/rig.js";
 import { blkRig, rejection } from "./blk-rig.js";
@@ -126,6 +126,26 @@ for (const version of VERSIONS) {
     assert.ok(r.blk.ready, "back up");
     assert.equal(await r.blk.read(0, 1), r.disk.image.subarray(0, 512));
     assert.is(r.blk.stats().timeouts, 1);
+    await finish(r);
+  });
+
+  test(`${v}: a reset fails the requests in flight; the same BlockDevice works after; unbind closes it`, async () => {
+    const r = await blkRig(version, { delayTurns: 3 });
+    const blk = r.blk;
+    const flying = [blk.read(0, 8), blk.write(8, new Uint8Array(512)), blk.flush()];
+    const device = r.bus.device(31)!;
+    assert.ok(await device.restart());
+    for (const e of await Promise.all(flying.map(rejection))) assert.instance(e, DeviceRemovedError);
+    assert.is(r.driver.devices()[0], blk, "same handle");
+    assert.equal(await blk.read(0, 8), r.disk.image.subarray(0, 8 * 512));
+    r.dev.needsReset(); // DEVICE_NEEDS_RESET: the core re-initializes by itself
+    await r.model.settle();
+    for (let i = 0; i < 50 && !blk.ready; i++) await new Promise((done) => setTimeout(done, 2));
+    assert.equal(await blk.read(3, 1), r.disk.image.subarray(3 * 512, 4 * 512));
+    const last = blk.read(0, 1);
+    await r.bus.unregister(r.driver);
+    assert.instance(await rejection(last), DeviceRemovedError);
+    assert.instance(await rejection(blk.read(0, 1)), DeviceRemovedError, "closed after unbind");
     await finish(r);
   });
 
