@@ -109,7 +109,10 @@ export class ConsolePort {
 
   /** Bytes write() accepts now. */
   get writable(): number {
-    return this.#live && this.#broken === null ? this.#txIdle.length * this.#txSize : 0;
+    const queue = this.#txq;
+    if (queue === null || !this.#live || this.#broken !== null) return 0;
+    // Each buffer is one descriptor (a one-buffer chain never goes indirect).
+    return Math.min(this.#txIdle.length, queue.freeCount) * this.#txSize;
   }
 
   /** True between DRIVER_OK and the next reset. */
@@ -294,7 +297,7 @@ export class ConsolePort {
     let added = 0;
     try {
       // Unread bytes plus what the posted buffers could still bring stay within rxLimit.
-      while (this.#rxIdle.length > 0 && this.#fifoBytes + (queue.inFlight + 1) * this.#rxSize <= this.#rxLimit) {
+      while (this.#rxIdle.length > 0 && queue.freeCount > 0 && this.#fifoBytes + (queue.inFlight + 1) * this.#rxSize <= this.#rxLimit) {
         const buffer = this.#rxIdle.pop()!;
         // §5.3.6.1: receive buffers are device-writable only.
         queue.add([], [{ phys: buffer.phys, len: this.#rxSize }], buffer);

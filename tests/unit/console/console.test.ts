@@ -132,6 +132,34 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: a queue smaller than the buffer count (QueueNumMax 4): writable and refills follow the free descriptors`, async () => {
+    const model = new ConsoleDeviceModel({ queueMaxSize: 4, maxPerBuffer: 300 });
+    const { r, driver, port } = await bound(version, model);
+    assert.is(model.rxBuffersHeld, 4);
+    assert.is(port.writable, 4 * 512);
+    const serial = driver.open({});
+    const out = new Uint8Array(5000).map((_, i) => i % 251);
+    let sent = 0;
+    for (let rounds = 0; sent < out.length && rounds < 100; rounds++) {
+      const n = Math.min(serial.writable, out.length - sent);
+      serial.write(out.subarray(sent, sent + n));
+      sent += n;
+      await r.model.settle();
+    }
+    assert.equal(model.output, out);
+    const input = new Uint8Array(3000).map((_, i) => (i * 3) % 256);
+    model.push(input);
+    const got: number[] = [];
+    for (let rounds = 0; got.length < input.length && rounds < 100; rounds++) {
+      await r.model.settle();
+      const b = serial.read();
+      if (b instanceof ArrayBuffer) got.push(...new Uint8Array(b));
+    }
+    assert.equal(Uint8Array.from(got), input);
+    serial.close();
+    await finish(r);
+  });
+
   test(`${v}: a size change is read again on the config interrupt`, async () => {
     const model = new ConsoleDeviceModel({ size: { cols: 80, rows: 24 } });
     const { r, port, driver } = await bound(version, model);
