@@ -21,6 +21,8 @@ export type { Violation } from "./violations.js";
 export { HostModelError, MemoryAccessError, MmioAccessError, HostModelUsageError, ViolationsError } from "./errors.js";
 export { RngDevice, VIRTIO_ID_ENTROPY } from "./devices/rng-device.js";
 export type { RngDeviceOptions } from "./devices/rng-device.js";
+export { BlkDevice, BLK_F, BLK_S, BLK_T, VIRTIO_ID_BLOCK } from "./devices/blk-device.js";
+export type { BlkDeviceOptions, BlkCounters, BlkFaults, BlkShapes } from "./devices/blk-device.js";
 export { VirtioNetModel, VIRTIO_ID_NET } from "./devices/net-device.js";
 export type { NetModelOptions } from "./devices/net-device.js";
 export { ConsoleDeviceModel, VIRTIO_ID_CONSOLE } from "./devices/console-device.js";
