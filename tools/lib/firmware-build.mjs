@@ -3,7 +3,7 @@
 //   config header -> incremental cross-compile (XS + platform/xs) -> link -> size.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureXsSources, xsCFiles } from "./xs-sources.mjs";
@@ -196,10 +196,15 @@ function link({ objects, ldScript, elf, ldflags, log }) {
   const sameFlags = existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp;
   if (sameFlags && existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
   log(`[ld] linking ${relative(ROOT, elf)}`);
-  const r = spawnSync(CROSS + "gcc", [...ldflags, "-T", ldScript, "-o", elf, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
+  const tmp = `${elf}.${process.pid}.tmp`;
+  const r = spawnSync(CROSS + "gcc", [...ldflags, "-T", ldScript, "-o", tmp, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
     encoding: "utf8",
   });
-  if (r.status !== 0) throw new FirmwareBuildError(`link failed:\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new FirmwareBuildError(`link failed:\n${r.stdout}${r.stderr}`);
+  }
+  renameSync(tmp, elf); // atomic: a QEMU starting now boots the old or the new image, whole
   writeFileSync(stampFile, stamp);
   return true;
 }

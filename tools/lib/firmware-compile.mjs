@@ -1,7 +1,7 @@
 // Incremental cross-compilation: one object per source, rebuilt only when the source,
 // a header it includes (gcc -MMD dependency file) or the flags changed.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 
@@ -69,12 +69,19 @@ export async function compileAll({ cc, units, objDir, jobs = 2, log }) {
     while (todo.length && !failure) {
       const u = todo.shift();
       mkdirSync(dirname(u.obj), { recursive: true });
-      const r = await run(cc, [...u.flags, "-MMD", "-MF", u.obj.replace(/\.o$/, ".d"), "-c", u.src, "-o", u.obj]);
+      // Written under temporary names and renamed: another build running at the same
+      // time (a test harness, say) never links a half-written object.
+      const tmp = `${u.obj}.${process.pid}.tmp`;
+      const r = await run(cc, [...u.flags, "-MMD", "-MF", `${tmp}.d`, "-MT", u.obj, "-c", u.src, "-o", tmp]);
       done += 1;
       if (r.status !== 0) {
+        rmSync(tmp, { force: true });
+        rmSync(`${tmp}.d`, { force: true });
         failure = `compiling ${u.src} failed:\n${r.out}`;
         return;
       }
+      renameSync(`${tmp}.d`, u.obj.replace(/\.o$/, ".d"));
+      renameSync(tmp, u.obj);
       if (r.out.trim()) log?.(r.out.trim());
       writeFileSync(u.obj.replace(/\.o$/, ".flags"), u.flagsHash);
       log?.(`[cc] ${done}/${done + todo.length} ${basename(u.src)}`);
