@@ -157,11 +157,20 @@ async function interactive(o, elf, devices) {
   // Ctrl-C reaches QEMU through the terminal (raw mode) or its process group; this
   // process waits for QEMU instead of dying first.
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig === "SIGINT" ? "SIGTERM" : sig));
+  // --timeout: SIGTERM first, so that QEMU puts the terminal back out of raw mode.
+  let timedOut = false;
   let timer = null;
-  if (o.timeoutS) timer = setTimeout(() => { console.error(`\n[start] --timeout ${o.timeoutS} s reached`); child.kill("SIGKILL"); }, o.timeoutS * 1000);
+  if (o.timeoutS) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\r\n[start] --timeout ${o.timeoutS} s reached\r`);
+      child.kill("SIGTERM");
+      timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    }, o.timeoutS * 1000);
+  }
   const code = await new Promise((r) => {
     child.on("error", (e) => { console.error(`start: cannot run ${cmd.binary}: ${e.message}`); r(5); });
-    child.on("exit", (c, s) => r(c ?? (s === "SIGKILL" && o.timeoutS ? 4 : 3)));
+    child.on("exit", (c) => r(timedOut ? 4 : c ?? 3));
   });
   if (timer) clearTimeout(timer);
   cleanup();
