@@ -10,6 +10,7 @@ typedef struct {
 	uint32_t gicd_base, gicc_base;   /* arm,cortex-a15-gic reg[0], reg[1] */
 	uint32_t timer_intid;            /* arm,armv7-timer: virtual timer PPI (3rd entry) */
 	int psci_smc;                    /* psci method: 1 = "smc", 0 = "hvc" */
+	uint32_t rtc_base;               /* arm,pl031 reg (0 if none): wall-clock time for Date */
 	char model[64];
 } board_t;
 

@@ -39,9 +39,22 @@ int _isatty(int fd) { (void)fd; return 1; }
 int _getpid(void) { return 1; }
 int _kill(int pid, int sig) { (void)pid; (void)sig; errno = EINVAL; return -1; }
 void _exit(int status) { uart_printf("FATAL: exit(%d)\n", status); power_off(); }
+/* Wall-clock time for Date: the PL031 RTC's seconds (RTCDR, offset 0; QEMU starts it at the
+ * host's time) read once, then the generic timer. Without an RTC, time since power-on. */
+static uint64_t epoch_us_at_zero;
+static int epoch_known;
+
 int _gettimeofday(struct timeval* tv, void* tz) {
 	(void)tz;
-	uint64_t us = (uint64_t)(timer_now_ms() * 1000.0);
+	if (!epoch_known) {
+		epoch_known = 1;
+		if (g_board.rtc_base) {
+			uint64_t now_us = (uint64_t)(timer_now_ms() * 1000.0);
+			uint64_t rtc_us = (uint64_t)rd32(g_board.rtc_base) * 1000000u;
+			epoch_us_at_zero = rtc_us > now_us ? rtc_us - now_us : 0;
+		}
+	}
+	uint64_t us = epoch_us_at_zero + (uint64_t)(timer_now_ms() * 1000.0);
 	tv->tv_sec = (time_t)(us / 1000000u);
 	tv->tv_usec = (suseconds_t)(us % 1000000u);
 	return 0;
