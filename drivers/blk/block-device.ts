@@ -37,6 +37,9 @@ export interface BlockDeviceOptions {
   readonly timeoutMs?: number;
   /** Called when a configuration change moved the capacity (in 512-byte sectors). */
   readonly onCapacityChange?: (capacity: number, previous: number) => void;
+  /** Called when the device broke a rule (the queue is broken until a re-initialization)
+   * or stopped answering (RequestTimeoutError; it is being re-initialized). */
+  readonly onError?: (error: Error) => void;
 }
 
 /** What the disk is, as the device said (validated). */
@@ -122,6 +125,9 @@ export class BlockDevice {
   readonly #maxDirectRequestBytes: number;
   readonly #timeoutMs: number;
   readonly #onCapacityChange: BlockDeviceOptions["onCapacityChange"];
+  readonly #onError: BlockDeviceOptions["onError"];
+  /** The failure already reported through onError. */
+  #reported: Error | null = null;
   #rq: RequestQueue | null = null;
   #slots: RequestSlots | null = null;
   #config: BlkConfigValues | null = null;
@@ -155,6 +161,7 @@ export class BlockDevice {
     this.#maxDirectRequestBytes = maxDirectRequestBytes;
     this.#timeoutMs = timeoutMs;
     this.#onCapacityChange = options.onCapacityChange;
+    this.#onError = options.onError;
   }
 
   get location(): string {
@@ -353,7 +360,7 @@ export class BlockDevice {
     const rq = this.#rq;
     if (rq === null) return 0;
     const done = rq.onInterrupt();
-    if (rq.failure !== null) this.#device.reportError(rq.failure);
+    if (rq.failure !== null && rq.failure !== this.#reported) this.#fault(rq.failure);
     return done;
   }
 
@@ -376,6 +383,17 @@ export class BlockDevice {
       this.#onCapacityChange?.(capacity, previous);
     } catch (error) {
       this.#device.reportError(asError(error));
+    }
+  }
+
+  /** Records a device fault on the core (shown by `devices`) and tells onError, once. */
+  #fault(error: Error): void {
+    this.#reported = error;
+    this.#device.reportError(error);
+    try {
+      this.#onError?.(error);
+    } catch {
+      // a throwing callback must not reach the event loop
     }
   }
 
@@ -581,8 +599,7 @@ export class BlockDevice {
     if (this.#deadlines.size === 0) this.#stopWatchdog();
     if (expired > 0) {
       this.#stats.timeouts += expired;
-      const error = new RequestTimeoutError(this.location, this.#timeoutMs);
-      this.#device.reportError(error);
+      this.#fault(new RequestTimeoutError(this.location, this.#timeoutMs));
       // The chains stay with the device until it is reset: re-initialize it, which takes
       // them back and frees their memory (remove -> detach).
       void this.#device.restart();

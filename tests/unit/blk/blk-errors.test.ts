@@ -98,12 +98,16 @@ for (const version of VERSIONS) {
   });
 
   test(`${v}: a used length beyond the chain breaks the queue with a RingError, cleanly`, async () => {
-    const r = await blkRig(version);
+    const seen: Error[] = [];
+    const r = await blkRig(version, {}, { onError: (e) => seen.push(e) });
     r.dev.faults.usedLenExtra = 4;
     const reads = [r.blk.read(0, 1), r.blk.read(1, 1), r.blk.read(2, 1)];
     const errors = await Promise.all(reads.map(rejection));
     for (const e of errors) assert.instance(e, RingError);
     assert.instance(r.blk.broken, RingError);
+    assert.is(seen.length, 1, "onError once");
+    assert.is(seen[0], r.blk.broken);
+    assert.is(r.bus.devices()[0]!.error, seen[0]!.message, "shown by devices");
     assert.instance(await rejection(r.blk.read(0, 1)), RingError, "fails fast afterwards");
     r.dev.faults.usedLenExtra = 0;
     r.model.clearViolations();
@@ -115,7 +119,8 @@ for (const version of VERSIONS) {
   });
 
   test(`${v}: a hung device: the request times out, the device is re-initialized`, async () => {
-    const r = await blkRig(version, {}, { timeoutMs: 40 });
+    const seen: Error[] = [];
+    const r = await blkRig(version, {}, { timeoutMs: 40, onError: (e) => seen.push(e) });
     r.disk.faults.hang = true;
     const e = await rejection(r.blk.read(0, 1));
     assert.instance(e, RequestTimeoutError);
@@ -126,6 +131,7 @@ for (const version of VERSIONS) {
     assert.ok(r.blk.ready, "back up");
     assert.equal(await r.blk.read(0, 1), r.disk.image.subarray(0, 512));
     assert.is(r.blk.stats().timeouts, 1);
+    assert.instance(seen[0], RequestTimeoutError);
     await finish(r);
   });
 
