@@ -239,6 +239,27 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: DEVICE_NEEDS_RESET: the core re-initializes; the same Serial goes on working`, async () => {
+    const { r, model, driver, port, vd } = await bound(version);
+    const errors: Error[] = [];
+    const serial = driver.open({ onError: (e) => errors.push(e) });
+    r.dev.needsReset();
+    await r.model.settle();
+    await vd.settled();
+    assert.is(errors[0]?.name, "DeviceRemovedError", "told of the reset");
+    assert.is(vd.info().status, "DRIVER_OK");
+    assert.is(driver.ports()[0], port, "the same port");
+    await r.model.settle();
+    assert.is(model.rxBuffersHeld, 8, "receive buffers posted again");
+    serial.write("again\n");
+    model.push("back");
+    await r.model.settle();
+    assert.ok(model.text.endsWith("again\n"));
+    assert.is(text(serial.read()), "back");
+    serial.close();
+    await finish(r);
+  });
+
   test(`${v}: unbind: onError(DeviceRemovedError), buffers freed, the port is closed for good`, async () => {
     const { r, driver } = await bound(version);
     const errors: Error[] = [];

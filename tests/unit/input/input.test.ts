@@ -251,6 +251,27 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: DEVICE_NEEDS_RESET: re-read and re-posted; the same InputDevice gets events again`, async () => {
+    const { r, model, driver, vd, port } = await bound(version);
+    const seen: string[] = [];
+    const errors: Error[] = [];
+    const kbd = driver.open({ onEvent: (e) => seen.push(brief(e)), onError: (e) => errors.push(e) });
+    r.dev.needsReset();
+    await r.model.settle();
+    await vd.settled();
+    await r.model.settle();
+    assert.is(errors[0]?.name, "DeviceRemovedError");
+    assert.is(vd.info().status, "DRIVER_OK");
+    assert.is(driver.ports()[0], port);
+    assert.is(model.buffersHeld, 64);
+    model.key(KEY_B, false);
+    await r.model.settle();
+    assert.equal(seen, ["EV_KEY KEY_B 0", "EV_SYN SYN_REPORT 0"]);
+    assert.is(kbd.name, "virtio-xs model keyboard");
+    kbd.close();
+    await finish(r);
+  });
+
   test(`${v}: unbind tells onError and frees every buffer`, async () => {
     const { r, driver } = await bound(version);
     const errors: Error[] = [];
@@ -263,5 +284,18 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 }
+
+test(`v2: a config generation that never settles fails the probe cleanly`, async () => {
+  const model = new InputDeviceModel();
+  const r = rig({ version: 2, device: model });
+  r.dev.faults.configGenerationEvery = 2;
+  const driver = new InputDriver();
+  await r.bus.register(driver);
+  await r.bus.scan();
+  const vd = r.bus.device(31)!;
+  assert.is(vd.info().status, "FAILED");
+  assert.is(vd.error?.name, "ConfigGenerationError");
+  await finish(r);
+});
 
 test.run();
