@@ -100,7 +100,7 @@ export class QemuMachine {
   #batch = false;
   #started = false;
   /** The command line used, for logs: {binary, args}. */
-  command_line = null;
+  commandLine = null;
   /** Milliseconds from spawn to the first prompt. */
   bootMs = null;
   /** What the firmware printed before its first prompt. */
@@ -160,7 +160,7 @@ export class QemuMachine {
     const o = this.#opts;
     const cmd = buildQemuCommand({ ...o, tempDir: this.#tempDir, qmpSocket: this.#qmpSocket, serial: "pipe" });
     this.consoles = cmd.consoles;
-    this.command_line = { binary: cmd.binary, args: cmd.args };
+    this.commandLine = { binary: cmd.binary, args: cmd.args };
     // Under `timeout` QEMU dies even if this process is SIGKILLed; its own process group
     // lets close() kill both at once.
     const useTimeout = which("timeout") !== null;
