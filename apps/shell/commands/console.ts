@@ -84,9 +84,13 @@ async function write(driver: ConsoleSource, io: CommandIO, text: string): Promis
   return 0;
 }
 
+/**
+ * Echo with flow control: bytes are read only as far as they can be written back, so a
+ * fast sender fills the port's receive limit and then waits in the device (no copy grows
+ * without bound here).
+ */
 function echo(driver: ConsoleSource, io: CommandIO): Promise<number> {
   return new Promise<number>((resolve) => {
-    const pending: Uint8Array[] = [];
     let line = "";
     let quit = false;
     let echoed = 0;
@@ -98,43 +102,37 @@ function echo(driver: ConsoleSource, io: CommandIO): Promise<number> {
       io.print(`echo ended (${why}): ${echoed} bytes echoed`);
       resolve(status);
     };
-    const flush = (): void => {
+    const pump = (): void => {
+      if (ended) return;
       try {
-        while (pending.length > 0 && serial.writable > 0) {
-          const head = pending[0]!;
-          const n = Math.min(head.length, serial.writable);
-          serial.write(head.subarray(0, n));
-          echoed += n;
-          if (n === head.length) pending.shift();
-          else pending[0] = head.subarray(n);
+        while (!quit && serial.readable > 0 && serial.writable > 0) {
+          const data = serial.read(serial.writable);
+          if (!(data instanceof ArrayBuffer)) break;
+          const bytes = new Uint8Array(data);
+          serial.write(bytes);
+          echoed += bytes.length;
+          quit = sawQuit(bytes);
         }
       } catch (error) {
         io.print(`console: ${(error as Error).message}`);
         end(1, "error");
         return;
       }
-      if (quit && pending.length === 0) end(0, "quit");
+      if (quit) end(0, "quit");
+    };
+    /** Follows the lines; true once a line reads exactly `quit`. */
+    const sawQuit = (bytes: Uint8Array): boolean => {
+      for (const b of bytes) {
+        if (b === 0x0a || b === 0x0d) {
+          if (line === "quit") return true;
+          line = "";
+        } else if (line.length < 16) line += String.fromCharCode(b);
+      }
+      return false;
     };
     const serial = driver.open({
-      onReadable() {
-        const data = this.read();
-        if (!(data instanceof ArrayBuffer)) return;
-        const bytes = new Uint8Array(data);
-        if (!quit) {
-          pending.push(bytes);
-          for (const b of bytes) {
-            if (b === 0x0a || b === 0x0d) {
-              if (line === "quit") {
-                quit = true;
-                break;
-              }
-              line = "";
-            } else if (line.length < 16) line += String.fromCharCode(b);
-          }
-        }
-        flush();
-      },
-      onWritable: flush,
+      onReadable: pump,
+      onWritable: pump,
       onError(error) {
         io.print(`console: ${error.message}`);
         end(1, "error");

@@ -66,6 +66,21 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: console echo of a stream far larger than the buffers comes back intact, in order`, async () => {
+    const { r, model, uart, shell } = await setup(version);
+    uart.type("console echo\r");
+    await r.model.settle();
+    let sent = "";
+    for (let i = 0; i < 400; i++) sent += `line ${i} ${"abcdefghij".repeat(i % 7)}\n`;
+    model.push(sent);
+    model.push("quit\n");
+    await r.model.settle();
+    await shell.whenIdle();
+    assert.ok(model.text === sent + "quit\n", `echoed ${model.text.length} of ${sent.length + 5} bytes`);
+    assert.match(uart.output, /echo ended \(quit\)/);
+    await finish(r);
+  });
+
   test(`${v}: console echo ends on Ctrl-C`, async () => {
     const { r, uart, shell } = await setup(version);
     uart.type("console echo\r");
