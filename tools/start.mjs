@@ -33,7 +33,7 @@ options:
   --timeout SECONDS   limit for the whole run (default 300 with --run, none otherwise)
   --elf FILE          boot this firmware ELF instead of building
   --no-build          boot build/fw/<board>/firmware.elf as it is
-  --verbose           with --run: show everything the UART prints
+  --verbose           show the QEMU command line; with --run also everything the UART prints
   --boot-times N      boot N times, print QEMU-start-to-prompt times (median, min, max)
   --help              this text
 
@@ -151,6 +151,7 @@ async function interactive(o, elf, devices) {
   const cmd = buildQemuCommand({ elf, legacy: o.legacy, devices, extraArgs: o.qemu, tempDir, qmpSocket, serial: "terminal" });
   console.error(`[start] ${o.legacy ? "legacy" : "modern"} virtio-mmio; quit with Ctrl-A X (Ctrl-A H for help)`);
   console.error(`[start] QMP: ${qmpSocket}`);
+  if (o.verbose) console.error(`[start] QEMU command line: ${[cmd.binary, ...cmd.args].join(" ")}`);
   for (const c of cmd.consoles) console.error(`[start] virtio console: ${c}  (e.g. nc -U ${c})`);
   const child = spawn(cmd.binary, cmd.args, { stdio: "inherit" });
   process.on("exit", () => { if (child.exitCode === null) child.kill("SIGKILL"); cleanup(); });
@@ -223,6 +224,7 @@ async function runCommands(o, elf, devices) {
     status = timedOut || e instanceof QemuTimeoutError ? 4 : 3;
     if (e instanceof QemuFatalError) status = 3;
   } finally {
+    if (o.verbose && m.commandLine) console.error(`[start] QEMU command line: ${[m.commandLine.binary, ...m.commandLine.args].join(" ")}`);
     clearTimeout(watchdog);
     await m.close();
   }
