@@ -28,6 +28,9 @@ export interface BlockDeviceOptions {
   /** Largest data transfer of one request through bounce memory (plain Uint8Array
    * buffers), in bytes (a multiple of 512). Default 65536. */
   readonly maxRequestBytes?: number;
+  /** Bounce memory (DMA) held by requests in flight at most, in bytes. Default 1 MiB:
+   * a large read into a plain array never takes the whole DMA pool. */
+  readonly maxBounceBytes?: number;
   /** Largest data transfer of one request straight to or from the caller's DMA memory,
    * in bytes (a multiple of 512). Default 1 MiB: fewer, larger requests cost the
    * interpreter less per byte. seg_max and size_max still bound it. */
@@ -123,6 +126,7 @@ export class BlockDevice {
   readonly #maxInFlight: number;
   readonly #maxRequestBytes: number;
   readonly #maxDirectRequestBytes: number;
+  readonly #maxBounceBytes: number;
   readonly #timeoutMs: number;
   readonly #onCapacityChange: BlockDeviceOptions["onCapacityChange"];
   readonly #onError: BlockDeviceOptions["onError"];
@@ -137,6 +141,8 @@ export class BlockDevice {
   #live = false;
   #closed = false;
   #flushScheduled = false;
+  #bounceBytes = 0;
+  readonly #bounceWaiters: { readonly length: number; readonly resolve: () => void }[] = [];
   readonly #deadlines = new Set<Deadline>();
   #watchdog: TimerId | null = null;
   #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, polledCompletions: 0, capacityChanges: 0 };
@@ -145,6 +151,7 @@ export class BlockDevice {
     const maxInFlight = options.maxInFlight ?? 32;
     const maxRequestBytes = options.maxRequestBytes ?? 65536;
     const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 1024 * 1024;
+    const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight ${maxInFlight} must be a positive integer`);
     if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < SECTOR_SIZE || maxRequestBytes % SECTOR_SIZE !== 0) {
@@ -153,12 +160,14 @@ export class BlockDevice {
     if (!Number.isInteger(maxDirectRequestBytes) || maxDirectRequestBytes < SECTOR_SIZE || maxDirectRequestBytes % SECTOR_SIZE !== 0) {
       throw new RangeError(`maxDirectRequestBytes ${maxDirectRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
     }
+    if (!Number.isInteger(maxBounceBytes) || maxBounceBytes < 1) throw new RangeError(`maxBounceBytes ${maxBounceBytes} must be a positive integer`);
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
     this.#device = device;
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
     this.#maxRequestBytes = maxRequestBytes;
     this.#maxDirectRequestBytes = maxDirectRequestBytes;
+    this.#maxBounceBytes = maxBounceBytes;
     this.#timeoutMs = timeoutMs;
     this.#onCapacityChange = options.onCapacityChange;
     this.#onError = options.onError;
@@ -429,36 +438,68 @@ export class BlockDevice {
   }
 
   /** One IN or OUT request of `count` sectors at `sector`: its data is `bytes` from
-   * `offset` (through a bounce buffer), or the same span of `dma` (no copy). */
-  #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
+   * `offset` (through a bounce buffer, within maxBounceBytes), or the same span of `dma`
+   * (no copy). */
+  async #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
     const length = count * SECTOR_SIZE;
+    if (dma !== null) return this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, dma));
+    // No await when the bounce memory fits: requests of one call are enqueued in one turn.
+    const wait = this.#bounceTake(length);
+    if (wait !== null) await wait;
+    try {
+      return await this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, null));
+    } finally {
+      this.#bounceGive(length);
+    }
+  }
+
+  #payload(type: number, count: number, bytes: Uint8Array, offset: number, length: number, dma: DmaBuffer | null) {
     const isRead = type === BlkRequestType.IN;
     const pool = this.#platform.dma;
     const sizeMax = this.#config?.sizeMax ?? length;
-    return this.#request(type, sector, () => {
-      let bounce: DmaBuffer | null = null;
-      let phys: number;
-      if (dma !== null) phys = dma.phys + offset;
-      else {
-        bounce = pool.alloc(length, 64);
-        if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
-        phys = bounce.phys;
-      }
-      const data = segments(phys, length, sizeMax);
-      const held = bounce;
-      return {
-        payload: isRead ? { readable: [], writable: data, expectIn: length } : { readable: data, writable: [], expectIn: 0 },
-        finish: () => {
-          if (isRead) {
-            if (held !== null) bytes.set(held.bytes.subarray(0, length), offset);
-            this.#stats.sectorsRead += count;
-          } else this.#stats.sectorsWritten += count;
-        },
-        cleanup: () => {
-          if (held !== null) pool.free(held);
-        },
-      };
-    });
+    let bounce: DmaBuffer | null = null;
+    let phys: number;
+    if (dma !== null) phys = dma.phys + offset;
+    else {
+      bounce = pool.alloc(length, 64);
+      if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
+      phys = bounce.phys;
+    }
+    const data = segments(phys, length, sizeMax);
+    const held = bounce;
+    return {
+      payload: isRead ? { readable: [], writable: data, expectIn: length } : { readable: data, writable: [], expectIn: 0 },
+      finish: () => {
+        if (isRead) {
+          if (held !== null) bytes.set(held.bytes.subarray(0, length), offset);
+          this.#stats.sectorsRead += count;
+        } else this.#stats.sectorsWritten += count;
+      },
+      cleanup: () => {
+        if (held !== null) pool.free(held);
+      },
+    };
+  }
+
+  /** Reserves `length` bytes of bounce memory: null if granted now, else a promise of it
+   * (in order). One request is always allowed, whatever its size. */
+  #bounceTake(length: number): Promise<void> | null {
+    if (this.#bounceWaiters.length === 0 && (this.#bounceBytes === 0 || this.#bounceBytes + length <= this.#maxBounceBytes)) {
+      this.#bounceBytes += length;
+      return null;
+    }
+    return new Promise<void>((resolve) => this.#bounceWaiters.push({ length, resolve }));
+  }
+
+  #bounceGive(length: number): void {
+    this.#bounceBytes -= length;
+    while (this.#bounceWaiters.length > 0) {
+      const next = this.#bounceWaiters[0]!;
+      if (this.#bounceBytes !== 0 && this.#bounceBytes + next.length > this.#maxBounceBytes) break;
+      this.#bounceWaiters.shift();
+      this.#bounceBytes += next.length;
+      next.resolve();
+    }
   }
 
   /** DISCARD / WRITE_ZEROES over [lba, lba+count): one range of at most `maxSectors` per request. */

@@ -93,6 +93,18 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: bounce memory in flight stays within maxBounceBytes`, async () => {
+    const r = await blkRig(version, { delayTurns: 1 }, { maxRequestBytes: 4096, maxBounceBytes: 8192 });
+    const peakBefore = r.model.dma.stats().used;
+    const [a, b] = await Promise.all([r.blk.read(0, 256), r.blk.write(0, r.disk.image.slice(0, 64 * 512))]);
+    assert.equal(a, r.disk.image);
+    void b;
+    assert.ok(r.disk.shapes.maxBatch <= 2, `requests in flight together: ${r.disk.shapes.maxBatch}`);
+    assert.ok(r.model.dma.stats().peak - peakBefore <= 8192 + 4096, `bounce peak ${r.model.dma.stats().peak - peakBefore}`);
+    assert.is(r.disk.counters.reads, 32, "256 sectors in 4 KiB requests");
+    await finish(r);
+  });
+
   test(`${v}: reads into a caller's Uint8Array`, async () => {
     const r = await blkRig(version);
     const into = new Uint8Array(4 * 512 + 7);
