@@ -1,7 +1,7 @@
 // `npm start -- --run ...` end to end: output, exit status, the default devices.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { FIRMWARE_ELF, ROOT, jsonLine } from "./lib/firmware.mjs";
 
@@ -34,6 +34,30 @@ test("the default devices: blk, rng, console, net, input, legacy with --legacy",
   assert.ok(list.every((d) => d.version === 1));
   const bySlot = Object.fromEntries(list.map((d) => [d.slot, d.deviceId]));
   assert.equal(bySlot, { 31: 2, 30: 4, 29: 3, 28: 1, 27: 18 });
+});
+
+test("interactive: the terminal reaches the shell, Ctrl-A X quits QEMU", async () => {
+  // `script` gives the session a pseudo-terminal, as a user's terminal would be.
+  const cmd = `${process.execPath} ${join(ROOT, "tools", "start.mjs")} --elf ${FIRMWARE_ELF} --no-defaults --timeout 60`;
+  const child = spawn("script", ["-qec", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  const seen = (re) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out.slice(-500))}`)), 20000);
+    const check = () => { if (re.test(out)) { clearTimeout(timer); child.stdout.off("data", check); resolve(); } };
+    child.stdout.on("data", (b) => { out += b.toString(); check(); });
+    check();
+  });
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    await seen(/virtio> /);
+    child.stdin.write("js 6*7\r");
+    await seen(/\b42\b/);
+    child.stdin.write("\x01x"); // Ctrl-A X
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 10000))]);
+    assert.is(code, 0);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
 });
 
 test.run();
