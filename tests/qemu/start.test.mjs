@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { which } from "../../tools/lib/system-deps.mjs";
 import { FIRMWARE_ELF, ROOT, jsonLine } from "./lib/firmware.mjs";
 
 function start(...args) {
@@ -36,7 +37,9 @@ test("the default devices: blk, rng, console, net, input, legacy with --legacy",
   assert.equal(bySlot, { 31: 2, 30: 4, 29: 3, 28: 1, 27: 18 });
 });
 
-test("interactive: the terminal reaches the shell, Ctrl-A X quits QEMU", async () => {
+// `script` (util-linux, essential on Debian) provides the pseudo-terminal.
+const interactive = which("script") ? test : test.skip;
+interactive("interactive: the terminal reaches the shell, Ctrl-A X quits QEMU", async () => {
   // `script` gives the session a pseudo-terminal, as a user's terminal would be.
   const cmd = `${process.execPath} ${join(ROOT, "tools", "start.mjs")} --elf ${FIRMWARE_ELF} --no-defaults --timeout 60`;
   const child = spawn("script", ["-qec", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
