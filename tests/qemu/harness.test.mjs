@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildQemuCommand, stripHarnessOwned } from "../../tools/lib/qemu-board.mjs";
 import { QemuMachine, QemuExitError, QemuFatalError, QemuTimeoutError } from "../../tools/lib/qemu.mjs";
+import { QmpError } from "../../tools/lib/qmp.mjs";
 import { writeFakeGuest } from "./lib/fake-guest.mjs";
 
 const scratch = mkdtempSync(join(tmpdir(), "virtio-harness-test-"));
@@ -65,6 +66,25 @@ test("boot to a prompt without batch mode, QMP answers, close() kills QEMU and c
   assert.ok(m.exit !== null, "QEMU has exited");
   assert.not.ok(existsSync(m.tempDir), "temp dir removed");
   await m.close(); // twice is fine
+});
+
+test("QMP: errors carry QEMU's class, events are delivered", async () => {
+  const m = new QemuMachine({ elf: fake("qmp.bin", "x"), prompt: null });
+  try {
+    await m.start();
+    const err = await m.qmp("no-such-command").then(() => null, (e) => e);
+    assert.instance(err, QmpError);
+    assert.is(err.qmpError.class, "CommandNotFound");
+    const client = await m.qmpClient();
+    const stopped = client.waitEvent("STOP", { timeoutMs: 5000 });
+    await m.qmp("stop");
+    assert.is((await stopped).event, "STOP");
+    assert.is((await m.qmp("query-status")).status, "paused");
+    await m.qmp("cont");
+    await client.waitEvent("RESUME", { timeoutMs: 5000 });
+  } finally {
+    await m.close();
+  }
 });
 
 test("a silent guest: the boot wait times out cleanly and QEMU is gone", async () => {
