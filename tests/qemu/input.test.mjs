@@ -36,4 +36,31 @@ for (const legacy of [false, true]) {
   });
 }
 
+for (const legacy of [false, true]) {
+  const mode = legacy ? "legacy" : "modern";
+  test(`${mode}: a tablet's absolute moves and button reach input watch --dev`, async () => {
+    const m = await bootShell({ legacy, devices: ["virtio-keyboard-device", "virtio-tablet-device"] });
+    try {
+      const info = await m.command("input info");
+      assert.is(info.status, 0, info.output);
+      assert.match(info.output, /ABS_X   0\.\.32767/);
+      const dev = /input (\d) at \S+: "QEMU Virtio Tablet"/.exec(info.output)?.[1];
+      assert.ok(dev !== undefined, info.output);
+      const watch = await m.begin(`input watch --dev ${dev} --count 3`);
+      await watch.waitFor(/watching/, 10000);
+      await m.qmp("input-send-event", { events: [
+        { type: "abs", data: { axis: "x", value: 1000 } },
+        { type: "abs", data: { axis: "y", value: 2000 } },
+      ] });
+      await m.qmp("input-send-event", { events: [{ type: "btn", data: { down: true, button: "left" } }] });
+      const r = await watch.finish({ timeoutMs: 10000 });
+      assert.is(r.status, 0, r.output);
+      const events = r.output.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("EV_"));
+      assert.equal(events, ["EV_ABS ABS_X 1000", "EV_ABS ABS_Y 2000", "EV_KEY BTN_LEFT 1"]);
+    } finally {
+      await m.close();
+    }
+  });
+}
+
 test.run();

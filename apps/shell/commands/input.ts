@@ -1,7 +1,8 @@
-// `input watch [--count N] [--syn]`, `input info`: the first virtio input device through
+// `input watch [--count N] [--syn] [--dev N]`, `input info`: virtio input devices through
 // the InputDevice API (drivers/input/input-device.ts).
-//   watch  prints each event as it comes, `EV_KEY KEY_A 1`, until N events (EV_SYN not
-//          counted nor printed unless --syn) or Ctrl-C
+//   watch  prints each event of device N (default 0, in `input info` order) as it comes,
+//          `EV_KEY KEY_A 1`, until N events (EV_SYN not counted nor printed unless --syn)
+//          or Ctrl-C
 //   info   name, serial, ids, the event types and how many codes each, abs ranges
 
 import type { InputDriver } from "../../../drivers/input/input-driver.js";
@@ -11,7 +12,7 @@ import { UsageError, type Command, type CommandIO } from "../command.js";
 /** Anything with the InputDriver's ports() and open() (the driver, or a test's fake). */
 export type InputSource = Pick<InputDriver, "ports" | "open">;
 
-const USAGE = "input watch [--count N] [--syn] | input info";
+const USAGE = "input watch [--count N] [--syn] [--dev N] | input info";
 
 export function inputCommand(driver: InputSource): Command {
   return {
@@ -23,22 +24,30 @@ export function inputCommand(driver: InputSource): Command {
       if (sub !== "watch" && sub !== "info") throw new UsageError(sub === undefined ? "which input command?" : `unknown input command: ${sub}`);
       let count = Infinity;
       let syn = false;
+      let dev = 0;
+      const number = (i: number, min: number) => /^\d+$/.test(rest[i] ?? "") && Number(rest[i]) >= min;
       for (let i = 0; i < rest.length; i++) {
         const a = rest[i]!;
-        if (sub === "watch" && a === "--count" && /^\d+$/.test(rest[i + 1] ?? "") && Number(rest[i + 1]) >= 1) count = Number(rest[++i]);
+        if (sub === "watch" && a === "--count" && number(i + 1, 1)) count = Number(rest[++i]);
+        else if (sub === "watch" && a === "--dev" && number(i + 1, 0)) dev = Number(rest[++i]);
         else if (sub === "watch" && a === "--syn") syn = true;
         else throw new UsageError(`bad argument: ${a}`);
       }
-      if (driver.ports().length === 0) {
+      const ports = driver.ports();
+      if (ports.length === 0) {
         io.print("no virtio input device");
         return 1;
       }
-      return sub === "watch" ? watch(driver, io, count, syn) : info(driver, io);
+      if (dev >= ports.length) {
+        io.print(`no input device ${dev} (there ${ports.length === 1 ? "is 1" : `are ${ports.length}`})`);
+        return 1;
+      }
+      return sub === "watch" ? watch(driver, io, count, syn, dev) : info(driver, io);
     },
   };
 }
 
-function watch(driver: InputSource, io: CommandIO, count: number, syn: boolean): Promise<number> {
+function watch(driver: InputSource, io: CommandIO, count: number, syn: boolean, dev: number): Promise<number> {
   return new Promise<number>((resolve) => {
     let seen = 0;
     let ended = false;
@@ -49,6 +58,7 @@ function watch(driver: InputSource, io: CommandIO, count: number, syn: boolean):
       resolve(status);
     };
     const device = driver.open({
+      port: driver.ports()[dev],
       onEvent(event) {
         if (ended || (event.type === EV.SYN && !syn)) return;
         io.print(`${eventTypeName(event.type)} ${eventCodeName(event.type, event.code)} ${event.value}`);

@@ -9,8 +9,9 @@ import { InputDeviceModel, tabletModelOptions } from "../../../platform/host/dev
 import { InputDriver } from "../../../drivers/input/input-driver.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
 
-async function setup(version: 1 | 2, model: InputDeviceModel | null = new InputDeviceModel()) {
+async function setup(version: 1 | 2, model: InputDeviceModel | null = new InputDeviceModel(), second?: InputDeviceModel) {
   const r = model === null ? rig({ version }) : rig({ version, device: model });
+  if (second) r.model.attach(30, second, { version });
   const driver = new InputDriver();
   await r.bus.register(driver);
   await r.bus.scan();
@@ -65,6 +66,24 @@ for (const version of VERSIONS) {
     await shell.whenIdle();
     assert.match(uart.output, /EV_KEY KEY_B 1\r\nEV_SYN SYN_REPORT 0\r\n/);
     assert.match(uart.output, /@@status 0/);
+    await finish(r);
+  });
+
+  test(`${v}: input watch --dev 1 watches the second device (a tablet's EV_ABS)`, async () => {
+    const tablet = new InputDeviceModel(tabletModelOptions());
+    const { r, shell, uart, run } = await setup(version, new InputDeviceModel(), tablet);
+    const info = await run("input info");
+    const order = [...info.matchAll(/input (\d) at \S+: "([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    const tabletIndex = order.find((o) => o.endsWith("tablet"))!.split(" ")[0];
+    uart.takeOutput();
+    uart.type(`input watch --dev ${tabletIndex} --count 2\r`);
+    await r.model.settle();
+    assert.match(uart.output, /watching virtio-xs model tablet/);
+    tablet.inject([{ type: 3, code: 0, value: 1234 }, { type: 3, code: 1, value: 32767 }]);
+    await r.model.settle();
+    await shell.whenIdle();
+    assert.match(uart.output, /EV_ABS ABS_X 1234\r\nEV_ABS ABS_Y 32767\r\n/);
+    assert.match(await run("input watch --dev 2"), /no input device 2 \(there are 2\)[\s\S]*@@status 1/);
     await finish(r);
   });
 
