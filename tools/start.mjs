@@ -35,6 +35,7 @@ options:
   --no-build          boot build/fw/<board>/firmware.elf as it is
   --verbose           show the QEMU command line; with --run also everything the UART prints
   --boot-times N      boot N times, print QEMU-start-to-prompt times (median, min, max)
+  --gdb               interactive only: QEMU waits for a debugger on localhost:1234 (-s -S)
   --help              this text
 
 --disk and --device keep their command-line order; virtio-mmio slots are filled from 31
@@ -64,7 +65,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false, bootTimes: 0 };
+  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -97,6 +98,7 @@ function parseArgs(argv) {
       case "--elf": o.elf = resolve(take(a)); o.build = false; break;
       case "--no-build": o.build = false; break;
       case "--verbose": o.verbose = true; break;
+      case "--gdb": o.gdb = true; break;
       case "--boot-times": {
         const n = Number(take(a));
         if (!Number.isInteger(n) || n < 1) usage("--boot-times needs a positive integer");
@@ -148,9 +150,11 @@ async function interactive(o, elf, devices) {
   const tempDir = mkdtempSync(join(tmpdir(), "virtio-start-"));
   const qmpSocket = join(tempDir, "qmp.sock");
   const cleanup = () => rmSync(tempDir, { recursive: true, force: true });
-  const cmd = buildQemuCommand({ elf, legacy: o.legacy, devices, extraArgs: o.qemu, tempDir, qmpSocket, serial: "terminal" });
+  const extraArgs = o.gdb ? [...o.qemu, "-s", "-S"] : o.qemu;
+  const cmd = buildQemuCommand({ elf, legacy: o.legacy, devices, extraArgs, tempDir, qmpSocket, serial: "terminal" });
   console.error(`[start] ${o.legacy ? "legacy" : "modern"} virtio-mmio; quit with Ctrl-A X (Ctrl-A H for help)`);
   console.error(`[start] QMP: ${qmpSocket}`);
+  if (o.gdb) console.error(`[start] stopped at reset; attach with: gdb-multiarch ${elf} -ex "target remote localhost:1234"`);
   if (o.verbose) console.error(`[start] QEMU command line: ${[cmd.binary, ...cmd.args].join(" ")}`);
   for (const c of cmd.consoles) console.error(`[start] virtio console: ${c}  (e.g. nc -U ${c})`);
   const child = spawn(cmd.binary, cmd.args, { stdio: "inherit" });
@@ -259,6 +263,7 @@ async function bootTimes(o, elf, devices) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) { console.log(HELP); return 0; }
+  if (o.gdb && (o.run.length || o.bootTimes)) usage("--gdb is for interactive runs (not with --run or --boot-times)");
   const quiet = (o.run.length > 0 || o.bootTimes > 0) && !o.verbose;
   const elf = await prepare(o, quiet);
   mkdirSync(join(ROOT, ".cache"), { recursive: true });
