@@ -186,8 +186,13 @@ export class ConsolePort {
         const n = Math.min(this.#txSize, bytes.length - at);
         const buffer = this.#txIdle.pop()!;
         buffer.bytes.set(bytes.subarray(at, at + n));
-        // §5.3.6.1: transmit buffers are device-readable only.
-        queue.add([{ phys: buffer.phys, len: n }], [], buffer);
+        try {
+          // §5.3.6.1: transmit buffers are device-readable only.
+          queue.add([{ phys: buffer.phys, len: n }], [], buffer);
+        } catch (error) {
+          this.#txIdle.push(buffer); // still ours: freed with the others
+          throw error;
+        }
       }
       queue.kick();
     } catch (error) {
