@@ -303,9 +303,10 @@ export class ConsolePort {
     try {
       // Unread bytes plus what the posted buffers could still bring stay within rxLimit.
       while (this.#rxIdle.length > 0 && queue.freeCount > 0 && this.#fifoBytes + (queue.inFlight + 1) * this.#rxSize <= this.#rxLimit) {
-        const buffer = this.#rxIdle.pop()!;
+        const buffer = this.#rxIdle[this.#rxIdle.length - 1]!;
         // §5.3.6.1: receive buffers are device-writable only.
         queue.add([], [{ phys: buffer.phys, len: this.#rxSize }], buffer);
+        this.#rxIdle.pop(); // on the ring now (if add threw, it stays idle and ours)
         added++;
       }
       if (this.#rxIdle.length > 0) this.#stats.rxHeld++;
