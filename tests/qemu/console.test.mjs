@@ -22,7 +22,8 @@ async function hostEnd(path) {
     until(re, ms = 10000) {
       if (re.test(got)) return Promise.resolve(got);
       return new Promise((resolve, reject) => {
-        const w = { re, resolve, t: setTimeout(() => reject(new Error(`console: no ${re} in ${JSON.stringify(got)}`)), ms) };
+        const w = { re, resolve, t: setTimeout(() => reject(new Error(`console: no ${re} in ${JSON.stringify(got.slice(-2000))}`)), ms) };
+        w.t.unref(); // a failed test must not keep the run alive
         waiters.push(w);
       });
     },
