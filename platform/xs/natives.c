@@ -6,6 +6,8 @@
 #include "xs_glue.h"
 #include "natives.h"
 
+extern double boot_marks[2];
+
 static uint32_t arg_u32(xsMachine* the, int i, const char* what) {
 	double d = xsToNumber(xsArg(i));
 	if (!(d >= 0 && d <= 4294967295.0) || d != (double)(uint32_t)d)
@@ -114,6 +116,8 @@ static void xs_engine_stats(xsMachine* the) {
 	set_num(the, "cHeapLimit", heap_limit());
 	set_num(the, "cStackPeak", cstack_peak());
 	set_num(the, "bundleParseMs", glue_bundle_parse_ms);
+	set_num(the, "bootMachineStartMs", boot_marks[0]);
+	set_num(the, "bootBundleStartMs", boot_marks[1]);
 	set_num(the, "cStackSize", (double)(uint32_t)(__stack_svc_top - __stack_svc_bottom));
 }
 
