@@ -55,8 +55,8 @@ const BYTES: Shape = { width: 1 };
  */
 export function queryConfig(device: VirtioDevice, select: number, subsel: number, shape: Shape = BYTES): Uint8Array {
   // §5.8.5.1: the driver MUST set both select and subsel, in any order.
-  device.transport.writeConfig8(InputConfig.SELECT, select);
-  device.transport.writeConfig8(InputConfig.SUBSEL, subsel);
+  device.writeConfig8(InputConfig.SELECT, select);
+  device.writeConfig8(InputConfig.SUBSEL, subsel);
   return device.readConfig((c) => {
     const size = c.u8(InputConfig.SIZE);
     // §5.8.5.1: check size before reading; it can never exceed the 128-byte union.

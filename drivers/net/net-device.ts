@@ -229,10 +229,10 @@ export class NetDevice {
   /** During probe (§3.1.1 step 7): MAC and status from config, then the two queues. */
   attach(): void {
     const device = this.#device;
-    const legacy = device.transport.version === 1;
     const version1 = device.hasFeature(Feature.VERSION_1);
     this.#headerLen = netHeaderLength(version1, device.hasFeature(NetFeature.MRG_RXBUF));
-    this.#splitHeader = legacy && !device.hasFeature(Feature.ANY_LAYOUT);
+    // §5.1.6.6 (legacy): without VERSION_1 or ANY_LAYOUT the header has its own descriptor.
+    this.#splitHeader = !version1 && !device.hasFeature(Feature.ANY_LAYOUT);
     this.#broken = null;
     this.#unbound = false;
     this.#readMac();

@@ -184,6 +184,17 @@ export class VirtioDevice {
     return readConfig(this.transport, read);
   }
 
+  /** Writes a device-specific configuration field of the given width (§2.5, §4.2.2.2). */
+  writeConfig8(offset: number, value: number): void {
+    this.transport.writeConfig8(offset, value);
+  }
+  writeConfig16(offset: number, value: number): void {
+    this.transport.writeConfig16(offset, value);
+  }
+  writeConfig32(offset: number, value: number): void {
+    this.transport.writeConfig32(offset, value);
+  }
+
   /** Records an error the driver saw (a broken queue, a bad config value). */
   reportError(error: Error): void {
     this.#error = error;
