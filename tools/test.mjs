@@ -26,6 +26,13 @@ function run(cmd, argv, opts = {}) {
   return spawnSync(cmd, argv, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 << 20, ...opts });
 }
 
+/** The environment for a suite: no colours (NO_COLOR alone: Node warns when FORCE_COLOR is also set). */
+function plainEnv() {
+  const env = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  return env;
+}
+
 /** Runs one uvu suite folder and returns its counts, echoing its output. */
 function runUvu(label, dir, pattern, timeoutMs = 30 * 60 * 1000) {
   if (!existsSync(dir) || readdirSync(dir, { recursive: true }).filter((f) => String(f).match(pattern)).length === 0) {
@@ -33,8 +40,8 @@ function runUvu(label, dir, pattern, timeoutMs = 30 * 60 * 1000) {
     return { passed: 0, failed: 0 };
   }
   console.log(`[test] ${label}: ${dir}`);
-  const r = run(process.execPath, [join(ROOT, "node_modules/uvu/bin.js"), dir, pattern.source], {
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+  const r = run(process.execPath, [join(ROOT, "node_modules/uvu/bin.js"), dir, pattern.source, "--no-color"], {
+    env: plainEnv(),
     // No hang: a suite that runs too long is stopped (SIGTERM lets the QEMU harness clean up).
     timeout: timeoutMs,
     killSignal: "SIGTERM",
