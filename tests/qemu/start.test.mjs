@@ -42,7 +42,7 @@ const interactive = which("script") ? test : test.skip;
 interactive("interactive: the terminal reaches the shell, Ctrl-A X quits QEMU", async () => {
   // `script` gives the session a pseudo-terminal, as a user's terminal would be.
   const cmd = `${process.execPath} ${join(ROOT, "tools", "start.mjs")} --elf ${FIRMWARE_ELF} --no-defaults --timeout 60`;
-  const child = spawn("script", ["-qec", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("script", ["-q", "--echo", "never", "-e", "-c", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   const seen = (re) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out.slice(-500))}`)), 20000);
