@@ -103,7 +103,7 @@ for (let run = 1; run <= o.runs; run++) {
       copyFileSync(image.path, scratch);
       await attempt("ours", () => runOurs({ ...common, elf, scratch, samples: samples.ours }));
     }
-    if (peers.uboot) await attempt("uboot", () => runUboot({ ...common, root: peers.uboot, samples: samples.uboot }));
+    if (peers.uboot) await attempt("uboot", () => runUboot({ ...common, root: peers.uboot, samples: samples.uboot, cache }));
     if (peers.linux) {
       copyFileSync(image.path, scratch);
       await attempt("linux", () => runLinux({ ...common, linux: peers.linux, scratch, samples: samples.linux }));

@@ -26,7 +26,8 @@ async function json(m, line, timeoutMs) {
  */
 export async function runOurs({ elf, image, scratch, legacy, work, samples, suffix, seed, log }) {
   const m = new QemuMachine({
-    elf, legacy, bootTimeoutMs: 60000, commandTimeoutMs: 300000,
+    // A command that hangs (a lost interrupt or console byte) fails this boot after a minute.
+    elf, legacy, bootTimeoutMs: 60000, commandTimeoutMs: 60000,
     devices: [{ disk: image.path, readonly: true }, { disk: scratch }],
   });
   try {

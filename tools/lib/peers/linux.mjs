@@ -104,7 +104,7 @@ export async function prepareLinux({ root, cache, log = () => {} }) {
   return { kernel: join(boot, vmlinuz), initrd, release };
 }
 
-async function timed(m, line, timeoutMs = 300000) {
+async function timed(m, line, timeoutMs = 90000) {
   await m.write(`${line}\r`);
   const t0 = performance.now();
   const r = await m.waitFor(PROMPT, timeoutMs, { what: `the Linux prompt after ${line}` });
