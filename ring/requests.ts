@@ -7,6 +7,14 @@
 import type { BufferRef, Virtqueue } from "./virtqueue.js";
 import { QueueFullError } from "./errors.js";
 
+/**
+ * Re-checks in a row (enableInterrupts() saying "more") after which pop() found nothing.
+ * used idx only moves forward on a sane device, so a pop after such a re-check finds an
+ * entry; a device flipping used idx between the two reads must not keep onInterrupt()
+ * (and the event loop) spinning for ever.
+ */
+export const MAX_EMPTY_RECHECKS = 2;
+
 /** The token a RequestQueue puts on each chain: how to settle its promise. */
 export interface PendingRequest {
   resolve(len: number): void;
@@ -95,16 +103,22 @@ export class RequestQueue {
     if (this.#failure) return 0;
     let count = 0;
     let placed = false;
+    let emptyRechecks = 0;
     try {
       this.#queue.disableInterrupts();
       for (;;) {
+        const before = count;
         for (let c = this.#queue.pop(); c !== null; c = this.#queue.pop()) {
           this.#inFlight.delete(c.token);
           c.token.resolve(c.len);
           count++;
         }
+        emptyRechecks = count === before ? emptyRechecks + 1 : 0;
         if (this.#refill()) placed = true;
         if (!this.#queue.enableInterrupts()) break;
+        // Bounded work per interrupt: pops are bounded by the chains in flight, rounds
+        // that find nothing by MAX_EMPTY_RECHECKS (interrupts stay enabled).
+        if (emptyRechecks >= MAX_EMPTY_RECHECKS) break;
         this.#queue.disableInterrupts();
       }
       if (placed) this.#queue.kick();

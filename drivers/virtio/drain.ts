@@ -5,16 +5,27 @@
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
 
 /**
+ * Re-checks in a row that said "more" while pop() then found nothing. With a sane device
+ * used idx only moves forward, so the pop after such a re-check always finds an entry; a
+ * device whose used idx flips back and forth between the two reads could otherwise keep
+ * the loop (and the whole event loop) going for ever.
+ */
+export const MAX_EMPTY_RECHECKS = 2;
+
+/**
  * Pops every completion of `queue` and passes it to `handle`, in used-ring order.
- * Bounded: at most `limit` completions per call (a device cannot keep the loop going
- * for ever). A ring violation (RingError from pop) is thrown to the caller, which fails
- * its requests; the queue stays broken. Returns how many completions were handled.
+ * Bounded: at most `limit` completions per call, and at most MAX_EMPTY_RECHECKS
+ * re-checks in a row that yield nothing (a device cannot keep the loop going for ever).
+ * A ring violation (RingError from pop) is thrown to the caller, which fails its
+ * requests; the queue stays broken. Returns how many completions were handled.
  */
 export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completion<T>) => void, limit = queue.size * 4): number {
   let handled = 0;
+  let emptyRechecks = 0;
   for (;;) {
     queue.disableInterrupts();
     let completion = queue.pop();
+    emptyRechecks = completion === null ? emptyRechecks + 1 : 0;
     while (completion !== null) {
       handle(completion);
       if (++handled >= limit) {
@@ -25,5 +36,6 @@ export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completi
     }
     // enableInterrupts() tells if entries arrived meanwhile: then go round again.
     if (!queue.enableInterrupts()) return handled;
+    if (emptyRechecks >= MAX_EMPTY_RECHECKS) return handled;
   }
 }
