@@ -6,11 +6,12 @@
 // size_max; many requests are in flight at once (RequestQueue). Every range is checked
 // before anything is sent; every used length and status byte is checked on return.
 
-import type { DmaBuffer, Platform, TimerId } from "../../platform/platform.js";
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
 import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
 import type { BufferRef, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
+import { RequestWatchdog } from "../virtio/request-watchdog.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
@@ -100,11 +101,6 @@ interface Payload {
   readonly expectIn: number;
 }
 
-interface Deadline {
-  readonly at: number;
-  readonly reject: (error: Error) => void;
-}
-
 function isDmaBuffer(b: BlockBuffer): b is DmaBuffer {
   return !(b instanceof Uint8Array) && typeof (b as DmaBuffer).phys === "number" && (b as DmaBuffer).bytes instanceof Uint8Array;
 }
@@ -143,8 +139,7 @@ export class BlockDevice {
   #flushScheduled = false;
   #bounceBytes = 0;
   readonly #bounceWaiters: { readonly length: number; readonly resolve: () => void }[] = [];
-  readonly #deadlines = new Set<Deadline>();
-  #watchdog: TimerId | null = null;
+  readonly #watchdog: RequestWatchdog;
   #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, polledCompletions: 0, capacityChanges: 0 };
 
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
@@ -171,6 +166,15 @@ export class BlockDevice {
     this.#timeoutMs = timeoutMs;
     this.#onCapacityChange = options.onCapacityChange;
     this.#onError = options.onError;
+    this.#watchdog = new RequestWatchdog({
+      platform: this.#platform,
+      location: device.location,
+      timeoutMs,
+      poll: () => {
+        this.#stats.polledCompletions += this.onUsed();
+      },
+      onExpired: (count) => this.#expired(count),
+    });
   }
 
   get location(): string {
@@ -359,9 +363,7 @@ export class BlockDevice {
     this.#slots = null;
     rq?.detachAll(error);
     slots?.close(error);
-    for (const d of [...this.#deadlines]) d.reject(error);
-    this.#deadlines.clear();
-    this.#stopWatchdog();
+    this.#watchdog.failAll(error);
   }
 
   /** The core's used-buffer callback (event loop). */
@@ -584,66 +586,29 @@ export class BlockDevice {
     });
   }
 
-  /** The request's promise, failed with RequestTimeoutError if the device does not answer in time. */
+  /** The request's promise, failed with RequestTimeoutError if the device does not answer
+   * in time (the watchdog also polls the queue meanwhile: a lost interrupt costs time). */
   #withDeadline(pending: Promise<number>): Promise<number> {
     if (this.#timeoutMs === 0) return pending;
     return new Promise<number>((resolve, reject) => {
-      let settled = false;
-      const deadline: Deadline = {
-        at: this.#platform.clock.now() + this.#timeoutMs,
-        reject: (error) => {
-          if (settled) return;
-          settled = true;
-          this.#deadlines.delete(deadline);
-          reject(error);
-        },
-      };
-      this.#deadlines.add(deadline);
-      this.#startWatchdog();
+      const watched = this.#watchdog.watch(reject);
       pending.then(
         (len) => {
-          if (settled) return;
-          settled = true;
-          this.#deadlines.delete(deadline);
-          if (this.#deadlines.size === 0) this.#stopWatchdog();
-          resolve(len);
+          if (watched.done()) resolve(len);
         },
-        (error: unknown) => deadline.reject(asError(error)),
+        (error: unknown) => {
+          if (watched.done()) reject(asError(error));
+        },
       );
     });
   }
 
-  /** While requests are out, a timer polls the queue now and then (a lost interrupt costs
-   * time, not the request) and fails requests past their deadline. */
-  #startWatchdog(): void {
-    if (this.#watchdog !== null) return;
-    const interval = Math.max(1, Math.min(100, Math.floor(this.#timeoutMs / 4)));
-    this.#watchdog = this.#platform.timers.repeat(() => this.#onWatchdog(), interval);
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog === null) return;
-    this.#platform.timers.clear(this.#watchdog);
-    this.#watchdog = null;
-  }
-
-  #onWatchdog(): void {
-    const polled = this.onUsed();
-    if (polled > 0) this.#stats.polledCompletions += polled;
-    const now = this.#platform.clock.now();
-    let expired = 0;
-    for (const d of [...this.#deadlines]) {
-      if (now < d.at) continue;
-      expired++;
-      d.reject(new RequestTimeoutError(this.location, this.#timeoutMs));
-    }
-    if (this.#deadlines.size === 0) this.#stopWatchdog();
-    if (expired > 0) {
-      this.#stats.timeouts += expired;
-      this.#fault(new RequestTimeoutError(this.location, this.#timeoutMs));
-      // The chains stay with the device until it is reset: re-initialize it, which takes
-      // them back and frees their memory (remove -> detach).
-      void this.#device.restart();
-    }
+  /** `count` requests timed out: the device stopped answering. */
+  #expired(count: number): void {
+    this.#stats.timeouts += count;
+    this.#fault(new RequestTimeoutError(this.location, this.#timeoutMs));
+    // The chains stay with the device until it is reset: re-initialize it, which takes
+    // them back and frees their memory (remove -> detach).
+    void this.#device.restart();
   }
 }

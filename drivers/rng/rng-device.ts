@@ -4,12 +4,13 @@
 // buffer only in part (§5.4.6.1 "MAY use less than the entire buffer length"): the rest is
 // asked for again until the caller's buffer is full.
 
-import type { DmaBuffer, Platform, TimerId } from "../../platform/platform.js";
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
-import { DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
+import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
 import type { RemoveReason } from "../virtio/driver.js";
+import { RequestWatchdog, type WatchedRequest } from "../virtio/request-watchdog.js";
 import { RngDeviceError } from "./errors.js";
 
 export interface RngOptions {
@@ -40,7 +41,8 @@ export interface Job {
   readonly target: Uint8Array;
   remaining: number;
   emptyReturns: number;
-  readonly deadline: number;
+  /** Its deadline: the watchdog fails it with RequestTimeoutError when due. */
+  watched: WatchedRequest | null;
   settled: boolean;
   readonly resolve: (value: Uint8Array) => void;
   readonly reject: (error: Error) => void;
@@ -71,8 +73,7 @@ export class RngDevice {
   #broken: Error | null = null;
   readonly #jobs = new Set<Job>();
   #pending: Piece[] = [];
-  #watchdog: TimerId | null = null;
-  #polling = false;
+  readonly #watchdog: RequestWatchdog;
   #pumpScheduled = false;
   #stats = { requests: 0, buffersPosted: 0, bytes: 0, shortReturns: 0, polledCompletions: 0, timeouts: 0 };
 
@@ -84,6 +85,22 @@ export class RngDevice {
     this.#chunkSize = chunkSize;
     this.#timeoutMs = options.timeoutMs ?? 1000;
     this.#maxEmptyReturns = options.maxEmptyReturns ?? 16;
+    // While requests are outstanding, the watchdog drains the queue now and then (a lost
+    // interrupt costs time, not the request) and fails requests past their deadline.
+    this.#watchdog = new RequestWatchdog({
+      platform: this.#platform,
+      location: device.location,
+      timeoutMs: this.#timeoutMs,
+      poll: () => {
+        const before = this.#stats.bytes;
+        const queued = this.#jobs.size;
+        this.onUsed();
+        if (this.#stats.bytes !== before && queued > 0) this.#stats.polledCompletions++;
+      },
+      onExpired: (count) => {
+        this.#stats.timeouts += count;
+      },
+    });
   }
 
   get location(): string {
@@ -121,16 +138,16 @@ export class RngDevice {
         target: buffer,
         remaining: buffer.length,
         emptyReturns: 0,
-        deadline: this.#platform.clock.now() + this.#timeoutMs,
+        watched: null,
         settled: false,
         resolve,
         reject,
       };
       this.#jobs.add(job);
+      job.watched = this.#watchdog.watch((error) => this.#settle(job, error));
       for (let offset = 0; offset < buffer.length; offset += this.#chunkSize) {
         this.#pending.push({ job, offset, length: Math.min(this.#chunkSize, buffer.length - offset) });
       }
-      this.#startWatchdog();
       this.#schedulePump();
     });
   }
@@ -172,7 +189,6 @@ export class RngDevice {
       return;
     }
     this.#pump();
-    if (this.#jobs.size === 0) this.#stopWatchdog();
   }
 
   /** Why a new request cannot be served now, or null. */
@@ -245,6 +261,7 @@ export class RngDevice {
     if (job.settled) return;
     job.settled = true;
     this.#jobs.delete(job);
+    job.watched?.done();
     if (error === null) job.resolve(job.target);
     else job.reject(error);
   }
@@ -260,41 +277,5 @@ export class RngDevice {
   #failAll(error: Error): void {
     for (const job of [...this.#jobs]) this.#settle(job, error);
     this.#pending = [];
-    this.#stopWatchdog();
-  }
-
-  /** While requests are outstanding, a timer drains the queue now and then (so a lost
-   * interrupt costs time, not the request) and fails requests past their deadline. */
-  #startWatchdog(): void {
-    if (this.#watchdog !== null) return;
-    const interval = Math.max(1, Math.min(100, Math.floor(this.#timeoutMs / 4)));
-    this.#watchdog = this.#platform.timers.repeat(() => this.#onWatchdog(), interval);
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog === null) return;
-    this.#platform.timers.clear(this.#watchdog);
-    this.#watchdog = null;
-  }
-
-  #onWatchdog(): void {
-    if (this.#polling) return;
-    this.#polling = true;
-    try {
-      const before = this.#stats.bytes;
-      const queued = this.#jobs.size;
-      this.onUsed();
-      if (this.#stats.bytes !== before && queued > 0) this.#stats.polledCompletions++;
-      const now = this.#platform.clock.now();
-      for (const job of [...this.#jobs]) {
-        if (now >= job.deadline) {
-          this.#stats.timeouts++;
-          this.#settle(job, new RequestTimeoutError(this.location, this.#timeoutMs));
-        }
-      }
-      if (this.#jobs.size === 0) this.#stopWatchdog();
-    } finally {
-      this.#polling = false;
-    }
   }
 }
