@@ -32,6 +32,14 @@ export interface VirtioDeviceOptions {
   /** Queue size used when the driver does not ask for one (capped by QueueNumMax). Default 256. */
   readonly defaultQueueSize?: number;
   readonly queueFactory?: QueueFactory;
+  /**
+   * DEVICE_NEEDS_RESET re-initializations allowed within `needsResetWindowMs`; one more
+   * and the device is given up (reset, driver removed, FAILED): a device that asks for
+   * a reset after every re-initialization must not keep the core re-initializing it for
+   * ever. Default 4 in 60 000 ms.
+   */
+  readonly maxNeedsResetRestarts?: number;
+  readonly needsResetWindowMs?: number;
 }
 
 export interface QueueOptions {
@@ -87,6 +95,10 @@ export class VirtioDevice {
   readonly #resetTimeoutMs: number;
   readonly #defaultQueueSize: number;
   readonly #queueFactory: QueueFactory;
+  readonly #maxNeedsResetRestarts: number;
+  readonly #needsResetWindowMs: number;
+  /** When (clock ms) the recent DEVICE_NEEDS_RESET re-initializations were asked for. */
+  #needsResetTimes: number[] = [];
   readonly #queues = new Map<number, QueueEntry>();
   #driver: VirtioDriver | null = null;
   #phase: Phase = "unbound";
@@ -110,6 +122,8 @@ export class VirtioDevice {
     this.#resetTimeoutMs = options.resetTimeoutMs ?? 1000;
     this.#defaultQueueSize = options.defaultQueueSize ?? 256;
     this.#queueFactory = options.queueFactory ?? defaultQueueFactory;
+    this.#maxNeedsResetRestarts = options.maxNeedsResetRestarts ?? 4;
+    this.#needsResetWindowMs = options.needsResetWindowMs ?? 60_000;
   }
 
   /** e.g. "mmio@0x0a003e00". */
@@ -307,6 +321,14 @@ export class VirtioDevice {
       busy = this.#busy;
       await busy;
     } while (busy !== this.#busy);
+  }
+
+  /** Counts a DEVICE_NEEDS_RESET re-initialization; false once the window's budget is spent. */
+  #restartAllowed(): boolean {
+    const now = this.#platform.clock.now();
+    this.#needsResetTimes = this.#needsResetTimes.filter((t) => now - t < this.#needsResetWindowMs);
+    this.#needsResetTimes.push(now);
+    return this.#needsResetTimes.length <= this.#maxNeedsResetRestarts;
   }
 
   /** Runs `job` after the previous one; records its error; resolves true on success. */
@@ -520,8 +542,20 @@ export class VirtioDevice {
     const status = this.transport.getStatus();
     if (status & Status.DEVICE_NEEDS_RESET) {
       this.#status |= Status.DEVICE_NEEDS_RESET;
-      this.#error = new DeviceBrokenError(this.location, "device set DEVICE_NEEDS_RESET");
       this.#phase = "resetting";
+      if (!this.#restartAllowed()) {
+        const error = new DeviceBrokenError(
+          this.location,
+          `device set DEVICE_NEEDS_RESET ${this.#maxNeedsResetRestarts + 1} times in ${this.#needsResetWindowMs} ms: given up`,
+        );
+        this.#error = error;
+        void this.#serialize(async () => {
+          await this.#fail(error);
+          throw error;
+        });
+        return;
+      }
+      this.#error = new DeviceBrokenError(this.location, "device set DEVICE_NEEDS_RESET");
       void this.restart();
       return;
     }
