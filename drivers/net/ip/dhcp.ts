@@ -3,7 +3,7 @@
 // for a day); run() again to get a new one.
 
 import type { Clock, TimerId, Timers } from "../../../platform/platform.js";
-import { readIpv4, writeIpv4 } from "./address.js";
+import { BROADCAST, prefixLength, readIpv4, writeIpv4 } from "./address.js";
 import { DhcpTimeoutError } from "./errors.js";
 
 export const DHCP_SERVER_PORT = 67;
@@ -118,14 +118,19 @@ export class DhcpClient {
     }
     if (this.#state === "selecting" && reply.type === DhcpType.OFFER) {
       const server = ipOption(reply.options, OPT_SERVER_ID);
-      if (reply.yiaddr === 0 || server === null) {
+      if (!isHostAddress(reply.yiaddr) || server === null) {
         this.ignored++;
         return;
       }
       this.#offer = { address: reply.yiaddr, server };
       this.#request();
     } else if (this.#state === "requesting" && reply.type === DhcpType.ACK) {
-      this.#bind(reply);
+      const lease = this.#leaseFrom(reply);
+      if (lease === null) {
+        this.ignored++;
+        return;
+      }
+      this.#bind(lease);
     } else if (this.#state === "requesting" && reply.type === DhcpType.NAK) {
       this.#discover();
     } else {
@@ -171,17 +176,36 @@ export class DhcpClient {
     }, delay);
   }
 
-  #bind(reply: Reply): void {
-    this.#clearTimer();
+  /**
+   * The lease an ACK gives, or null if the ACK is not one to believe (RFC 2131 §4.3.1,
+   * §4.4.1): it must be for the address offered and requested, from the server chosen
+   * (when it names one), with a usable host address and a contiguous netmask. A router
+   * off the subnet or not a host address is left out (no default route).
+   */
+  #leaseFrom(reply: Reply): DhcpLease | null {
+    const offer = this.#offer;
+    if (offer === null || reply.yiaddr !== offer.address) return null;
+    const server = ipOption(reply.options, OPT_SERVER_ID);
+    if (server !== null && server !== offer.server) return null;
     const mask = ipOption(reply.options, OPT_SUBNET) ?? 0xffff_ff00;
-    const lease: DhcpLease = {
-      address: reply.yiaddr,
+    const prefix = prefixLength(mask);
+    if (prefix < 1 || prefix > 30) return null;
+    const address = reply.yiaddr;
+    if (!isHostOn(address, address, mask)) return null;
+    const router = ipOption(reply.options, OPT_ROUTER) ?? 0;
+    const routerOk = router !== address && isHostOn(router, address, mask);
+    return {
+      address,
       netmask: mask,
-      gateway: ipOption(reply.options, OPT_ROUTER) ?? 0,
-      server: ipOption(reply.options, OPT_SERVER_ID) ?? this.#offer?.server ?? 0,
+      gateway: routerOk ? router : 0,
+      server: server ?? offer.server,
       dns: ipOption(reply.options, OPT_DNS) ?? 0,
       leaseSeconds: u32Option(reply.options, OPT_LEASE) ?? 0xffff_ffff,
     };
+  }
+
+  #bind(lease: DhcpLease): void {
+    this.#clearTimer();
     this.#lease = lease;
     this.#state = "bound";
     const settle = this.#settle;
@@ -249,6 +273,18 @@ export class DhcpClient {
     if (type === undefined || type.length !== 1) return null;
     return { type: type[0]!, yiaddr: readIpv4(v, 16), options };
   }
+}
+
+/** An address a host can have: not 0.0.0.0/8, loopback, multicast, reserved or broadcast (RFC 1122 §3.2.1.3). */
+function isHostAddress(address: number): boolean {
+  const first = address >>> 24;
+  return address !== BROADCAST && first !== 0 && first !== 127 && first < 224;
+}
+
+/** A host address on `subnet`/`mask`: not its network or broadcast address. */
+function isHostOn(address: number, subnet: number, mask: number): boolean {
+  const host = (address & ~mask) >>> 0;
+  return isHostAddress(address) && ((address & mask) >>> 0) === ((subnet & mask) >>> 0) && host !== 0 && host !== ~mask >>> 0;
 }
 
 function ipOption(options: Map<number, Uint8Array>, code: number): number | null {
