@@ -64,6 +64,8 @@ export interface IpStats {
   ipBadChecksum: number;
   ipFragments: number;
   ipNotForUs: number;
+  /** Packets from a source no host can have (broadcast, multicast, 0/8, loopback, ours). */
+  ipBadSource: number;
   ipOtherProtocol: number;
   icmpEchoes: number;
   udpReceived: number;
@@ -106,7 +108,7 @@ export class IpStack {
   #waiters: { resolve: () => void; reject: (e: Error) => void; timer: TimerId }[] = [];
   readonly stats: IpStats = {
     rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
-    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipNotForUs: 0, ipOtherProtocol: 0,
+    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipNotForUs: 0, ipBadSource: 0, ipOtherProtocol: 0,
     icmpEchoes: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, dhcpRenewals: 0,
   };
   /** Called with errors nobody else hears of (ARP give-ups, DHCP failure). */
@@ -276,7 +278,8 @@ export class IpStack {
     // RFC 826: update an entry we have; add the sender when the packet is for us.
     const forUs = this.#address !== ANY && p.targetIp === this.#address;
     if (this.#arp.has(p.senderIp) || forUs) {
-      if (p.senderIp !== ANY && !isBroadcastMac(p.senderMac) && (p.senderMac[0]! & 1) === 0) {
+      // Only a host's address with a unicast MAC is cached (never ours, a broadcast or a multicast one).
+      if (this.#isPeerAddress(p.senderIp) && !isBroadcastMac(p.senderMac) && (p.senderMac[0]! & 1) === 0) {
         this.#arp.set(p.senderIp, p.senderMac, now);
         this.#flushPending(p.senderIp, p.senderMac);
       }
@@ -303,6 +306,12 @@ export class IpStack {
       (!configured && packet.protocol === PROTO_UDP); // DHCP replies before we have an address
     if (!forUs) {
       this.stats.ipNotForUs++;
+      return;
+    }
+    // RFC 1122 §3.2.1.3: a source address no host can have is discarded (a reply to it
+    // would go to a broadcast, a multicast group, or back to us).
+    if (!this.#isPeerAddress(packet.src)) {
+      this.stats.ipBadSource++;
       return;
     }
     this.stats.ipReceived++;
@@ -521,6 +530,15 @@ export class IpStack {
       w.resolve();
     }
     this.#waiters = [];
+  }
+
+  /** An address another host on the network can have. */
+  #isPeerAddress(address: number): boolean {
+    const first = address >>> 24;
+    if (address === BROADCAST || first === 0 || first === 127 || first >= 224) return false;
+    if (this.#address === ANY) return true;
+    const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
+    return address !== this.#address && address !== subnetBroadcast;
   }
 
   #ephemeralPort(): number {
