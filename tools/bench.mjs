@@ -13,6 +13,7 @@ import { qemuVersion } from "./lib/qemu.mjs";
 import { ensureBenchImage } from "./lib/bench-image.mjs";
 import { Samples, ratio } from "./lib/bench-stats.mjs";
 import { runOurs } from "./lib/bench-ours.mjs";
+import { reportMarkdown } from "./lib/bench-report.mjs";
 import { armhfDependency, fetchPackages } from "./lib/bench-fetch.mjs";
 import { runUboot } from "./lib/peers/uboot.mjs";
 import { prepareLinux, runLinux } from "./lib/peers/linux.mjs";
@@ -97,7 +98,7 @@ for (let run = 1; run <= o.runs; run++) {
     const common = { image, legacy, work, suffix, seed: SEED + run - 1, log };
     log(`run ${run}/${o.runs}, ${mode}`);
     const attempt = async (name, fn) => {
-      try { await fn(); } catch (e) { failures.push(`${name}${suffix} run ${run}: ${e.message.split("\n")[0]}`); log(`${name}${suffix} FAILED: ${e.message.split("\n").slice(0, 3).join(" | ")}`); }
+      try { await fn(); } catch (e) { failures.push(`${name}${suffix} run ${run}: ${e.message.split("\n")[0]}`); log(`${name}${suffix} FAILED: ${e.message.split("\n").slice(0, 3).join(" | ")}${e.output ? `\n  guest printed meanwhile: ${JSON.stringify(String(e.output).slice(-400))}` : ""}`); }
     };
     if (elf) {
       copyFileSync(image.path, scratch);
@@ -143,8 +144,9 @@ report.meta = {
 };
 mkdirSync(join(o.json, ".."), { recursive: true });
 writeFileSync(o.json, JSON.stringify(report, null, 2) + "\n");
+writeFileSync(o.json.replace(/\.json$/, "") + ".md", reportMarkdown(report));
 printTable(report);
-log(`report written to ${o.json}`);
+log(`report written to ${o.json} (and the table as .md beside it)`);
 process.exit(failures.length === 0 && Object.keys(skipped).length === 0 ? 0 : 1);
 
 function firmwareSize(path) {
