@@ -11,6 +11,8 @@ typedef struct {
 	uint32_t timer_intid;            /* arm,armv7-timer: virtual timer PPI (3rd entry) */
 	int psci_smc;                    /* psci method: 1 = "smc", 0 = "hvc" */
 	uint32_t rtc_base;               /* arm,pl031 reg (0 if none): wall-clock time for Date */
+	uint32_t virtio_lo, virtio_hi;   /* span of the virtio,mmio windows' reg [lo, hi): the only
+	                                    registers JavaScript may reach (natives.c); 0, 0 if none */
 	char model[64];
 } board_t;
 

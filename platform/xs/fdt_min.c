@@ -52,7 +52,7 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 	const char* strings = (const char*)dtb + off_strings;
 	uint32_t addr_cells = 2, size_cells = 1, depth = 0;
 	/* Per top-level node: what it is and its reg / interrupts. */
-	enum { N_OTHER, N_MEMORY, N_UART, N_GIC, N_TIMER, N_PSCI, N_RTC } kind = N_OTHER;
+	enum { N_OTHER, N_MEMORY, N_UART, N_GIC, N_TIMER, N_PSCI, N_RTC, N_VIRTIO } kind = N_OTHER;
 	const uint8_t *reg = 0, *irqs = 0, *method = 0;
 	uint32_t reg_len = 0, irqs_len = 0;
 	int found = 0;
@@ -82,6 +82,12 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 					b->timer_intid = gic_intid(irqs + 24); found |= 8;
 				} else if (kind == N_RTC && reg && !b->rtc_base) {
 					if (!cells_value(reg, addr_cells, &b->rtc_base)) b->rtc_base = 0;
+				} else if (kind == N_VIRTIO && reg && reg_len >= 4 * (addr_cells + size_cells)) {
+					uint32_t base, size;
+					if (cells_value(reg, addr_cells, &base) && cells_value(reg + 4 * addr_cells, size_cells, &size) && size && size <= 0xFFFFFFFFu - base) {
+						if (!b->virtio_hi || base < b->virtio_lo) b->virtio_lo = base;
+						if (base + size > b->virtio_hi) b->virtio_hi = base + size;
+					}
 				} else if (kind == N_PSCI && method) {
 					b->psci_smc = !strcmp((const char*)method, "smc");
 				}
@@ -106,6 +112,7 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 					else if (has_compatible(val, len, "arm,armv7-timer")) kind = N_TIMER;
 					else if (has_compatible(val, len, "arm,psci-0.2") || has_compatible(val, len, "arm,psci")) kind = N_PSCI;
 					else if (has_compatible(val, len, "arm,pl031")) kind = N_RTC;
+					else if (has_compatible(val, len, "virtio,mmio")) kind = N_VIRTIO;
 				} else if (!strcmp(pname, "device_type") && !strcmp((const char*)val, "memory")) kind = N_MEMORY;
 				else if (!strcmp(pname, "reg")) { reg = val; reg_len = len; }
 				else if (!strcmp(pname, "interrupts")) { irqs = val; irqs_len = len; }

@@ -25,13 +25,17 @@ static uint32_t arg_value(xsMachine* the, int i, uint32_t width) {
 	return (uint32_t)(int64_t)d;
 }
 
-/* A device register address: aligned to its width and outside RAM. */
+/* A device register address: aligned to its width and inside the span of the virtio-mmio
+ * windows the DTB lists (board.h). JavaScript reaches no other device: not the GIC or the
+ * UART the firmware drives, not fw_cfg (whose DMA interface writes anywhere in RAM), not
+ * flash; and never RAM itself. */
 static uint32_t mmio_addr(xsMachine* the, uint32_t width) {
 	uint32_t a = arg_u32(the, 0, "mmio address");
 	uint32_t ram_end = g_board.ram_base + g_board.ram_size;
 	if (a & (width - 1)) xsRangeError("mmio: address 0x%08lx is not %u-byte aligned", (unsigned long)a, (unsigned)width);
+	if (a < g_board.virtio_lo || a >= g_board.virtio_hi || width > g_board.virtio_hi - a)
+		xsRangeError("mmio: address 0x%08lx is outside the virtio-mmio windows", (unsigned long)a);
 	if (a + width > g_board.ram_base && a < ram_end) xsRangeError("mmio: address 0x%08lx is RAM, not a device register", (unsigned long)a);
-	if (a > 0xFFFFFFFFu - width) xsRangeError("mmio: address 0x%08lx out of range", (unsigned long)a);
 	return a;
 }
 
