@@ -517,6 +517,16 @@ export class VirtioDevice {
    * event loop; nothing it calls may throw out of it. */
   #onInterrupt(): void {
     this.#stats.interrupts++;
+    try {
+      this.#serveInterrupt();
+    } catch (error) {
+      // A register access that faulted (a bus error on XS), or anything else: recorded on
+      // the device, never thrown into the platform's dispatcher.
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  #serveInterrupt(): void {
     const isr = this.transport.interruptStatus();
     if ((isr & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE)) === 0) {
       this.#stats.spuriousInterrupts++;
