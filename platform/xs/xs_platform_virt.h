@@ -26,6 +26,13 @@
 #define mxUseDefaultCStackLimit 0
 #define C_PATH_MAX 256
 
+/* Strings as ECMAScript specifies them (ECMA-262 6.1.4: a sequence of UTF-16 code units):
+ * XS stores them as CESU-8, so an astral character is a surrogate pair of two code units
+ * ("\u{1F600}".length is 2, charCodeAt gives each half). Without it XS stores UTF-8 and
+ * counts code points. The host bytecode compiler includes this header too, so both agree.
+ * C code that hands a string to the outside world (the UART) must turn pairs back into UTF-8. */
+#define mxCESU8 1
+
 /* Per-machine platform state: the promise-job flag and the fxAbort re-entry guard. */
 #define mxMachinePlatform \
 	void* host; \
