@@ -37,3 +37,16 @@ export class QueueAddressError extends VirtioError {
     super(`${location}: queue ${index}: address 0x${address.toString(16)} ${reason}`);
   }
 }
+
+/** A configuration space access outside the window's configuration space (§4.2.2: it
+ * starts at 0x100 and ends with the window), or at an offset that is not an integer. */
+export class ConfigAccessError extends VirtioError {
+  constructor(
+    readonly location: string,
+    readonly offset: number,
+    readonly width: number,
+    readonly configSize: number,
+  ) {
+    super(`${location}: ${width * 8}-bit config access at offset ${offset} is outside the ${configSize}-byte configuration space`);
+  }
+}

@@ -5,7 +5,7 @@
 
 import type { Mmio, Platform, VirtioMmioWindow } from "../../platform/platform.js";
 import type { QueueAddresses, QueueLayout, Transport } from "../virtio/transport.js";
-import { BadMagicError, QueueAddressError, UnsupportedVersionError } from "./errors.js";
+import { BadMagicError, ConfigAccessError, QueueAddressError, UnsupportedVersionError } from "./errors.js";
 import { LEGACY_PAGE_SIZE, MMIO_MAGIC, MmioReg } from "./registers.js";
 
 /** Modern split-queue alignment (§2.7.1): descriptors 16, driver area 2, device area 4. */
@@ -39,6 +39,8 @@ export class MmioTransport implements Transport {
   readonly slot: number;
   readonly base: number;
   readonly queueLayout: QueueLayout;
+  /** Bytes of configuration space: from 0x100 to the end of the window (§4.2.2). */
+  readonly configSize: number;
   readonly #mmio: Mmio;
 
   /** Use probeMmio(), which checks the window first. */
@@ -50,6 +52,7 @@ export class MmioTransport implements Transport {
     this.version = version;
     this.deviceId = deviceId;
     this.location = "mmio@0x" + window.base.toString(16).padStart(8, "0");
+    this.configSize = Math.max(0, window.size - MmioReg.Config);
     this.vendorId = this.#read(MmioReg.VendorID);
     this.queueLayout = version === 1 ? LEGACY_LAYOUT : MODERN_LAYOUT;
     // §4.2.4: a legacy driver announces its page size once, before any queue is used;
@@ -157,27 +160,36 @@ export class MmioTransport implements Transport {
   }
 
   readConfig8(offset: number): number {
-    return this.#mmio.read8(this.base + MmioReg.Config + offset); // 8-bit
+    return this.#mmio.read8(this.#config(offset, 1)); // 8-bit
   }
 
   readConfig16(offset: number): number {
-    return this.#mmio.read16(this.base + MmioReg.Config + offset); // 16-bit
+    return this.#mmio.read16(this.#config(offset, 2)); // 16-bit
   }
 
   readConfig32(offset: number): number {
-    return this.#mmio.read32(this.base + MmioReg.Config + offset) >>> 0; // 32-bit
+    return this.#mmio.read32(this.#config(offset, 4)) >>> 0; // 32-bit
   }
 
   writeConfig8(offset: number, value: number): void {
-    this.#mmio.write8(this.base + MmioReg.Config + offset, value); // 8-bit
+    this.#mmio.write8(this.#config(offset, 1), value); // 8-bit
   }
 
   writeConfig16(offset: number, value: number): void {
-    this.#mmio.write16(this.base + MmioReg.Config + offset, value); // 16-bit
+    this.#mmio.write16(this.#config(offset, 2), value); // 16-bit
   }
 
   writeConfig32(offset: number, value: number): void {
-    this.#mmio.write32(this.base + MmioReg.Config + offset, value); // 32-bit
+    this.#mmio.write32(this.#config(offset, 4), value); // 32-bit
+  }
+
+  /** The address of a configuration field; a field outside the configuration space is
+   * refused (it would reach the registers of the next window). */
+  #config(offset: number, width: number): number {
+    if (!Number.isInteger(offset) || offset < 0 || offset + width > this.configSize) {
+      throw new ConfigAccessError(this.location, offset, width, this.configSize);
+    }
+    return this.base + MmioReg.Config + offset;
   }
 
   /** 32-bit register read, as an unsigned number. */
