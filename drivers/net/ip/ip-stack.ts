@@ -43,6 +43,10 @@ export interface IpStackOptions {
   readonly arpAttempts?: number;
   /** Packets held per next hop while ARP resolves. Default 16. */
   readonly arpQueue?: number;
+  /** Next hops resolved at once; a packet to one more is refused (NoRouteError). Default 16.
+   * Bounds the memory and the ARP broadcasts that, say, echo requests from many spoofed
+   * sources could make the stack spend. */
+  readonly arpPendingHops?: number;
 }
 
 /** Receives the UDP datagrams of one port. */
@@ -421,6 +425,9 @@ export class IpStack {
   #queueForArp(hop: number, packet: Uint8Array): void {
     let pending = this.#pending.get(hop);
     if (pending === undefined) {
+      if (this.#pending.size >= (this.#options.arpPendingHops ?? 16)) {
+        throw new NoRouteError(formatIpv4(hop), `${this.#pending.size} next hops already waiting for ARP`);
+      }
       pending = { packets: [], attempts: 0, timer: null };
       this.#pending.set(hop, pending);
       this.#arpRequest(hop, pending);
