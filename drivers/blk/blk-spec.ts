@@ -31,10 +31,16 @@ export const BlkFeature = {
   WRITE_ZEROES: 14,
 } as const;
 
-/** Names of the blk feature bits, for `devices` and `blk info`. */
-export const BLK_FEATURE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(BlkFeature).map(([name, n]) => [n, name]),
-);
+/** Names of the blk feature bits, for `devices` and `blk info`: the driver's (BlkFeature),
+ * the other §5.2.3 bits, and the legacy ones of §5.2.3.1 (BARRIER, SCSI). */
+export const BLK_FEATURE_NAMES: Readonly<Record<number, string>> = {
+  0: "BARRIER",
+  7: "SCSI",
+  15: "LIFETIME",
+  16: "SECURE_ERASE",
+  17: "ZONED",
+  ...Object.fromEntries(Object.entries(BlkFeature).map(([name, n]) => [n, name])),
+};
 
 /** Byte offsets of `struct virtio_blk_config` fields (§5.2.4). */
 export const BlkConfig = {

@@ -18,6 +18,11 @@ export const ConsoleFeature = {
   EMERG_WRITE: 2,
 } as const;
 
+/** Names of the §5.3.3 feature bits, for `devices`. */
+export const CONSOLE_FEATURE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(ConsoleFeature).map(([name, n]) => [n, name]),
+);
+
 /** §5.3.4 struct virtio_console_config: offsets (bytes) from the start of the config space. */
 export const ConsoleConfig = {
   /** le16 cols */

@@ -7,6 +7,9 @@ export const InputQueue = {
   STATUS: 1,
 } as const;
 
+/** §5.8.3: virtio-input has no feature bits; the empty table says so to `devices`. */
+export const INPUT_FEATURE_NAMES: Readonly<Record<number, string>> = {};
+
 /** §5.8.5 enum virtio_input_config_select. */
 export const InputConfigSelect = {
   UNSET: 0x00,

@@ -17,6 +17,45 @@ export const NetFeature = {
   GUEST_ANNOUNCE: 21,
 } as const;
 
+/** Names of every §5.1.3 feature bit (and the legacy GSO, §5.1.3.1), for `devices`. Bits
+ * 50-63 are device-type bits too (§6). */
+export const NET_FEATURE_NAMES: Readonly<Record<number, string>> = {
+  0: "CSUM",
+  1: "GUEST_CSUM",
+  2: "CTRL_GUEST_OFFLOADS",
+  3: "MTU",
+  5: "MAC",
+  6: "GSO",
+  7: "GUEST_TSO4",
+  8: "GUEST_TSO6",
+  9: "GUEST_ECN",
+  10: "GUEST_UFO",
+  11: "HOST_TSO4",
+  12: "HOST_TSO6",
+  13: "HOST_ECN",
+  14: "HOST_UFO",
+  15: "MRG_RXBUF",
+  16: "STATUS",
+  17: "CTRL_VQ",
+  18: "CTRL_RX",
+  19: "CTRL_VLAN",
+  20: "CTRL_RX_EXTRA",
+  21: "GUEST_ANNOUNCE",
+  22: "MQ",
+  23: "CTRL_MAC_ADDR",
+  52: "VQ_NOTF_COAL",
+  53: "NOTF_COAL",
+  54: "GUEST_USO4",
+  55: "GUEST_USO6",
+  56: "HOST_USO",
+  57: "HASH_REPORT",
+  59: "GUEST_HDRLEN",
+  60: "RSS",
+  61: "RSC_EXT",
+  62: "STANDBY",
+  63: "SPEED_DUPLEX",
+};
+
 /** §5.1.4: config offsets: mac[6] at 0, status (le16) at 6. */
 export const NetConfig = {
   MAC: 0,

@@ -1,12 +1,13 @@
 // `devices [--json]`: every virtio-mmio transport that holds a device, from bus.devices():
 // slot, base, IRQ, transport version, device ID and type, vendor, status reached and the
-// negotiated features (hex, then the bit names from drivers/virtio/features.ts).
+// negotiated features (hex, then the bit names: apps/shell/feature-names.ts, from the
+// core's transport bits and each driver's device bits).
 // `--json` prints one JSON array on one line (keys: slot, base, irq,
 // version, deviceId, type, vendor, status, features; hex values as strings).
 
 import type { DeviceInfo } from "../../../drivers/virtio/device-info.js";
 import { UsageError, type Command } from "../command.js";
-import { featureNames } from "../../../drivers/virtio/features.js";
+import { featureNamesFor } from "../feature-names.js";
 import { hex, table } from "../format.js";
 
 /** One device as `devices --json` prints it. */
@@ -45,7 +46,7 @@ const HEADER = ["SLOT", "BASE", "IRQ", "VER", "ID", "TYPE", "VENDOR", "STATUS", 
 export function deviceTable(infos: readonly DeviceInfo[]): string[] {
   const rows = infos.map((info) => {
     const r = deviceRecord(info);
-    const names = featureNames(info.features).join(" ");
+    const names = featureNamesFor(info.deviceId, info.features).join(" ");
     const features = names === "" ? r.features : `${r.features} ${names}`;
     const id = String(r.deviceId);
     return [String(r.slot), r.base, String(r.irq), String(r.version), id, r.type, r.vendor, r.status, info.driver ?? "-", features];

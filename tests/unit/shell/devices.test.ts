@@ -63,4 +63,32 @@ test("features in the table: transport bits by name, device bits by number", asy
   assert.ok((await run("devices")).includes("0x0000000100000020 bit5 VERSION_1"));
 });
 
+test("features in the table: blk bits by their §5.2.3 names", async () => {
+  const { run } = setup([BLK]);
+  const out = await run("devices");
+  assert.ok(out.includes("0x0000000130000244 SEG_MAX BLK_SIZE FLUSH RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1"), out);
+});
+
+test("features in the table: each device type names its own bits", async () => {
+  const net = fakeDevice({ slot: 29, deviceId: 1, type: "net", features: (1n << 5n) | (1n << 16n) | (1n << 32n) | (1n << 63n) });
+  const con = fakeDevice({ slot: 28, deviceId: 3, type: "console", features: (1n << 0n) | (1n << 32n) });
+  const inp = fakeDevice({ slot: 27, deviceId: 18, type: "input", features: (1n << 0n) | (1n << 32n) });
+  const gpu = fakeDevice({ slot: 26, deviceId: 16, type: "gpu", features: (1n << 1n) | (1n << 32n) });
+  const lines = (await setup([net, con, inp, gpu]).run("devices")).split("\r\n");
+  const row = (slot: number) => lines.find((l) => l.startsWith(`${slot} `)) ?? "";
+  assert.ok(row(29).endsWith("0x8000000100010020 MAC STATUS VERSION_1 SPEED_DUPLEX"), row(29));
+  assert.ok(row(28).endsWith("0x0000000100000001 SIZE VERSION_1"), row(28));
+  // input and gpu: no names for device bits (input has none, gpu has no driver here).
+  assert.ok(row(27).endsWith("0x0000000100000001 bit0 VERSION_1"), row(27));
+  assert.ok(row(26).endsWith("0x0000000100000002 bit1 VERSION_1"), row(26));
+});
+
+test("devices --json keeps the negotiated features as hex only", async () => {
+  const net = fakeDevice({ deviceId: 1, type: "net", features: (1n << 5n) | (1n << 32n) });
+  const out = await setup([net]).run("devices --json");
+  const records = JSON.parse(out.split("\r\n")[1]!);
+  assert.is(records[0].features, "0x0000000100000020");
+  assert.not.ok(out.includes("MAC"));
+});
+
 test.run();
