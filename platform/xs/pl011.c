@@ -62,20 +62,29 @@ void uart_printf(const char* fmt, ...) {
 	uart_puts(buf);
 }
 
-/* Interrupt context: move every byte in the RX FIFO to the ring. */
-void uart_irq(void) {
+/* Moves bytes from the RX FIFO into the ring until the FIFO is empty or the ring full.
+ * The interrupt is cleared BEFORE the drain: QEMU's PL011 raises RX only when a byte lands
+ * in an empty FIFO, so clearing after the drain would lose a byte that arrived between the
+ * last FR read and the ICR write, and with it every later interrupt (the FIFO fills, silent).
+ * A byte landing after the final RXFE check raises a fresh interrupt. */
+static void rx_drain(void) {
+	wr32(uart_base + UARTICR, INT_RX | INT_RT);
 	while (!(rd32(uart_base + UARTFR) & FR_RXFE)) {
 		uint32_t head = rx_head;
 		if (head - rx_tail >= RX_SIZE) {
 			wr32(uart_base + UARTIMSC, 0); /* full: leave the rest in the FIFO */
 			rx_masked = 1;
-			break;
+			return;
 		}
 		rx_ring[head & (RX_SIZE - 1)] = (uint8_t)rd32(uart_base + UARTDR);
 		dmb();
 		rx_head = head + 1;
 	}
-	wr32(uart_base + UARTICR, INT_RX | INT_RT);
+}
+
+/* Interrupt context. */
+void uart_irq(void) {
+	rx_drain();
 }
 
 int uart_rx_pending(void) { return rx_head != rx_tail; }
@@ -87,9 +96,11 @@ uint32_t uart_rx_read(uint8_t* buf, uint32_t max) {
 	while (tail != head && n < max) buf[n++] = rx_ring[tail++ & (RX_SIZE - 1)];
 	rx_tail = tail;
 	if (rx_masked) {
+		/* Room again: take what waited in the FIFO (its interrupt may be long cleared). */
 		irq_mask_cpu();
 		rx_masked = 0;
 		wr32(uart_base + UARTIMSC, INT_RX | INT_RT);
+		rx_drain();
 		irq_unmask_cpu();
 	}
 	return n;

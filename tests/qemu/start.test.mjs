@@ -44,10 +44,13 @@ interactive("interactive: the terminal reaches the shell, Ctrl-A X quits QEMU", 
   const cmd = `${process.execPath} ${join(ROOT, "tools", "start.mjs")} --elf ${FIRMWARE_ELF} --no-defaults --timeout 60`;
   const child = spawn("script", ["-q", "--echo", "never", "-e", "-c", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
+  child.stdout.on("data", (b) => { out += b.toString(); });
+  // One collector above; each wait only watches it (a collector per wait would copy every
+  // later chunk once per wait, and the output would look doubled).
   const seen = (re) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out.slice(-500))}`)), 20000);
     const check = () => { if (re.test(out)) { clearTimeout(timer); child.stdout.off("data", check); resolve(); } };
-    child.stdout.on("data", (b) => { out += b.toString(); check(); });
+    child.stdout.on("data", check);
     check();
   });
   const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
