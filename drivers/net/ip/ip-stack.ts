@@ -288,7 +288,8 @@ export class IpStack {
         this.#flushPending(p.senderIp, p.senderMac);
       }
     }
-    if (p.op === ARP_REQUEST && forUs) {
+    // A request "from" a broadcast or multicast MAC gets no reply: it would go to everyone.
+    if (p.op === ARP_REQUEST && forUs && (p.senderMac[0]! & 1) === 0) {
       this.stats.arpRequests++;
       this.#sendArp(ARP_REPLY, p.senderMac, p.senderIp, p.senderMac);
     } else if (p.op === ARP_REPLY && forUs) {

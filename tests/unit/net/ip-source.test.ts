@@ -81,4 +81,15 @@ test("ARP: a request for us from a broadcast, multicast or our own address is no
   assert.equal(s.arpEntries().map(([ip]) => ip), ["10.0.2.2"]);
 });
 
+test("ARP: a request for us from a broadcast or multicast MAC gets no reply; from a unicast one it does", () => {
+  const { stack: s, sent } = stack();
+  for (const mac of [new Uint8Array(6).fill(0xff), Uint8Array.of(0x01, 0, 0x5e, 0, 0, 1)]) {
+    s.receive(arpFrame(ARP_REQUEST, mac, PEER_IP, new Uint8Array(6), OUR_IP, OUR_MAC));
+  }
+  assert.is(sent.length, 0);
+  s.receive(arpFrame(ARP_REQUEST, PEER_MAC, PEER_IP, new Uint8Array(6), OUR_IP, OUR_MAC));
+  assert.is(sent.length, 1);
+  assert.equal(parseEthernet(sent[0]!)!.dst, PEER_MAC);
+});
+
 test.run();
