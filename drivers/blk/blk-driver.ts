@@ -5,6 +5,7 @@
 
 import type { PendingRequest } from "../../ring/requests.js";
 import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { Feature, bit } from "../virtio/features.js";
@@ -37,7 +38,8 @@ export class BlkDriver implements VirtioDriver {
   readonly name = "virtio-blk";
   readonly deviceIds = [DeviceId.BLOCK];
   readonly #options: BlkDriverOptions;
-  readonly #devices = new Map<VirtioDevice, BlockDevice>();
+  /** The same BlockDevice survives a re-initialization of its device. */
+  readonly #devices = new DeviceHandles((device) => new BlockDevice(device, this.#options));
 
   constructor(options: BlkDriverOptions = {}) {
     this.#options = options;
@@ -51,28 +53,20 @@ export class BlkDriver implements VirtioDriver {
     // Validate the configuration before taking any resource: a bad value fails the
     // device (FAILED, with the error shown by `devices`) and nothing is left allocated.
     const config = readBlkConfig(device);
-    let blk = this.#devices.get(device);
-    if (blk === undefined) {
-      blk = new BlockDevice(device, this.#options);
-      this.#devices.set(device, blk);
-    }
-    const owner = blk;
+    const blk = this.#devices.obtain(device);
     const queue = device.createQueue<PendingRequest>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 256,
-      onUsed: () => void owner.onUsed(),
+      onUsed: () => void blk.onUsed(),
     });
-    owner.attach(queue, config, device.features, device.hasFeature(Feature.RING_INDIRECT_DESC));
+    blk.attach(queue, config, device.features, device.hasFeature(Feature.RING_INDIRECT_DESC));
   }
 
   ready(device: VirtioDevice): void {
-    this.#devices.get(device)?.start();
+    this.#devices.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    const blk = this.#devices.get(device);
-    if (blk === undefined) return;
-    blk.detach(reason);
-    if (reason === "unbind") this.#devices.delete(device);
+    this.#devices.detach(device, reason);
   }
 
   configChanged(device: VirtioDevice): void {
@@ -81,7 +75,7 @@ export class BlkDriver implements VirtioDriver {
 
   /** Block devices bound to this driver, in slot order (highest slot first, as QEMU fills them). */
   devices(): BlockDevice[] {
-    return [...this.#devices.entries()].sort(([a], [b]) => b.slot - a.slot).map(([, blk]) => blk);
+    return this.#devices.entries().sort(([a], [b]) => b.slot - a.slot).map(([, blk]) => blk);
   }
 
   /** The BlockDevice of a bound VirtioDevice. */

@@ -4,6 +4,7 @@
 // ConsolePort per device, kept across re-initializations; `open()` gives a Serial on it.
 
 import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import type { DmaBuffer } from "../../platform/platform.js";
@@ -20,7 +21,7 @@ export class ConsoleDriver implements VirtioDriver {
   readonly name = "virtio-console";
   readonly deviceIds = [DeviceId.CONSOLE];
   readonly #options: ConsoleDriverOptions;
-  readonly #ports = new Map<VirtioDevice, ConsolePort>();
+  readonly #ports = new DeviceHandles((device) => new ConsolePort(device, this.#options));
 
   constructor(options: ConsoleDriverOptions = {}) {
     this.#options = options;
@@ -32,27 +33,19 @@ export class ConsoleDriver implements VirtioDriver {
   }
 
   probe(device: VirtioDevice): void {
-    let port = this.#ports.get(device);
-    if (port === undefined) {
-      port = new ConsolePort(device, this.#options);
-      this.#ports.set(device, port);
-    }
-    const owner = port;
+    const port = this.#ports.obtain(device);
     const size = this.#options.queueSize ?? 64;
-    const rxq = device.createQueue<DmaBuffer>(ConsoleQueue.RECEIVE0, { size, onUsed: () => owner.onReceiveUsed() });
-    const txq = device.createQueue<DmaBuffer>(ConsoleQueue.TRANSMIT0, { size, onUsed: () => owner.onTransmitUsed() });
-    owner.attach(rxq, txq, readSize(device));
+    const rxq = device.createQueue<DmaBuffer>(ConsoleQueue.RECEIVE0, { size, onUsed: () => port.onReceiveUsed() });
+    const txq = device.createQueue<DmaBuffer>(ConsoleQueue.TRANSMIT0, { size, onUsed: () => port.onTransmitUsed() });
+    port.attach(rxq, txq, readSize(device));
   }
 
   ready(device: VirtioDevice): void {
-    this.#ports.get(device)?.start();
+    this.#ports.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    const port = this.#ports.get(device);
-    if (port === undefined) return;
-    port.detach(reason);
-    if (reason === "unbind") this.#ports.delete(device);
+    this.#ports.detach(device, reason);
   }
 
   /** §5.3.4: cols and rows may change; the device signals it with a config change. */
@@ -62,7 +55,7 @@ export class ConsoleDriver implements VirtioDriver {
 
   /** Port 0 of every bound console device, in bind order. */
   ports(): ConsolePort[] {
-    return [...this.#ports.values()];
+    return this.#ports.values();
   }
 
   /** A Serial on port 0 of the first console device (or `options.port`). */

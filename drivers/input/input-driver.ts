@@ -4,6 +4,7 @@
 // InputPort per device, kept across re-initializations; `open()` gives an InputDevice.
 
 import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { InputQueue } from "./constants.js";
@@ -20,7 +21,7 @@ export class InputDriver implements VirtioDriver {
   readonly name = "virtio-input";
   readonly deviceIds = [DeviceId.INPUT];
   readonly #options: InputDriverOptions;
-  readonly #ports = new Map<VirtioDevice, InputPort>();
+  readonly #ports = new DeviceHandles((device) => new InputPort(device, this.#options));
 
   constructor(options: InputDriverOptions = {}) {
     this.#options = options;
@@ -32,34 +33,26 @@ export class InputDriver implements VirtioDriver {
   }
 
   probe(device: VirtioDevice): void {
-    let port = this.#ports.get(device);
-    if (port === undefined) {
-      port = new InputPort(device, this.#options);
-      this.#ports.set(device, port);
-    }
-    const owner = port;
+    const port = this.#ports.obtain(device);
     // §5.8.4: 1. query the device; 2. populate the eventq (in ready(), after DRIVER_OK).
     const info = readInputInfo(device);
     const size = this.#options.queueSize ?? 64;
-    const eventq = device.createQueue<number>(InputQueue.EVENT, { size, onUsed: () => owner.onEventUsed() });
-    const statusq = device.createQueue<number>(InputQueue.STATUS, { size: Math.min(size, 16), onUsed: () => owner.onStatusUsed() });
-    owner.attach(info, eventq, statusq);
+    const eventq = device.createQueue<number>(InputQueue.EVENT, { size, onUsed: () => port.onEventUsed() });
+    const statusq = device.createQueue<number>(InputQueue.STATUS, { size: Math.min(size, 16), onUsed: () => port.onStatusUsed() });
+    port.attach(info, eventq, statusq);
   }
 
   ready(device: VirtioDevice): void {
-    this.#ports.get(device)?.start();
+    this.#ports.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    const port = this.#ports.get(device);
-    if (port === undefined) return;
-    port.detach(reason);
-    if (reason === "unbind") this.#ports.delete(device);
+    this.#ports.detach(device, reason);
   }
 
   /** Every bound input device, in bind order. */
   ports(): InputPort[] {
-    return [...this.#ports.values()];
+    return this.#ports.values();
   }
 
   /** An InputDevice on the first input device (or `options.port`). */

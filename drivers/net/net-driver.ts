@@ -4,6 +4,7 @@
 // `ip` option it also runs an IPv4 interface (drivers/net/ip) on each device.
 
 import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceHandles, type DeviceHandle } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { bit } from "../virtio/features.js";
@@ -28,8 +29,7 @@ export class NetDriver implements VirtioDriver {
   readonly name = "virtio-net";
   readonly deviceIds = [DeviceId.NET];
   readonly #options: NetDriverOptions;
-  readonly #devices = new Map<VirtioDevice, NetInterface>();
-  readonly #announced = new Set<NetDevice>();
+  readonly #bindings = new DeviceHandles((device) => new NetBinding(device, this.#options));
 
   constructor(options: NetDriverOptions = {}) {
     this.#options = options;
@@ -41,49 +41,56 @@ export class NetDriver implements VirtioDriver {
   }
 
   probe(device: VirtioDevice): void {
-    let entry = this.#devices.get(device);
-    if (entry === undefined) {
-      const net = new NetDevice(device, this.#options);
-      const ip = this.#options.ip === undefined ? null : new IpStack(net, this.#options.ip, device.platform);
-      entry = { device: net, ip };
-      this.#devices.set(device, entry);
-    }
-    entry.device.attach();
+    this.#bindings.obtain(device).iface.device.attach();
   }
 
   ready(device: VirtioDevice): void {
-    const entry = this.#devices.get(device);
-    if (entry === undefined) return;
-    entry.device.start();
-    if (!this.#announced.has(entry.device)) {
-      this.#announced.add(entry.device);
-      entry.ip?.start();
-      this.#options.onDevice?.(entry.device);
-    }
+    this.#bindings.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    const entry = this.#devices.get(device);
-    if (entry === undefined) return;
-    entry.device.detach(reason);
-    if (reason === "unbind") {
-      entry.ip?.close();
-      this.#devices.delete(device);
-      this.#announced.delete(entry.device);
-    }
+    this.#bindings.detach(device, reason);
   }
 
   configChanged(device: VirtioDevice): void {
-    this.#devices.get(device)?.device.configChanged();
+    this.#bindings.get(device)?.iface.device.configChanged();
   }
 
   /** Network devices bound to this driver, in bind order. */
   devices(): NetDevice[] {
-    return [...this.#devices.values()].map((e) => e.device);
+    return this.#bindings.values().map((b) => b.iface.device);
   }
 
   /** Devices with their IPv4 interfaces. */
   interfaces(): NetInterface[] {
-    return [...this.#devices.values()];
+    return this.#bindings.values().map((b) => b.iface);
+  }
+}
+
+/** What the driver keeps per device: its interface (the same across re-initializations),
+ * announced (IPv4 started, onDevice called) at its first DRIVER_OK only. */
+class NetBinding implements DeviceHandle {
+  readonly iface: NetInterface;
+  readonly #onDevice: NetDriverOptions["onDevice"];
+  #announced = false;
+
+  constructor(device: VirtioDevice, options: NetDriverOptions) {
+    const net = new NetDevice(device, options);
+    const ip = options.ip === undefined ? null : new IpStack(net, options.ip, device.platform);
+    this.iface = { device: net, ip };
+    this.#onDevice = options.onDevice;
+  }
+
+  start(): void {
+    this.iface.device.start();
+    if (this.#announced) return;
+    this.#announced = true;
+    this.iface.ip?.start();
+    this.#onDevice?.(this.iface.device);
+  }
+
+  detach(reason: RemoveReason): void {
+    this.iface.device.detach(reason);
+    if (reason === "unbind") this.iface.ip?.close();
   }
 }

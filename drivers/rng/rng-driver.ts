@@ -3,6 +3,7 @@
 // hands out one RngDevice per device.
 
 import type { VirtioDevice } from "../virtio/device.js";
+import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { RngDevice, type RngChunk, type RngOptions } from "./rng-device.js";
@@ -20,7 +21,7 @@ export class RngDriver implements VirtioDriver {
   readonly deviceIds = [DeviceId.ENTROPY];
   readonly #options: RngDriverOptions;
   /** The same RngDevice survives a re-initialization of its device. */
-  readonly #devices = new Map<VirtioDevice, RngDevice>();
+  readonly #devices = new DeviceHandles((device) => new RngDevice(device, this.#options));
 
   constructor(options: RngDriverOptions = {}) {
     this.#options = options;
@@ -32,33 +33,25 @@ export class RngDriver implements VirtioDriver {
   }
 
   probe(device: VirtioDevice): void {
-    let rng = this.#devices.get(device);
-    if (rng === undefined) {
-      rng = new RngDevice(device, this.#options);
-      this.#devices.set(device, rng);
-    }
-    const owner = rng;
+    const rng = this.#devices.obtain(device);
     const queue = device.createQueue<RngChunk>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 64,
-      onUsed: () => owner.onUsed(),
+      onUsed: () => rng.onUsed(),
     });
-    owner.attach(queue);
+    rng.attach(queue);
   }
 
   ready(device: VirtioDevice): void {
-    this.#devices.get(device)?.start();
+    this.#devices.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    const rng = this.#devices.get(device);
-    if (rng === undefined) return;
-    rng.detach(reason);
-    if (reason === "unbind") this.#devices.delete(device);
+    this.#devices.detach(device, reason);
   }
 
   /** Entropy devices bound to this driver, in bind order. */
   devices(): RngDevice[] {
-    return [...this.#devices.values()];
+    return this.#devices.values();
   }
 
   /** The RngDevice of a bound VirtioDevice. */
