@@ -532,7 +532,8 @@ export class VirtioDevice {
       this.#stats.spuriousInterrupts++;
       return;
     }
-    this.transport.ackInterrupt(isr);
+    // Acknowledge only the bits §4.2.2 defines (the rest are reserved), and only those seen.
+    this.transport.ackInterrupt(isr & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE));
     if (this.#phase !== "live" && this.#phase !== "setup") return; // resetting: nothing to drain
     if (isr & INTERRUPT_USED_BUFFER) {
       for (const entry of this.#queues.values()) {

@@ -32,4 +32,31 @@ for (const version of VERSIONS) {
   });
 }
 
+for (const version of VERSIONS) {
+  test(`v${version}: reserved InterruptStatus bits are not written back to InterruptACK`, async () => {
+    const device = new TestDevice();
+    const r = rig({ version, device });
+    const driver = new TestDriver();
+    await r.bus.register(driver);
+    await r.bus.scan();
+    const vd = r.bus.device(31)!;
+    const transport = vd.transport as { interruptStatus(): number; ackInterrupt(bits: number): void };
+    const realStatus = transport.interruptStatus.bind(transport);
+    const realAck = transport.ackInterrupt.bind(transport);
+    const acks: number[] = [];
+    transport.interruptStatus = () => (realStatus() | 0xfffffff0) >>> 0;
+    transport.ackInterrupt = (bits) => {
+      acks.push(bits);
+      realAck(bits);
+    };
+    device.changeWord(9);
+    await r.model.settle();
+    assert.equal(acks, [2], "only CONFIG_CHANGE, the bit that was set");
+    assert.is(driver.config?.word, 9);
+    transport.interruptStatus = realStatus;
+    transport.ackInterrupt = realAck;
+    await finish(r);
+  });
+}
+
 test.run();
