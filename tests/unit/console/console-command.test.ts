@@ -3,11 +3,11 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { consoleCommand } from "../../../apps/shell/commands/console.js";
 import { ConsoleDeviceModel } from "../../../platform/host/devices/console-device.js";
 import { ConsoleDriver } from "../../../drivers/console/console-driver.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
+import { modelShell } from "../shell/shell-rig.js";
 
 async function setup(version: 1 | 2, withDevice = true) {
   const model = new ConsoleDeviceModel({ size: { cols: 80, rows: 25 } });
@@ -15,16 +15,7 @@ async function setup(version: 1 | 2, withDevice = true) {
   const driver = new ConsoleDriver({ txBuffers: 2, txBufferSize: 64 });
   await r.bus.register(driver);
   await r.bus.scan();
-  const shell = new Shell({ platform: r.model.platform, bus: r.bus, commands: [consoleCommand(driver)] });
-  shell.start();
-  const uart = r.model.console;
-  const run = async (line: string) => {
-    uart.takeOutput();
-    uart.type(`${line}\r`);
-    await r.model.settle();
-    await shell.whenIdle();
-    return uart.takeOutput();
-  };
+  const { shell, uart, run } = modelShell(r, [consoleCommand(driver)]);
   await run("batch on").catch(() => "");
   return { r, model, shell, uart, run };
 }

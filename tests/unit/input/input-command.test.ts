@@ -3,11 +3,11 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { inputCommand } from "../../../apps/shell/commands/input.js";
 import { InputDeviceModel, tabletModelOptions } from "../../../platform/host/devices/input-device.js";
 import { InputDriver } from "../../../drivers/input/input-driver.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
+import { modelShell } from "../shell/shell-rig.js";
 
 async function setup(version: 1 | 2, model: InputDeviceModel | null = new InputDeviceModel(), second?: InputDeviceModel) {
   const r = model === null ? rig({ version }) : rig({ version, device: model });
@@ -15,16 +15,7 @@ async function setup(version: 1 | 2, model: InputDeviceModel | null = new InputD
   const driver = new InputDriver();
   await r.bus.register(driver);
   await r.bus.scan();
-  const shell = new Shell({ platform: r.model.platform, bus: r.bus, commands: [inputCommand(driver)] });
-  shell.start();
-  const uart = r.model.console;
-  const run = async (line: string) => {
-    uart.takeOutput();
-    uart.type(`${line}\r`);
-    await r.model.settle();
-    await shell.whenIdle();
-    return uart.takeOutput();
-  };
+  const { shell, uart, run } = modelShell(r, [inputCommand(driver)]);
   await run("batch on");
   return { r, shell, uart, run };
 }

@@ -4,14 +4,13 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { netCommand, type NetSource } from "../../../apps/shell/commands/net.js";
 import { ARP_REPLY, ARP_REQUEST, parseArp } from "../../../drivers/net/ip/arp.js";
 import { parseEthernet } from "../../../drivers/net/ip/ethernet.js";
 import { parseIpv4Packet } from "../../../drivers/net/ip/ipv4.js";
 import { parseUdp } from "../../../drivers/net/ip/udp.js";
 import type { VirtioNetModel } from "../../../platform/host/devices/net-device.js";
-import { fakePlatform } from "../shell/fake-platform.js";
+import { fakeShell } from "../shell/shell-rig.js";
 import { arpFrame, finishNet, netRig, OUR_IP, PEER_IP, PEER_MAC, udpFrame, until } from "./net-rig.js";
 
 /** A peer that answers ARP for 10.0.2.2 and collects the UDP payloads it gets. */
@@ -33,18 +32,9 @@ function peer(echoes: Uint8Array[]) {
 async function setup(static_ = true) {
   const echoes: Uint8Array[] = [];
   const r = await netRig(2, { peer: peer(echoes) }, { ip: static_ ? { address: "10.0.2.15", gateway: "10.0.2.2" } : { dhcp: { retryMs: 5, attempts: 2 } } });
-  const platform = fakePlatform();
-  const shell = new Shell({ platform, commands: [netCommand(r.driver)] });
-  shell.start();
-  platform.type("batch on\r");
-  await shell.whenIdle();
+  const { platform, shell, run } = fakeShell({ commands: [netCommand(r.driver)] });
+  await run("batch on");
   platform.clearOutput();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
   return { r, platform, shell, run, echoes };
 }
 
@@ -104,16 +94,10 @@ test("net: usage errors and no device", async () => {
     assert.ok(out.endsWith("@@status 1\r\nvirtio> "), `${bad}: ${out}`);
   }
   await finishNet(r);
-  const platform = fakePlatform();
   const none: NetSource = { interfaces: () => [] };
-  const shell = new Shell({ platform, commands: [netCommand(none)] });
-  shell.start();
-  platform.type("batch on\r");
-  await shell.whenIdle();
-  platform.clearOutput();
-  platform.type("net info\r");
-  await shell.whenIdle();
-  assert.is(platform.output(), "no virtio-net device\r\n@@status 1\r\nvirtio> ");
+  const empty = fakeShell({ commands: [netCommand(none)] });
+  await empty.run("batch on");
+  assert.is(await empty.run("net info"), "no virtio-net device\r\n@@status 1\r\nvirtio> ");
 });
 
 test("net udp-echo without an address: waits for DHCP, then fails with a clear error", async () => {

@@ -1,20 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import type { DeviceInfo } from "../../../drivers/virtio/device-info.js";
-import { fakeDevice, fakePlatform } from "./fake-platform.js";
+import { fakeDevice } from "./fake-platform.js";
+import { fakeShell } from "./shell-rig.js";
 
 function setup(devices: DeviceInfo[] | null) {
-  const platform = fakePlatform();
   const bus = devices === null ? null : { devices: () => devices };
-  const shell = new Shell({ platform, bus });
-  shell.start();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
+  const { run } = fakeShell({ bus });
   return { run };
 }
 

@@ -1,20 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { display, inspect, errorReport } from "../../../apps/shell/inspect.js";
-import { fakeDevice, fakePlatform } from "./fake-platform.js";
+import { fakeDevice } from "./fake-platform.js";
+import { fakeShell } from "./shell-rig.js";
 
 function setup() {
-  const platform = fakePlatform();
   const bus = { devices: () => [fakeDevice()] };
-  const shell = new Shell({ platform, bus, globals: { answer: 42 } });
-  shell.start();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
+  const { run } = fakeShell({ bus, globals: { answer: 42 } });
   return { run };
 }
 

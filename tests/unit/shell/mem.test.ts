@@ -1,18 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { fakePlatform } from "./fake-platform.js";
+import { fakeShell } from "./shell-rig.js";
 
 function setup(engineStats?: () => Record<string, number>) {
   const platform = fakePlatform({ ...(engineStats ? { engineStats } : {}), dmaStats: { total: 2097152, used: 4096, peak: 8192, allocations: 2 } });
-  const shell = new Shell({ platform });
-  shell.start();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
+  const { run } = fakeShell({ platform });
   return { run };
 }
 

@@ -1,20 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Shell } from "../../../apps/shell/shell.js";
 import { rngCommand, type RngSource } from "../../../apps/shell/commands/rng.js";
-import { fakePlatform } from "./fake-platform.js";
+import { fakeShell } from "./shell-rig.js";
 
 function setup(devices: unknown[]) {
-  const platform = fakePlatform();
   const source = { devices: () => devices } as unknown as RngSource;
-  const shell = new Shell({ platform, commands: [rngCommand(source)] });
-  shell.start();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
+  const { run } = fakeShell({ commands: [rngCommand(source)] });
   return { run };
 }
 

@@ -4,18 +4,10 @@ import { Shell, PROMPT, MAX_TYPE_AHEAD } from "../../../apps/shell/shell.js";
 import { UsageError, type Command } from "../../../apps/shell/command.js";
 import { MAX_LINE } from "../../../apps/shell/line-editor.js";
 import { fakePlatform, flush } from "./fake-platform.js";
+import { fakeShell } from "./shell-rig.js";
 
 function setup(commands: Command[] = []) {
-  const platform = fakePlatform();
-  const shell = new Shell({ platform, bus: null, commands });
-  shell.start();
-  const run = async (line: string) => {
-    platform.clearOutput();
-    platform.type(`${line}\r`);
-    await shell.whenIdle();
-    return platform.output();
-  };
-  return { platform, shell, run };
+  return fakeShell({ bus: null, commands });
 }
 
 /** A command that completes when the test says so. */
