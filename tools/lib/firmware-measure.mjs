@@ -2,9 +2,11 @@
 // Boot-time measurement for boards/qemu-virt-arm/README.md: starts QEMU N times on the
 // built firmware and reports, per run and as medians, the wall time from spawning QEMU to
 // the first console line (the C banner), to the first line JavaScript printed, and to a
-// prompt if one appears. Also prints the ELF's section sizes.
-//   node tools/lib/firmware-measure.mjs [--runs 5] [--prompt "virtio> "] [--elf FILE]
+// prompt if one appears, each as median (min-max). Also prints the ELF's section sizes and
+// the host's load average (wall times under TCG grow with it).
+//   node tools/lib/firmware-measure.mjs [--runs 7] [--prompt "virtio> "] [--elf FILE]
 import { spawn, spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { readManifest, ROOT } from "./firmware-build.mjs";
 
@@ -13,7 +15,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const runs = Number(opt("--runs", 5));
+const runs = Number(opt("--runs", 7));
 const prompt = opt("--prompt", "virtio> ");
 const elf = opt("--elf", join(ROOT, "build/fw/qemu-virt-arm/firmware.elf"));
 const { boardJson } = readManifest("qemu-virt-arm");
@@ -51,9 +53,12 @@ function bootOnce() {
   });
 }
 
-const median = (xs) => {
+/** "median (min-max), n of runs" over the runs that reached the mark. */
+const summary = (xs) => {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+  if (!s.length) return "not reached";
+  const f = (x) => x.toFixed(1);
+  return `${f(s[Math.floor((s.length - 1) / 2)])} ms (${f(s[0])}-${f(s[s.length - 1])}), ${s.length} of ${xs.length} runs`;
 };
 
 const size = spawnSync("arm-none-eabi-size", [elf], { encoding: "utf8" });
@@ -64,4 +69,5 @@ for (let i = 0; i < runs; i++) {
   results.push(r);
   console.log(`run ${i + 1}: first line ${r.firstLine.toFixed(1)} ms, first JS line ${r.firstJsLine.toFixed(1)} ms, prompt ${r.prompt.toFixed(1)} ms`);
 }
-for (const k of ["firstLine", "firstJsLine", "prompt"]) console.log(`median ${k}: ${median(results.map((r) => r[k])).toFixed(1)} ms`);
+for (const k of ["firstLine", "firstJsLine", "prompt"]) console.log(`median ${k}: ${summary(results.map((r) => r[k]))}`);
+console.log(`host load average (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
