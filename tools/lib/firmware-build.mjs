@@ -165,14 +165,15 @@ function configHeader({ creation, platform, boardJson }) {
 /**
  * Builds the host bytecode compiler (once; incremental like the firmware) and compiles
  * the bundle with it. Returns the .xsb path; throws with the compiler's message (a syntax
- * error in the bundle, say).
+ * error in the bundle, say). `defines` are the manifest's XS defines: the compiler and the
+ * firmware must agree on anything that shapes bytecode (string encoding, say).
  */
-async function precompile({ xsDir, bundleFile, outFile, log }) {
+async function precompile({ xsDir, bundleFile, outFile, defines = [], log }) {
   const hostDir = join(ROOT, "build/host");
   const tool = join(hostDir, "xs_compile");
   const flags = [
     "-O2", "-w", "-fno-strict-aliasing",
-    "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xs_platform_virt.h"', "-DmxParse=1", "-DmxRun=1", "-DmxBoundsCheck=1",
+    "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xs_platform_virt.h"', "-DmxParse=1", "-DmxRun=1", "-DmxBoundsCheck=1", ...defines,
     `-I${join(ROOT, "platform/xs")}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`,
   ];
   const units = [...xsCFiles(xsDir), join(ROOT, "platform/xs/host/xs_compile.c")].map((src) => ({ src, flags }));
@@ -259,7 +260,7 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   let embedded = bundleFile;
   if (cfg.platform.bundle?.precompile !== false) {
     if (spawnSync("gcc", ["--version"]).status === 0) {
-      embedded = await precompile({ xsDir, bundleFile, outFile: join(genDir, "bundle.xsb"), log });
+      embedded = await precompile({ xsDir, bundleFile, outFile: join(genDir, "bundle.xsb"), defines: cfg.platform.defines ?? [], log });
     } else {
       log("[xs] no host gcc (apt-get install gcc): embedding JavaScript source, parsed at every boot");
     }
