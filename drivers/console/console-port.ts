@@ -4,9 +4,10 @@
 // and survives re-initializations (the driver re-attaches new queues to it). At most one
 // listener (a Serial, serial.ts) is told when bytes arrive or room frees up.
 
-import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { DmaBuffer } from "../../platform/platform.js";
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
+import { asError, DevicePort } from "../virtio/device-port.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
@@ -58,9 +59,7 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-export class ConsolePort {
-  readonly #device: VirtioDevice;
-  readonly #platform: Platform;
+export class ConsolePort extends DevicePort<ConsoleListener> {
   readonly #rxCount: number;
   readonly #rxSize: number;
   readonly #txCount: number;
@@ -76,25 +75,16 @@ export class ConsolePort {
   #fifo: Uint8Array[] = [];
   #fifoHead = 0;
   #fifoBytes = 0;
-  #live = false;
-  #closed = false;
-  #broken: Error | null = null;
   #size: ConsoleSize | null = null;
-  #listener: ConsoleListener | null = null;
   #stats = { bytesReceived: 0, bytesSent: 0, rxCompletions: 0, txCompletions: 0, rxHeld: 0, resizes: 0 };
 
   constructor(device: VirtioDevice, options: ConsolePortOptions = {}) {
-    this.#device = device;
-    this.#platform = device.platform;
+    super(device);
     this.#rxCount = positive("rxBuffers", options.rxBuffers ?? 8);
     this.#rxSize = positive("rxBufferSize", options.rxBufferSize ?? 512);
     this.#txCount = positive("txBuffers", options.txBuffers ?? 8);
     this.#txSize = positive("txBufferSize", options.txBufferSize ?? 512);
     this.#rxLimit = Math.max(positive("rxLimit", options.rxLimit ?? 2 * this.#rxCount * this.#rxSize), this.#rxSize);
-  }
-
-  get location(): string {
-    return this.#device.location;
   }
 
   /** cols/rows from the config space, or null when the device does not offer SIZE. */
@@ -110,28 +100,9 @@ export class ConsolePort {
   /** Bytes write() accepts now. */
   get writable(): number {
     const queue = this.#txq;
-    if (queue === null || !this.#live || this.#broken !== null) return 0;
+    if (queue === null || !this.live || this.broken !== null) return 0;
     // Each buffer is one descriptor (a one-buffer chain never goes indirect).
     return Math.min(this.#txIdle.length, queue.freeCount) * this.#txSize;
-  }
-
-  /** True between DRIVER_OK and the next reset. */
-  get live(): boolean {
-    return this.#live;
-  }
-
-  /** The error that stopped the port's queues, until the device is re-initialized. */
-  get broken(): Error | null {
-    return this.#broken;
-  }
-
-  /** True once the device was unbound: the port is gone for good. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get opened(): boolean {
-    return this.#listener !== null;
   }
 
   stats(): ConsoleStats {
@@ -140,12 +111,7 @@ export class ConsolePort {
 
   /** Makes `listener` the port's only listener (ConsoleBusyError if it has one). */
   listen(listener: ConsoleListener): void {
-    if (this.#listener !== null && this.#listener !== listener) throw new ConsoleBusyError(this.location);
-    this.#listener = listener;
-  }
-
-  unlisten(listener: ConsoleListener): void {
-    if (this.#listener === listener) this.#listener = null;
+    if (!this.takeListener(listener)) throw new ConsoleBusyError(this.location);
   }
 
   /** Takes up to `max` received bytes (all by default); undefined when none arrived. */
@@ -176,9 +142,9 @@ export class ConsolePort {
    */
   write(bytes: Uint8Array): void {
     const queue = this.#txq;
-    if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
-    if (this.#broken !== null) throw this.#broken;
-    if (queue === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "write to the console");
+    if (this.closed) throw new DeviceRemovedError(this.location, "device unbound");
+    if (this.broken !== null) throw this.broken;
+    if (queue === null || !this.live) throw new DeviceStateError(this.location, this.device.step, "write to the console");
     if (bytes.length > this.writable) throw new ConsoleWriteError(this.location, bytes.length, this.writable);
     if (bytes.length === 0) return;
     try {
@@ -196,8 +162,8 @@ export class ConsolePort {
       }
       queue.kick();
     } catch (error) {
-      this.#break(asError(error));
-      throw this.#broken;
+      this.fail(asError(error));
+      throw this.broken;
     }
     this.#stats.bytesSent += bytes.length;
   }
@@ -210,9 +176,8 @@ export class ConsolePort {
     this.#rxq = rxq;
     this.#txq = txq;
     this.#size = size;
-    this.#broken = null;
-    this.#live = false;
-    const dma = this.#platform.dma;
+    this.attached();
+    const dma = this.platform.dma;
     try {
       while (this.#rxIdle.length < this.#rxCount) this.#rxIdle.push(dma.alloc(this.#rxSize));
       while (this.#txIdle.length < this.#txCount) this.#txIdle.push(dma.alloc(this.#txSize));
@@ -224,7 +189,7 @@ export class ConsolePort {
 
   /** Once DRIVER_OK is set: fill the receiveq (§5.3.6.1 "SHOULD ... keep it filled"), kick. */
   start(): void {
-    this.#live = true;
+    this.started();
     this.#refillRx();
     this.#notifyWritable();
   }
@@ -232,17 +197,14 @@ export class ConsolePort {
   /** From the driver's remove(): the device is reset, so every buffer comes back and is
    * freed. Bytes received and not read stay readable. */
   detach(reason: RemoveReason): void {
-    const dma = this.#platform.dma;
+    const dma = this.platform.dma;
     for (const queue of [this.#rxq, this.#txq]) {
       if (queue !== null) for (const buffer of queue.detachAll()) dma.free(buffer);
     }
     this.#rxq = null;
     this.#txq = null;
-    this.#live = false;
     this.#freeIdle();
-    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
-    if (reason === "unbind") this.#closed = true;
-    this.#tell((l) => l.error(error));
+    this.detached(reason);
   }
 
   /** The device changed its configuration (§5.3.4: the size may have changed). */
@@ -254,22 +216,22 @@ export class ConsolePort {
   /** Used-buffer callback of the receiveq. */
   onReceiveUsed(): void {
     const queue = this.#rxq;
-    if (queue === null || this.#broken !== null) return;
+    if (queue === null || this.broken !== null) return;
     const before = this.#fifoBytes;
     try {
       drainQueue(queue, (c) => this.#received(c));
     } catch (error) {
-      this.#break(asError(error));
+      this.fail(asError(error));
       return;
     }
     this.#refillRx();
-    if (this.#fifoBytes > before) this.#tell((l) => l.readable(this.#fifoBytes));
+    if (this.#fifoBytes > before) this.tell((l) => l.readable(this.#fifoBytes));
   }
 
   /** Used-buffer callback of the transmitq. */
   onTransmitUsed(): void {
     const queue = this.#txq;
-    if (queue === null || this.#broken !== null) return;
+    if (queue === null || this.broken !== null) return;
     const before = this.#txIdle.length;
     try {
       // The ring already checked len ≤ the chain's writable bytes, which is 0 here.
@@ -278,7 +240,7 @@ export class ConsolePort {
         this.#stats.txCompletions++;
       });
     } catch (error) {
-      this.#break(asError(error));
+      this.fail(asError(error));
       return;
     }
     if (this.#txIdle.length > before) this.#notifyWritable();
@@ -298,7 +260,7 @@ export class ConsolePort {
   /** Puts idle receive buffers back on the ring while the reader keeps up, then one kick. */
   #refillRx(): void {
     const queue = this.#rxq;
-    if (queue === null || !this.#live || this.#broken !== null) return;
+    if (queue === null || !this.live || this.broken !== null) return;
     let added = 0;
     try {
       // Unread bytes plus what the posted buffers could still bring stay within rxLimit.
@@ -312,43 +274,19 @@ export class ConsolePort {
       if (this.#rxIdle.length > 0) this.#stats.rxHeld++;
       if (added > 0) queue.kick();
     } catch (error) {
-      this.#break(asError(error));
+      this.fail(asError(error));
     }
   }
 
   #notifyWritable(): void {
     const count = this.writable;
-    if (count > 0) this.#tell((l) => l.writable(count));
-  }
-
-  /** The device broke a ring rule: the queues stay with it until the core resets it. */
-  #break(error: Error): void {
-    if (this.#broken !== null) return;
-    this.#broken = error;
-    this.#device.reportError(error);
-    this.#tell((l) => l.error(error));
+    if (count > 0) this.tell((l) => l.writable(count));
   }
 
   #freeIdle(): void {
-    const dma = this.#platform.dma;
+    const dma = this.platform.dma;
     for (const buffer of this.#rxIdle) dma.free(buffer);
     for (const buffer of this.#txIdle) dma.free(buffer);
     this.#rxIdle = [];
     this.#txIdle = [];
-  }
-
-  /** Calls the listener; what it throws is recorded on the device, never escapes. */
-  #tell(call: (listener: ConsoleListener) => void): void {
-    const listener = this.#listener;
-    if (listener === null) return;
-    try {
-      call(listener);
-    } catch (error) {
-      this.#device.reportError(asError(error));
-    }
-  }
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
+  }}

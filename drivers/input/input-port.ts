@@ -4,9 +4,10 @@
 // and counted). It lives as long as its device is bound, across re-initializations; at
 // most one listener (an InputDevice, input-device.ts) hears about events.
 
-import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { DmaBuffer } from "../../platform/platform.js";
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
+import { asError, DevicePort } from "../virtio/device-port.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
@@ -55,9 +56,7 @@ function count(name: string, value: number, max: number): number {
   return value;
 }
 
-export class InputPort {
-  readonly #device: VirtioDevice;
-  readonly #platform: Platform;
+export class InputPort extends DevicePort<InputListener> {
   readonly #eventCount: number;
   readonly #statusCount: number;
   readonly #maxQueued: number;
@@ -70,44 +69,19 @@ export class InputPort {
   #statusFree: number[] = [];
   #queued: InputEvent[] = [];
   #newlyQueued = 0;
-  #live = false;
-  #closed = false;
-  #broken: Error | null = null;
   #statusBroken: Error | null = null;
-  #listener: InputListener | null = null;
   #stats = { events: 0, dropped: 0, badEvents: 0, statusSent: 0 };
 
   constructor(device: VirtioDevice, options: InputPortOptions = {}) {
-    this.#device = device;
-    this.#platform = device.platform;
+    super(device);
     this.#eventCount = count("eventBuffers", options.eventBuffers ?? 64, 4096);
     this.#statusCount = count("statusBuffers", options.statusBuffers ?? 8, 4096);
     this.#maxQueued = count("maxQueued", options.maxQueued ?? 256, 1 << 20);
   }
 
-  get location(): string {
-    return this.#device.location;
-  }
-
   /** What the device said about itself (name, serial, ids, bits, abs), once probed. */
   get info(): InputInfo | null {
     return this.#info;
-  }
-
-  get live(): boolean {
-    return this.#live;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get broken(): Error | null {
-    return this.#broken;
-  }
-
-  get opened(): boolean {
-    return this.#listener !== null;
   }
 
   /** Events received and not read. */
@@ -120,13 +94,7 @@ export class InputPort {
   }
 
   listen(listener: InputListener): boolean {
-    if (this.#listener !== null && this.#listener !== listener) return false;
-    this.#listener = listener;
-    return true;
-  }
-
-  unlisten(listener: InputListener): void {
-    if (this.#listener === listener) this.#listener = null;
+    return this.takeListener(listener);
   }
 
   /** The oldest event not yet read, or undefined. */
@@ -144,9 +112,9 @@ export class InputPort {
   sendStatus(event: InputEvent): void {
     const queue = this.#statusq;
     const memory = this.#statusMemory;
-    if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
+    if (this.closed) throw new DeviceRemovedError(this.location, "device unbound");
     if (this.#statusBroken !== null) throw this.#statusBroken;
-    if (queue === null || memory === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send a status event");
+    if (queue === null || memory === null || !this.live) throw new DeviceStateError(this.location, this.device.step, "send a status event");
     const slot = queue.freeCount >= 2 ? this.#statusFree.pop() : undefined;
     if (slot === undefined) throw new InputStatusBusyError(this.location);
     const at = slot * STATUS_SLOT;
@@ -172,10 +140,9 @@ export class InputPort {
     this.#info = info;
     this.#eventq = eventq;
     this.#statusq = statusq;
-    this.#broken = null;
+    this.attached();
     this.#statusBroken = null;
-    this.#live = false;
-    const dma = this.#platform.dma;
+    const dma = this.platform.dma;
     if (this.#eventMemory === null) this.#eventMemory = dma.alloc(this.#eventCount * EVENT_SIZE, EVENT_SIZE);
     if (this.#statusMemory === null) this.#statusMemory = dma.alloc(this.#statusCount * STATUS_SLOT, EVENT_SIZE);
     this.#statusFree = [];
@@ -184,14 +151,14 @@ export class InputPort {
 
   /** Once DRIVER_OK is set: populate the eventq (§5.8.6.1 "SHOULD keep ... populated"). */
   start(): void {
-    this.#live = true;
+    this.started();
     const queue = this.#eventq;
     if (queue === null) return;
     try {
       for (let slot = 0; slot < this.#eventCount && queue.freeCount > 0; slot++) this.#postEvent(queue, slot);
       queue.kick();
     } catch (error) {
-      this.#break(asError(error));
+      this.fail(asError(error));
     }
   }
 
@@ -200,23 +167,20 @@ export class InputPort {
     for (const queue of [this.#eventq, this.#statusq]) queue?.detachAll();
     this.#eventq = null;
     this.#statusq = null;
-    this.#live = false;
-    const dma = this.#platform.dma;
+    const dma = this.platform.dma;
     if (this.#eventMemory !== null) dma.free(this.#eventMemory);
     if (this.#statusMemory !== null) dma.free(this.#statusMemory);
     this.#eventMemory = null;
     this.#statusMemory = null;
     this.#statusFree = [];
-    if (reason === "unbind") this.#closed = true;
-    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
-    this.#tell((l) => l.error(error));
+    this.detached(reason);
   }
 
   /** Used-buffer callback of the eventq: each event is validated, delivered, and its
    * buffer goes straight back on the ring. */
   onEventUsed(): void {
     const queue = this.#eventq;
-    if (queue === null || this.#broken !== null) return;
+    if (queue === null || this.broken !== null) return;
     this.#newlyQueued = 0;
     const reposted: number[] = [];
     try {
@@ -227,12 +191,12 @@ export class InputPort {
       for (const slot of reposted) this.#postEvent(queue, slot);
       if (reposted.length > 0) queue.kick();
     } catch (error) {
-      this.#break(asError(error));
+      this.fail(asError(error));
       return;
     }
     if (this.#newlyQueued > 0) {
       const n = this.#queued.length;
-      this.#tell((l) => l.readable(n));
+      this.tell((l) => l.readable(n));
     }
   }
 
@@ -258,21 +222,21 @@ export class InputPort {
     if (len < EVENT_SIZE) {
       this.#stats.badEvents++;
       const error = new InputEventError(this.location, len);
-      this.#device.reportError(error);
-      this.#tell((l) => l.error(error));
+      this.device.reportError(error);
+      this.tell((l) => l.error(error));
       return;
     }
     const view = this.#eventMemory!.view;
     const at = slot * EVENT_SIZE;
     const event: InputEvent = { type: view.getUint16(at, true), code: view.getUint16(at + 2, true), value: view.getInt32(at + 4, true) };
     this.#stats.events++;
-    const listener = this.#listener;
+    const listener = this.listener;
     if (listener !== null) {
       let taken = false;
       try {
         taken = listener.event(event);
       } catch (error) {
-        this.#device.reportError(asError(error));
+        this.device.reportError(asError(error));
         taken = true;
       }
       if (taken) return;
@@ -289,28 +253,6 @@ export class InputPort {
   #breakStatus(error: Error): void {
     if (this.#statusBroken !== null) return;
     this.#statusBroken = error;
-    this.#device.reportError(error);
-    this.#tell((l) => l.error(error));
-  }
-
-  #break(error: Error): void {
-    if (this.#broken !== null) return;
-    this.#broken = error;
-    this.#device.reportError(error);
-    this.#tell((l) => l.error(error));
-  }
-
-  #tell(call: (listener: InputListener) => void): void {
-    const listener = this.#listener;
-    if (listener === null) return;
-    try {
-      call(listener);
-    } catch (error) {
-      this.#device.reportError(asError(error));
-    }
-  }
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
+    this.device.reportError(error);
+    this.tell((l) => l.error(error));
+  }}
