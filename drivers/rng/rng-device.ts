@@ -42,7 +42,7 @@ export interface Job {
   remaining: number;
   emptyReturns: number;
   /** Its deadline: the watchdog fails it with RequestTimeoutError when due. */
-  watched: WatchedRequest | null;
+  readonly watched: WatchedRequest;
   settled: boolean;
   readonly resolve: (value: Uint8Array) => void;
   readonly reject: (error: Error) => void;
@@ -138,13 +138,12 @@ export class RngDevice {
         target: buffer,
         remaining: buffer.length,
         emptyReturns: 0,
-        watched: null,
+        watched: this.#watchdog.watch((error) => this.#settle(job, error)),
         settled: false,
         resolve,
         reject,
       };
       this.#jobs.add(job);
-      job.watched = this.#watchdog.watch((error) => this.#settle(job, error));
       for (let offset = 0; offset < buffer.length; offset += this.#chunkSize) {
         this.#pending.push({ job, offset, length: Math.min(this.#chunkSize, buffer.length - offset) });
       }
@@ -261,7 +260,7 @@ export class RngDevice {
     if (job.settled) return;
     job.settled = true;
     this.#jobs.delete(job);
-    job.watched?.done();
+    job.watched.done();
     if (error === null) job.resolve(job.target);
     else job.reject(error);
   }
