@@ -45,11 +45,13 @@ void run_loop(xsMachine* the) {
 		if (line >= 0) {
 			/* Nobody to dispatch to: end the interrupt so the line is not lost. */
 			if (!call_hook(the, id_irq, 0, line, 0, 0)) irq_user_eoi((uint32_t)line);
+			glue_run_promise_jobs(the); /* each hook is a task: its promise jobs run before the next */
 			worked = 1;
 		}
 		if (uart_rx_pending()) {
 			uint32_t n = uart_rx_read(rx, sizeof(rx));
 			if (n) call_hook(the, id_rx, 1, 0, rx, n);
+			glue_run_promise_jobs(the);
 			worked = 1;
 		}
 		if (timer_due()) {

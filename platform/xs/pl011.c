@@ -44,12 +44,45 @@ void uart_write(const char* data, uint32_t len) {
 	for (uint32_t i = 0; i < len; i++) uart_putc(data[i]);
 }
 
+/* The UTF-16 surrogate a 3-byte sequence ED A0..BF xx encodes, else 0. XS strings are
+ * CESU-8 (mxCESU8: an astral character is stored as its two surrogates, 3 bytes each). */
+static uint32_t cesu8_surrogate(const uint8_t* p) {
+	if (p[0] != 0xEDu || (p[1] & 0xE0u) != 0xA0u || (p[2] & 0xC0u) != 0x80u) return 0;
+	return 0xD000u | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+}
+
+/* Text out as UTF-8: a CESU-8 surrogate pair becomes one 4-byte sequence, a lone surrogate
+ * U+FFFD, the CESU-8 NUL (C0 80) a 0 byte; "\n" becomes "\r\n". */
 void uart_puts(const char* s) {
-	char prev = 0;
-	for (; *s; s++) {
-		if (*s == '\n' && prev != '\r') uart_putc('\r');
-		uart_putc(*s);
-		prev = *s;
+	const uint8_t* p = (const uint8_t*)s;
+	uint8_t prev = 0;
+	while (*p) {
+		uint32_t hi = cesu8_surrogate(p);
+		if (hi) {
+			uint32_t lo = hi < 0xDC00u ? cesu8_surrogate(p + 3) : 0;
+			if (lo >= 0xDC00u) {
+				uint32_t cp = 0x10000u + ((hi & 0x3FFu) << 10) + (lo & 0x3FFu);
+				uart_putc((char)(0xF0u | (cp >> 18)));
+				uart_putc((char)(0x80u | ((cp >> 12) & 0x3Fu)));
+				uart_putc((char)(0x80u | ((cp >> 6) & 0x3Fu)));
+				uart_putc((char)(0x80u | (cp & 0x3Fu)));
+				p += 6;
+			} else {
+				uart_write("\xEF\xBF\xBD", 3);
+				p += 3;
+			}
+			prev = 0;
+			continue;
+		}
+		if (p[0] == 0xC0u && p[1] == 0x80u) {
+			uart_putc(0);
+			p += 2;
+			prev = 0;
+			continue;
+		}
+		if (*p == '\n' && prev != '\r') uart_putc('\r');
+		uart_putc((char)*p);
+		prev = *p++;
 	}
 }
 
