@@ -91,6 +91,13 @@ export class DmaPool implements DmaAllocator {
     return this.#region.phys;
   }
 
+  /** True when [phys, phys + len) lies inside the pool's region (len ≥ 1). */
+  contains(phys: number, len: number): boolean {
+    if (!Number.isSafeInteger(phys) || !Number.isSafeInteger(len) || len <= 0) return false;
+    const start = this.#region.phys;
+    return phys >= start && len <= this.#region.bytes.length && phys - start <= this.#region.bytes.length - len;
+  }
+
   /** Reserves `size` bytes whose physical address is a multiple of `align`. */
   alloc(size: number, align = 16): DmaBuffer {
     if (!Number.isInteger(size) || size <= 0) {

@@ -71,6 +71,13 @@ export interface DmaAllocator {
   alloc(size: number, align?: number): DmaBuffer;
   free(buffer: DmaBuffer): void;
   stats(): DmaStats;
+  /**
+   * True when the whole byte range [phys, phys + len) lies inside the allocator's region,
+   * i.e. is memory the driver owns and may hand a device (VIRTIO 1.2 §2.7.4). False for an
+   * empty or negative length and for anything that is not a safe integer address. It says
+   * nothing about whether the range is currently allocated.
+   */
+  contains(phys: number, len: number): boolean;
 }
 
 /** Called from the event loop (never in interrupt context) when `line` fired. */

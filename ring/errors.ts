@@ -52,12 +52,17 @@ export type RingUsageErrorKind =
   | "ChainTooLong"
   | "Destroyed";
 
-/** The caller misused the queue (bad options, bad buffers, use after destroy). */
+/**
+ * The caller misused the queue (bad options, bad buffers, use after destroy). `value` is
+ * the offending number; `values` names every number involved where there is more than one
+ * (a buffer outside the DMA pool: its phys and len).
+ */
 export class RingUsageError extends Error {
   constructor(
     readonly kind: RingUsageErrorKind,
     message: string,
     readonly value?: number,
+    readonly values?: Readonly<Record<string, number>>,
   ) {
     super(message);
     this.name = "RingUsageError";

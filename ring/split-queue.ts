@@ -153,9 +153,10 @@ export class SplitQueue<T> implements Virtqueue<T> {
     if (count > this.size) {
       throw new RingUsageError("ChainTooLong", `virtqueue ${this.index}: chain of ${count} buffers exceeds queue size ${this.size}`, count);
     }
+    // Every buffer checked before anything changes: a refused chain leaves the queue as it was.
     let writableBytes = 0;
-    for (const b of readable) checkBuffer(this.index, b);
-    for (const b of writable) writableBytes += checkBuffer(this.index, b);
+    for (const b of readable) checkBuffer(this.index, this.#dma, b);
+    for (const b of writable) writableBytes += checkBuffer(this.index, this.#dma, b);
 
     let head: number;
     const table = this.#indirect && count > 1 && this.#freeCount >= 1 ? this.#allocTable(count) : null;
@@ -433,15 +434,29 @@ export class SplitQueue<T> implements Virtqueue<T> {
   }
 }
 
-/** Checks one caller buffer; returns its length. */
-function checkBuffer(queue: number, b: BufferRef): number {
-  if (!Number.isSafeInteger(b.phys) || b.phys < 0) {
-    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer address ${b.phys} is not a physical address`, b.phys);
+/**
+ * Checks one caller buffer; returns its length. §2.7.4: a descriptor points at a buffer
+ * the driver provides, so the driver hands the device only memory it owns: the whole of
+ * [phys, phys + len) must lie in the DMA region the queue allocates from. A wrong phys
+ * (a driver bug) would otherwise let the device DMA over firmware memory.
+ */
+function checkBuffer(queue: number, dma: DmaAllocator, b: BufferRef): number {
+  const { phys, len } = b;
+  if (!Number.isSafeInteger(phys) || phys < 0) {
+    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer address ${phys} is not a physical address`, phys, { phys, len });
   }
-  if (!Number.isInteger(b.len) || b.len <= 0 || b.len > MAX_DESC_LEN) {
-    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer length ${b.len} must be 1..${MAX_DESC_LEN}`, b.len);
+  if (!Number.isInteger(len) || len <= 0 || len > MAX_DESC_LEN) {
+    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer length ${len} must be 1..${MAX_DESC_LEN}`, len, { phys, len });
   }
-  return b.len;
+  if (!dma.contains(phys, len)) {
+    throw new RingUsageError(
+      "BadBuffer",
+      `virtqueue ${queue}: buffer 0x${phys.toString(16)}+${len} is outside the DMA pool`,
+      phys,
+      { phys, len },
+    );
+  }
+  return len;
 }
 
 /** struct virtq_desc at entry `i` of a table (§2.7.5). */

@@ -61,6 +61,7 @@ test("a one-buffer chain stays direct even with indirect negotiated", () => {
 
 test("indirect falls back to direct when the pool has no room for a table", () => {
   const { q, dev, pool } = makeQueue<number>({ size: 4, indirect: true, regionBytes: 4096 });
+  const data = pool.alloc(16, 8);
   // Eat the rest of the pool.
   const filler = [];
   for (;;) {
@@ -70,14 +71,15 @@ test("indirect falls back to direct when the pool has no room for a table", () =
       break;
     }
   }
-  q.add([{ phys: BUF, len: 8 }], [{ phys: BUF + 8, len: 8 }], 7);
+  q.add([{ phys: data.phys, len: 8 }], [{ phys: data.phys + 8, len: 8 }], 7);
   assert.is(dev.desc(0).flags, 1);
   assert.is(dev.desc(1).flags, 2);
   assert.is(q.freeCount, 2);
 });
 
 test("addresses above 4 GiB are written as le64", () => {
-  const { q, dev } = makeQueue<number>({ size: 2 });
+  // A DMA region above 4 GiB: both halves of the le64 are non-zero.
+  const { q, dev } = makeQueue<number>({ size: 2, phys: 0x1_2345_0000 });
   q.add([{ phys: 0x1_2345_6789, len: 1 }], [], 1);
   assert.is(dev.desc(0).addr, 0x1_2345_6789);
 });

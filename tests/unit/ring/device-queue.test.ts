@@ -41,6 +41,8 @@ function world(o: { size: number; legacy: boolean; indirect: boolean; eventIdx: 
   dq.num = o.size;
   dq.activate({ desc: q.addresses.desc, avail: q.addresses.driver, used: q.addresses.device }, o);
   const rq = new RequestQueue(q);
+  /** The requests' buffers, from the queue's pool (readable at +0, writable at +0x1000 * k). */
+  const data = pool.alloc(0x4000 + 64);
   const held: DeviceChain[] = [];
   /** The device's turn: on a notification, drain the avail ring (QEMU style: notifications off meanwhile). */
   const deviceTakes = () => {
@@ -64,7 +66,7 @@ function world(o: { size: number; legacy: boolean; indirect: boolean; eventIdx: 
       rq.onInterrupt();
     }
   };
-  return { memory, pool, dq, q, rq, held, violations, deviceTakes, deviceCompletes };
+  return { memory, pool, data, dq, q, rq, held, violations, deviceTakes, deviceCompletes };
 }
 
 test("random streams against the strict device model: all complete by interrupts alone, no violation", async () => {
@@ -82,9 +84,9 @@ test("random streams against the strict device model: all complete by interrupts
           for (let step = 0; step < 300; step++) {
             const a = r(6);
             if (a < 3) {
-              const readable = r(2) && size > 2 ? [{ phys: RAM, len: 16 }] : [];
+              const readable = r(2) && size > 2 ? [{ phys: w.data.phys, len: 16 }] : [];
               const nw = 1 + r(Math.min(3, size - readable.length));
-              const writable = Array.from({ length: nw }, (_, k) => ({ phys: RAM + 0x1000 * (k + 1), len: 1 + r(64) }));
+              const writable = Array.from({ length: nw }, (_, k) => ({ phys: w.data.phys + 0x1000 * (k + 1), len: 1 + r(64) }));
               expected.push(writable.reduce((s, b) => s + b.len, 0));
               const i = expected.length - 1;
               const submit = r(3) === 0 ? w.rq.enqueue(readable, writable) : w.rq.submit(readable, writable);
@@ -121,7 +123,7 @@ test("random streams against the strict device model: all complete by interrupts
 test("32 requests at once with EVENT_IDX: notifications and interrupts per request well below one", async () => {
   for (const eventIdx of [true, false]) {
     const w = world({ size: 64, legacy: false, indirect: true, eventIdx });
-    const ps = Array.from({ length: 32 }, () => w.rq.enqueue([{ phys: RAM, len: 16 }], [{ phys: RAM + 0x1000, len: 512 }]));
+    const ps = Array.from({ length: 32 }, () => w.rq.enqueue([{ phys: w.data.phys, len: 16 }], [{ phys: w.data.phys + 0x1000, len: 512 }]));
     w.rq.flush();
     w.deviceTakes();
     // The device completes them in four bursts of 8, deciding on an interrupt after each.

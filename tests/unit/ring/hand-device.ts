@@ -43,11 +43,13 @@ export class HandDevice {
   constructor(
     readonly bytes: Uint8Array,
     readonly a: QueueAddresses,
+    /** Physical address of bytes[0]. */
+    readonly base = PHYS,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   #at(phys: number): number {
-    return phys - PHYS;
+    return phys - this.base;
   }
   u16(phys: number): number {
     return this.view.getUint16(this.#at(phys), true);
@@ -148,9 +150,12 @@ export function makeQueue<T>(o: {
   indirect?: boolean;
   eventIdx?: boolean;
   regionBytes?: number;
+  /** Physical address of the DMA region (PHYS unless given). */
+  phys?: number;
 }): Env<T> {
   const bytes = new Uint8Array(o.regionBytes ?? 1 << 20);
-  const pool = new DmaPool({ phys: PHYS, bytes });
+  const phys = o.phys ?? PHYS;
+  const pool = new DmaPool({ phys, bytes });
   const barriers = new CountingBarriers();
   let notifications = 0;
   const q = new SplitQueue<T>({
@@ -165,7 +170,7 @@ export function makeQueue<T>(o: {
       notifications++;
     },
   });
-  return { bytes, pool, barriers, q, dev: new HandDevice(bytes, q.addresses), notified: () => notifications };
+  return { bytes, pool, barriers, q, dev: new HandDevice(bytes, q.addresses, phys), notified: () => notifications };
 }
 
 /** A deterministic generator (xorshift32). */

@@ -4,22 +4,24 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LEGACY, MODERN, PHYS, makeQueue, type Env } from "./hand-device.js";
 import { RingError, type RingErrorKind } from "../../../ring/errors.js";
+import type { DmaBuffer } from "../../../platform/platform.js";
 
-const BUF = PHYS + 0x80000;
 
 /** Chains in flight: 0-1-2 (direct, 8 writable bytes), 3 (readable only), one indirect, one unpublished. */
-function setup(layout = MODERN) {
+function setup(layout = MODERN): Env<string> & { data: DmaBuffer } {
   const env = makeQueue<string>({ size: 8, layout, indirect: false, regionBytes: 1 << 14 });
   const { q } = env;
+  const data = env.pool.alloc(256); // the chains' buffers, from the queue's pool
+  const BUF = data.phys;
   q.add([{ phys: BUF, len: 16 }], [{ phys: BUF + 16, len: 4 }, { phys: BUF + 32, len: 4 }], "direct");
   q.add([{ phys: BUF + 64, len: 16 }], [], "readonly");
   q.kick();
   env.dev.takeAvailable();
   q.add([], [{ phys: BUF + 128, len: 1 }], "unpublished"); // head 4
-  return env;
+  return { ...env, data };
 }
 
-function expectBroken(env: Env<string>, kind: RingErrorKind, values: Record<string, number>) {
+function expectBroken(env: Env<string> & { data: DmaBuffer }, kind: RingErrorKind, values: Record<string, number>) {
   const { q, bytes } = env;
   const snapshot = bytes.slice();
   let err: unknown = null;
@@ -38,7 +40,7 @@ function expectBroken(env: Env<string>, kind: RingErrorKind, values: Record<stri
   for (const call of [
     () => q.pop(),
     () => q.kick(),
-    () => q.add([{ phys: BUF, len: 1 }], [], "later"),
+    () => q.add([{ phys: env.data.phys, len: 1 }], [], "later"),
     () => q.enableInterrupts(),
     () => q.disableInterrupts(),
   ]) {
@@ -49,6 +51,7 @@ function expectBroken(env: Env<string>, kind: RingErrorKind, values: Record<stri
   assert.is(q.stats().completed, 0);
   assert.equal(q.detachAll(), ["direct", "readonly", "unpublished"]);
   q.destroy();
+  env.pool.free(env.data);
   assert.is(env.pool.stats().allocations, 0);
 }
 
@@ -119,6 +122,7 @@ for (const [name, layout] of [["modern", MODERN], ["legacy", LEGACY]] as const) 
 test("indirect + EVENT_IDX: a bad len changes nothing (not even used_event) and tables come back", () => {
   const env = makeQueue<string>({ size: 8, indirect: true, eventIdx: true, regionBytes: 1 << 14 });
   const { q, dev, pool, bytes } = env;
+  const BUF = pool.alloc(256).phys;
   const base = pool.stats().allocations;
   q.add([{ phys: BUF, len: 16 }], [{ phys: BUF + 16, len: 4 }, { phys: BUF + 32, len: 4 }], "a");
   q.add([{ phys: BUF, len: 16 }], [{ phys: BUF + 16, len: 100 }], "b");

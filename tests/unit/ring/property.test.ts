@@ -4,7 +4,7 @@
 // once with its length, and indirect tables are freed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LEGACY, MODERN, PHYS, makeQueue, rng } from "./hand-device.js";
+import { LEGACY, MODERN, makeQueue, rng } from "./hand-device.js";
 import { QueueFullError } from "../../../ring/errors.js";
 import { needEvent } from "../../../ring/event-idx.js";
 import type { BufferRef } from "../../../ring/virtqueue.js";
@@ -21,6 +21,8 @@ function run(seed: number, size: number, legacy: boolean, indirect: boolean, eve
   const r = rng(seed);
   const env = makeQueue<number>({ size, layout: legacy ? LEGACY : MODERN, indirect, eventIdx, regionBytes: 1 << 18 });
   const { q, dev, pool } = env;
+  // The chains' buffers: anywhere in one block of the queue's pool, 16-byte steps, ≤ 5000 bytes.
+  const data = pool.alloc(16 * 4096 + 5000);
   const base = pool.stats().allocations;
   const unpublished: Req[] = [];
   const published: Req[] = []; // added and kicked, not yet seen by the device
@@ -30,7 +32,7 @@ function run(seed: number, size: number, legacy: boolean, indirect: boolean, eve
   let nextToken = 0;
   let notifications = 0;
 
-  const buf = (): BufferRef => ({ phys: PHYS + 0x100000 + 16 * r(4096), len: 1 + r(5000) });
+  const buf = (): BufferRef => ({ phys: data.phys + 16 * r(4096), len: 1 + r(5000) });
   for (let step = 0; step < steps; step++) {
     const action = r(10);
     if (action < 4) {

@@ -40,6 +40,7 @@ export function fakePlatform(options: FakeOptions = {}): FakePlatform {
     dma: {
       alloc: unused,
       free: unused,
+      contains: () => false,
       stats: () => options.dmaStats ?? { total: 1048576, used: 12288, peak: 16384, allocations: 3 },
     },
     irq: { attach() {}, detach() {}, enable() {}, disable() {}, eoi() {} },
