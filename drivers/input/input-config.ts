@@ -40,7 +40,7 @@ export interface InputInfo {
 }
 
 /** How a union answer is laid out: its fields' width, and the only size it may have. */
-interface Shape {
+export interface Shape {
   readonly width: 1 | 2 | 4;
   /** The exact size a non-empty answer must have (devids 8, absinfo 20). */
   readonly size?: number;
@@ -63,6 +63,10 @@ export function queryConfig(device: VirtioDevice, select: number, subsel: number
     if (size > InputConfig.U_MAX) throw new InputConfigError(device.location, select, subsel, size, `more than the ${InputConfig.U_MAX}-byte union`);
     if (size !== 0 && shape.size !== undefined && size !== shape.size) {
       throw new InputConfigError(device.location, select, subsel, size, `${shape.what} must be ${shape.size} bytes`);
+    }
+    // Fields are read whole (§4.2.2.2): a size that cuts the last one is the device's error.
+    if (size % shape.width !== 0) {
+      throw new InputConfigError(device.location, select, subsel, size, `not a multiple of the ${shape.width}-byte field width`);
     }
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);

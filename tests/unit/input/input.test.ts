@@ -10,6 +10,7 @@ import { InputDevice } from "../../../drivers/input/input-device.js";
 import type { InputEvent } from "../../../drivers/input/input-port.js";
 import { EV, eventCodeName, eventTypeName, keyCode } from "../../../drivers/input/event-codes.js";
 import { InputBusyError, InputClosedError, InputConfigError, InputEventError } from "../../../drivers/input/errors.js";
+import { queryConfig } from "../../../drivers/input/input-config.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
 
 async function bound(version: 1 | 2, model = new InputDeviceModel(), options: InputDriverOptions = {}) {
@@ -207,6 +208,22 @@ for (const version of VERSIONS) {
     const vd = r.bus.device(31)!;
     assert.instance(vd.error, InputConfigError);
     assert.match(vd.error!.message, /devids must be 8 bytes/);
+    await finish(r);
+  });
+
+  test(`${v}: a config size that cuts a 16- or 32-bit field is an InputConfigError, not a RangeError`, async () => {
+    const { r, model, vd } = await bound(version, new InputDeviceModel(tabletModelOptions()));
+    // ID_DEVIDS (0x03) has 16-bit fields, ABS_INFO (0x12) 32-bit ones (§5.8.5).
+    model.sizeOverride = 5;
+    for (const [select, width] of [[0x03, 2], [0x12, 4]] as const) {
+      assert.throws(
+        () => queryConfig(vd, select, 0, { width }),
+        (e: unknown) => e instanceof InputConfigError && /size 5/.test(e.message) && /multiple of the \d-byte field width/.test(e.message),
+      );
+    }
+    model.sizeOverride = 6;
+    assert.throws(() => queryConfig(vd, 0x12, 0, { width: 4 }), (e: unknown) => e instanceof InputConfigError);
+    assert.is(queryConfig(vd, 0x03, 0, { width: 2 }).length, 6);
     await finish(r);
   });
 
