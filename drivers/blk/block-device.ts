@@ -10,7 +10,7 @@ import type { DmaBuffer, Platform } from "../../platform/platform.js";
 import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
 import type { BufferRef, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
-import { DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
+import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
 import { RequestWatchdog } from "../virtio/request-watchdog.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
@@ -39,6 +39,9 @@ export interface BlockDeviceOptions {
   /** A request unanswered this long fails with RequestTimeoutError and the device is
    * re-initialized. 0: no limit. Default 10000 ms. */
   readonly timeoutMs?: number;
+  /** Re-initializations after request timeouts at most; once spent, the device is given
+   * up on: reset and unbound, every request fails with DeviceBrokenError. Default 3. */
+  readonly maxRestarts?: number;
   /** Called when a configuration change moved the capacity (in 512-byte sectors). */
   readonly onCapacityChange?: (capacity: number, previous: number) => void;
   /** Called when the device broke a rule (the queue is broken until a re-initialization)
@@ -80,6 +83,8 @@ export interface BlockStats {
   /** Requests that came back with a status other than OK or a bad used length. */
   readonly failures: number;
   readonly timeouts: number;
+  /** Re-initializations this driver asked for after timeouts (at most maxRestarts). */
+  readonly restarts: number;
   /** Requests completed by the watchdog's poll rather than by an interrupt. */
   readonly polledCompletions: number;
   readonly capacityChanges: number;
@@ -124,6 +129,9 @@ export class BlockDevice {
   readonly #maxDirectRequestBytes: number;
   readonly #maxBounceBytes: number;
   readonly #timeoutMs: number;
+  readonly #maxRestarts: number;
+  /** Set once the restart budget is spent: the device is not used again. */
+  #givenUp: DeviceBrokenError | null = null;
   readonly #onCapacityChange: BlockDeviceOptions["onCapacityChange"];
   readonly #onError: BlockDeviceOptions["onError"];
   /** The failure already reported through onError. */
@@ -140,7 +148,7 @@ export class BlockDevice {
   #bounceBytes = 0;
   readonly #bounceWaiters: { readonly length: number; readonly resolve: () => void }[] = [];
   readonly #watchdog: RequestWatchdog;
-  #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, polledCompletions: 0, capacityChanges: 0 };
+  #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, restarts: 0, polledCompletions: 0, capacityChanges: 0 };
 
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
@@ -148,6 +156,7 @@ export class BlockDevice {
     const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 1024 * 1024;
     const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
+    const maxRestarts = options.maxRestarts ?? 3;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight ${maxInFlight} must be a positive integer`);
     if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < SECTOR_SIZE || maxRequestBytes % SECTOR_SIZE !== 0) {
       throw new RangeError(`maxRequestBytes ${maxRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
@@ -157,6 +166,7 @@ export class BlockDevice {
     }
     if (!Number.isInteger(maxBounceBytes) || maxBounceBytes < 1) throw new RangeError(`maxBounceBytes ${maxBounceBytes} must be a positive integer`);
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
+    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
     this.#device = device;
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
@@ -164,6 +174,7 @@ export class BlockDevice {
     this.#maxDirectRequestBytes = maxDirectRequestBytes;
     this.#maxBounceBytes = maxBounceBytes;
     this.#timeoutMs = timeoutMs;
+    this.#maxRestarts = maxRestarts;
     this.#onCapacityChange = options.onCapacityChange;
     this.#onError = options.onError;
     this.#watchdog = new RequestWatchdog({
@@ -183,12 +194,12 @@ export class BlockDevice {
 
   /** The error that stopped the queue (a ring violation), until the device is re-initialized. */
   get broken(): Error | null {
-    return this.#rq?.failure ?? null;
+    return this.#givenUp ?? this.#rq?.failure ?? null;
   }
 
   /** True between DRIVER_OK and the next reset or unbind. */
   get ready(): boolean {
-    return this.#live && this.#rq !== null && this.#rq.failure === null;
+    return this.#live && this.#givenUp === null && this.#rq !== null && this.#rq.failure === null;
   }
 
   /** The disk as the device describes it. Throws DeviceStateError before the first probe. */
@@ -423,6 +434,7 @@ export class BlockDevice {
   }
 
   #checkUsable(): void {
+    if (this.#givenUp !== null) throw this.#givenUp;
     if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
     const rq = this.#rq;
     if (rq === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send block requests");
@@ -607,6 +619,18 @@ export class BlockDevice {
   #expired(count: number): void {
     this.#stats.timeouts += count;
     this.#fault(new RequestTimeoutError(this.location, this.#timeoutMs));
+    if (this.#givenUp !== null || this.#closed) return;
+    if (this.#stats.restarts >= this.#maxRestarts) {
+      // A device that keeps hanging is not re-initialized for ever: it is given up on.
+      // Unbinding resets it (it gives back its chains and their memory, §2.4) and leaves
+      // it unbound; every later request fails at once with this error.
+      this.#givenUp = new DeviceBrokenError(this.location, `requests timed out after ${this.#stats.restarts} re-initialization(s): given up`);
+      this.#fault(this.#givenUp);
+      this.#watchdog.failAll(this.#givenUp);
+      void this.#device.unbind();
+      return;
+    }
+    this.#stats.restarts++;
     // The chains stay with the device until it is reset: re-initialize it, which takes
     // them back and frees their memory (remove -> detach).
     void this.#device.restart();

@@ -9,7 +9,7 @@ import { BlkConfig } from "../../../drivers/blk/blk-spec.js";
 import {
   BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkStatusError, BlkUnsupportedError, BlkUsedLengthError,
 } from "../../../drivers/blk/errors.js";
-import { DeviceRemovedError, RequestTimeoutError } from "../../../drivers/virtio/errors.js";
+import { DeviceBrokenError, DeviceRemovedError, RequestTimeoutError } from "../../../drivers/virtio/errors.js";
 import { RingError } from "../../../ring/errors.js";
 import { finish, VERSIONS } from "../core/rig.js";
 import { blkRig, rejection } from "./blk-rig.js";
@@ -132,6 +132,28 @@ for (const version of VERSIONS) {
     assert.equal(await r.blk.read(0, 1), r.disk.image.subarray(0, 512));
     assert.is(r.blk.stats().timeouts, 1);
     assert.instance(seen[0], RequestTimeoutError);
+    await finish(r);
+  });
+
+  test(`${v}: a device that keeps hanging is given up on after maxRestarts re-initializations`, async () => {
+    const seen: Error[] = [];
+    const r = await blkRig(version, {}, { timeoutMs: 30, maxRestarts: 1, onError: (e) => seen.push(e) });
+    r.disk.faults.hang = true;
+    assert.instance(await rejection(r.blk.read(0, 1)), RequestTimeoutError);
+    for (let i = 0; i < 50 && !r.blk.ready; i++) await new Promise((done) => setTimeout(done, 5));
+    assert.ok(r.blk.ready, "re-initialized once");
+    assert.is(r.blk.stats().restarts, 1);
+    assert.instance(await rejection(r.blk.read(1, 1)), RequestTimeoutError);
+    const device = r.bus.device(31)!;
+    await device.settled();
+    assert.is(r.blk.stats().restarts, 1, "no second re-initialization");
+    assert.is(r.blk.stats().timeouts, 2);
+    assert.not.ok(r.blk.ready);
+    assert.instance(r.blk.broken, DeviceBrokenError);
+    assert.instance(await rejection(r.blk.read(0, 1)), DeviceBrokenError, "fails at once");
+    assert.ok(seen.some((e) => e instanceof DeviceBrokenError && /given up/.test(e.message)));
+    assert.is(device.driver, null, "reset and unbound: the device holds no chain");
+    r.disk.faults.hang = false;
     await finish(r);
   });
 
