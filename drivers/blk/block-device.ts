@@ -33,8 +33,10 @@ export interface BlockDeviceOptions {
    * a large read into a plain array never takes the whole DMA pool. */
   readonly maxBounceBytes?: number;
   /** Largest data transfer of one request straight to or from the caller's DMA memory,
-   * in bytes (a multiple of 512). Default 1 MiB: fewer, larger requests cost the
-   * interpreter less per byte. seg_max and size_max still bound it. */
+   * in bytes (a multiple of 512). Default 4 MiB (the firmware's whole DMA pool): the
+   * interpreter's cost is per request, not per byte, so a contiguous DMA buffer goes as
+   * few requests as seg_max × size_max allow (§5.2.6.1; QEMU offers no size_max, so one
+   * data descriptor). */
   readonly maxDirectRequestBytes?: number;
   /** A request unanswered this long fails with RequestTimeoutError and the device is
    * re-initialized. 0: no limit. Default 10000 ms. */
@@ -153,7 +155,7 @@ export class BlockDevice {
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
     const maxRequestBytes = options.maxRequestBytes ?? 65536;
-    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 1024 * 1024;
+    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 4 * 1024 * 1024;
     const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
     const maxRestarts = options.maxRestarts ?? 3;
