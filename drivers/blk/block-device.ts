@@ -264,6 +264,11 @@ export class BlockDevice {
       target = (dma !== null ? dma.bytes : (into as Uint8Array)).subarray(0, length);
     }
     const per = this.#sectorsPerRequest(dma !== null);
+    if (count <= per) {
+      // One request: no list of pieces, no Promise.all (each promise hop costs the interpreter).
+      await this.#transfer(BlkRequestType.IN, lba, count, target, 0, dma);
+      return target;
+    }
     const pieces: Promise<void>[] = [];
     for (let done = 0; done < count; done += per) {
       const n = Math.min(per, count - done);
@@ -284,6 +289,7 @@ export class BlockDevice {
     this.#checkRange(lba, count, "write");
     if (this.readOnly) throw new BlkReadOnlyError(this.location, "write");
     const per = this.#sectorsPerRequest(dma !== null);
+    if (count <= per) return this.#transfer(BlkRequestType.OUT, lba, count, source, 0, dma);
     const pieces: Promise<void>[] = [];
     for (let done = 0; done < count; done += per) {
       const n = Math.min(per, count - done);
@@ -456,9 +462,16 @@ export class BlockDevice {
   /** One IN or OUT request of `count` sectors at `sector`: its data is `bytes` from
    * `offset` (through a bounce buffer, within maxBounceBytes), or the same span of `dma`
    * (no copy). */
-  async #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
+  #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
     const length = count * SECTOR_SIZE;
-    if (dma !== null) return this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, dma));
+    if (dma === null) return this.#bounced(type, sector, count, bytes, offset, length);
+    const sizeMax = this.#config?.sizeMax ?? null;
+    if (sizeMax === null || length <= sizeMax) return this.#direct(type, sector, count, dma.phys + offset, length);
+    return this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, dma));
+  }
+
+  /** An IN or OUT request through bounce memory (within maxBounceBytes). */
+  async #bounced(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, length: number): Promise<void> {
     // No await when the bounce memory fits: requests of one call are enqueued in one turn.
     const wait = this.#bounceTake(length);
     if (wait !== null) await wait;
@@ -571,18 +584,7 @@ export class BlockDevice {
       const pending = rq.enqueue([slot.header, ...readable], [...writable, slot.status]);
       this.#scheduleFlush();
       const len = await this.#withDeadline(pending);
-      // The status byte is the last writable byte: used len must cover it, and a read's
-      // data before it (§5.2.6; the ring already checked len ≤ what was offered).
-      const expected = expectIn + 1;
-      if (len < expected) {
-        this.#stats.failures++;
-        throw new BlkUsedLengthError(this.location, type, sector, len, expected);
-      }
-      const status = slot.readStatus();
-      if (status !== BlkStatus.OK) {
-        this.#stats.failures++;
-        throw new BlkStatusError(this.location, type, sector, status);
-      }
+      this.#checkDone(type, sector, slot, len, expectIn);
       return built.finish ? built.finish() : (undefined as T);
     } finally {
       if (cleanup !== undefined) cleanup();
@@ -590,15 +592,61 @@ export class BlockDevice {
     }
   }
 
+  /**
+   * The hot path: one IN or OUT request with one data descriptor straight to or from DMA
+   * memory. Same rules as #request (slot, used length, status byte), but no payload
+   * closures and no arrays: the slot's own descriptor lists.
+   */
+  async #direct(type: number, sector: number, count: number, phys: number, length: number): Promise<void> {
+    this.#checkUsable();
+    const slots = this.#slots!;
+    const rq = this.#rq!;
+    const slot: RequestSlot = slots.take() ?? (await slots.wait());
+    try {
+      if (rq.failure !== null) throw rq.failure;
+      const isRead = type === BlkRequestType.IN;
+      slot.prepare(type, sector);
+      slot.data.phys = phys;
+      slot.data.len = length;
+      this.#stats.requests++;
+      const pending = isRead ? rq.enqueue(slot.headerOnly, slot.dataThenStatus) : rq.enqueue(slot.headerThenData, slot.statusOnly);
+      this.#scheduleFlush();
+      const len = await this.#withDeadline(pending);
+      this.#checkDone(type, sector, slot, len, isRead ? length : 0);
+      if (isRead) this.#stats.sectorsRead += count;
+      else this.#stats.sectorsWritten += count;
+    } finally {
+      slots.give(slot);
+    }
+  }
+
+  /** A used request: the status byte is the last writable byte, so used len must cover it
+   * and a read's data before it (§5.2.6; the ring already checked len ≤ what was offered);
+   * the status must be OK. */
+  #checkDone(type: number, sector: number, slot: RequestSlot, len: number, expectIn: number): void {
+    const expected = expectIn + 1;
+    if (len < expected) {
+      this.#stats.failures++;
+      throw new BlkUsedLengthError(this.location, type, sector, len, expected);
+    }
+    const status = slot.readStatus();
+    if (status !== BlkStatus.OK) {
+      this.#stats.failures++;
+      throw new BlkStatusError(this.location, type, sector, status);
+    }
+  }
+
   /** Publishes every chain enqueued in this turn with one kick (batching). */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    void Promise.resolve().then(() => {
-      this.#flushScheduled = false;
-      this.#rq?.flush();
-    });
+    void Promise.resolve().then(this.#flushNow);
   }
+
+  readonly #flushNow = (): void => {
+    this.#flushScheduled = false;
+    this.#rq?.flush();
+  };
 
   /** The request's promise, failed with RequestTimeoutError if the device does not answer
    * in time (the watchdog also polls the queue meanwhile: a lost interrupt costs time). */

@@ -11,11 +11,26 @@ import { REQUEST_HEADER_SIZE } from "./blk-spec.js";
 const SLOT_STRIDE = 32;
 const STATUS_OFFSET = REQUEST_HEADER_SIZE;
 
+/** A data buffer the slot's descriptor lists point at; set per request. */
+export interface DataRef {
+  phys: number;
+  len: number;
+}
+
 export interface RequestSlot {
   /** The 16-byte request header (§5.2.6), device-readable. */
   readonly header: BufferRef;
   /** The status byte, device-writable. */
   readonly status: BufferRef;
+  /** One data buffer of the request in flight (set it before enqueueing the lists below). */
+  readonly data: DataRef;
+  /** Preallocated chains of one request with one data buffer, so the hot path builds no
+   * arrays: an IN is [header] + [data, status], an OUT [header, data] + [status]. They
+   * stay valid while the slot is held (the ring copies them into descriptors). */
+  readonly headerOnly: readonly BufferRef[];
+  readonly headerThenData: readonly BufferRef[];
+  readonly dataThenStatus: readonly BufferRef[];
+  readonly statusOnly: readonly BufferRef[];
   /** Writes type, reserved 0 and the 64-bit sector, little-endian; sets the status byte to 0xff. */
   prepare(type: number, sector: number): void;
   /** The status byte as the device left it (0xff if untouched). */
@@ -83,9 +98,17 @@ export class RequestSlots {
     const view = this.#block.view;
     const bytes = this.#block.bytes;
     const phys = this.#block.phys + offset;
+    const header: BufferRef = { phys, len: REQUEST_HEADER_SIZE };
+    const status: BufferRef = { phys: phys + STATUS_OFFSET, len: 1 };
+    const data: DataRef = { phys: 0, len: 0 };
     return {
-      header: { phys, len: REQUEST_HEADER_SIZE },
-      status: { phys: phys + STATUS_OFFSET, len: 1 },
+      header,
+      status,
+      data,
+      headerOnly: [header],
+      headerThenData: [header, data],
+      dataThenStatus: [data, status],
+      statusOnly: [status],
       prepare(type: number, sector: number): void {
         view.setUint32(offset, type, true); // type, le32
         view.setUint32(offset + 4, 0, true); // reserved, le32

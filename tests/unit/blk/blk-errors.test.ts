@@ -97,6 +97,28 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: straight to and from DMA memory: the same status and used length checks`, async () => {
+    const r = await blkRig(version);
+    const dma = r.model.platform.dma;
+    const buf = dma.alloc(4 * 512, 64);
+    r.disk.faults.status = 1;
+    const bad = await rejection(r.blk.read(4, 4, buf));
+    assert.instance(bad, BlkStatusError);
+    assert.is((bad as BlkStatusError).sector, 4);
+    assert.instance(await rejection(r.blk.write(4, buf)), BlkStatusError);
+    r.disk.faults.status = null;
+    r.disk.faults.usedLength = 2048; // the data, not the status byte
+    const short = await rejection(r.blk.read(0, 4, buf));
+    assert.instance(short, BlkUsedLengthError);
+    assert.is((short as BlkUsedLengthError).expected, 2049);
+    r.disk.faults.usedLength = null;
+    assert.equal(await r.blk.read(0, 4, buf), r.disk.image.subarray(0, 2048));
+    assert.is(r.blk.stats().failures, 3);
+    assert.is(r.blk.stats().sectorsRead, 4, "only the good read counted");
+    dma.free(buf);
+    await finish(r);
+  });
+
   test(`${v}: a used length beyond the chain breaks the queue with a RingError, cleanly`, async () => {
     const seen: Error[] = [];
     const r = await blkRig(version, {}, { onError: (e) => seen.push(e) });
