@@ -144,6 +144,11 @@ export class BlockDevice {
   #features = 0n;
   #queueSize = 0;
   #indirect = false;
+  /** Sectors per request through bounce memory / straight from DMA memory, and size_max:
+   * worked out at attach (a config change moves only the capacity). */
+  #perBounce = 1;
+  #perDirect = 1;
+  #sizeMax: number | null = null;
   #live = false;
   #closed = false;
   #flushScheduled = false;
@@ -263,7 +268,7 @@ export class BlockDevice {
       if (have < length) throw new BlkBufferError(this.location, have, `too small for ${count} sectors (${length} bytes)`);
       target = (dma !== null ? dma.bytes : (into as Uint8Array)).subarray(0, length);
     }
-    const per = this.#sectorsPerRequest(dma !== null);
+    const per = dma !== null ? this.#perDirect : this.#perBounce;
     if (count <= per) {
       // One request: no list of pieces, no Promise.all (each promise hop costs the interpreter).
       await this.#transfer(BlkRequestType.IN, lba, count, target, 0, dma);
@@ -288,7 +293,7 @@ export class BlockDevice {
     const count = source.length / SECTOR_SIZE;
     this.#checkRange(lba, count, "write");
     if (this.readOnly) throw new BlkReadOnlyError(this.location, "write");
-    const per = this.#sectorsPerRequest(dma !== null);
+    const per = dma !== null ? this.#perDirect : this.#perBounce;
     if (count <= per) return this.#transfer(BlkRequestType.OUT, lba, count, source, 0, dma);
     const pieces: Promise<void>[] = [];
     for (let done = 0; done < count; done += per) {
@@ -362,6 +367,9 @@ export class BlockDevice {
     this.#features = features;
     this.#queueSize = queue.size;
     this.#indirect = indirect;
+    this.#perBounce = this.#sectorsPerRequest(false);
+    this.#perDirect = this.#sectorsPerRequest(true);
+    this.#sizeMax = config.sizeMax;
     this.#live = false;
   }
 
@@ -452,11 +460,13 @@ export class BlockDevice {
   /** §5.2.6.1 through our own rules: every range lies inside the disk, checked before sending. */
   #checkRange(lba: number, count: number, operation: string): void {
     this.#checkUsable();
-    const capacity = this.capacity;
-    const bad = (reason: string) => new BlkRangeError(this.location, lba, count, capacity, `${operation}: ${reason}`);
-    if (typeof lba !== "number" || !Number.isSafeInteger(lba) || lba < 0) throw bad("lba must be a non-negative integer");
-    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1) throw bad("count must be a positive integer");
-    if (lba + count > capacity) throw bad("beyond the end of the disk");
+    const capacity = this.#config!.capacity; // set: #checkUsable found a queue
+    let reason: string;
+    if (!Number.isSafeInteger(lba) || lba < 0) reason = "lba must be a non-negative integer";
+    else if (!Number.isSafeInteger(count) || count < 1) reason = "count must be a positive integer";
+    else if (lba + count > capacity) reason = "beyond the end of the disk";
+    else return;
+    throw new BlkRangeError(this.location, lba, count, capacity, `${operation}: ${reason}`);
   }
 
   /** One IN or OUT request of `count` sectors at `sector`: its data is `bytes` from
@@ -465,7 +475,7 @@ export class BlockDevice {
   #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
     const length = count * SECTOR_SIZE;
     if (dma === null) return this.#bounced(type, sector, count, bytes, offset, length);
-    const sizeMax = this.#config?.sizeMax ?? null;
+    const sizeMax = this.#sizeMax;
     if (sizeMax === null || length <= sizeMax) return this.#direct(type, sector, count, dma.phys + offset, length);
     return this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, dma));
   }
@@ -598,7 +608,7 @@ export class BlockDevice {
    * closures and no arrays: the slot's own descriptor lists.
    */
   async #direct(type: number, sector: number, count: number, phys: number, length: number): Promise<void> {
-    this.#checkUsable();
+    // read() / write() ran #checkRange in this same turn: the queue and slots are there.
     const slots = this.#slots!;
     const rq = this.#rq!;
     const slot: RequestSlot = slots.take() ?? (await slots.wait());
