@@ -70,10 +70,15 @@ export class RequestQueue {
     return p;
   }
 
-  /** Adds one chain without notifying: call flush() after a batch. */
-  enqueue(readable: readonly BufferRef[], writable: readonly BufferRef[]): Promise<number> {
+  /**
+   * Adds one chain without notifying: call flush() after a batch. `onRequest`, if given,
+   * receives the request's handle at once (e.g. for a deadline that rejects it: a later
+   * completion of the chain is then ignored), so callers need no promise of their own.
+   */
+  enqueue(readable: readonly BufferRef[], writable: readonly BufferRef[], onRequest?: (request: PendingRequest) => void): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const request = this.#track(resolve, reject);
+      if (onRequest !== undefined) onRequest(request);
       if (this.#failure) return request.reject(this.#failure);
       if (this.#waiting.length > 0) {
         this.#waiting.push({ readable, writable, request });
