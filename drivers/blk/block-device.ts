@@ -11,7 +11,7 @@ import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
 import type { BufferRef, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
-import { RequestWatchdog } from "../virtio/request-watchdog.js";
+import { RequestWatchdog, type WatchedRequest } from "../virtio/request-watchdog.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
@@ -612,6 +612,7 @@ export class BlockDevice {
     const slots = this.#slots!;
     const rq = this.#rq!;
     const slot: RequestSlot = slots.take() ?? (await slots.wait());
+    let watched: WatchedRequest | null = null;
     try {
       if (rq.failure !== null) throw rq.failure;
       const isRead = type === BlkRequestType.IN;
@@ -619,13 +620,16 @@ export class BlockDevice {
       slot.data.phys = phys;
       slot.data.len = length;
       this.#stats.requests++;
-      const pending = isRead ? rq.enqueue(slot.headerOnly, slot.dataThenStatus) : rq.enqueue(slot.headerThenData, slot.statusOnly);
+      // The watchdog rejects the ring's own request on a deadline: no wrapping promise.
+      const watch = this.#timeoutMs === 0 ? undefined : (request: PendingRequest) => (watched = this.#watchdog.watch(request.reject));
+      const pending = isRead ? rq.enqueue(slot.headerOnly, slot.dataThenStatus, watch) : rq.enqueue(slot.headerThenData, slot.statusOnly, watch);
       this.#scheduleFlush();
-      const len = await this.#withDeadline(pending);
+      const len = await pending;
       this.#checkDone(type, sector, slot, len, isRead ? length : 0);
       if (isRead) this.#stats.sectorsRead += count;
       else this.#stats.sectorsWritten += count;
     } finally {
+      (watched as WatchedRequest | null)?.done(); // set by the enqueue callback
       slots.give(slot);
     }
   }

@@ -157,6 +157,22 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: a hung device, straight into DMA memory: the request times out, the next one works`, async () => {
+    const r = await blkRig(version, {}, { timeoutMs: 40 });
+    const dma = r.model.platform.dma;
+    const buf = dma.alloc(512, 64);
+    r.disk.faults.hang = true;
+    assert.instance(await rejection(r.blk.read(0, 1, buf)), RequestTimeoutError);
+    r.disk.faults.hang = false;
+    await r.model.settle();
+    for (let i = 0; i < 50 && !r.blk.ready; i++) await new Promise((done) => setTimeout(done, 5));
+    assert.ok(r.blk.ready, "back up");
+    assert.equal(await r.blk.read(2, 1, buf), r.disk.image.subarray(1024, 1536));
+    assert.is(r.blk.stats().timeouts, 1);
+    dma.free(buf);
+    await finish(r);
+  });
+
   test(`${v}: a device that keeps hanging is given up on after maxRestarts re-initializations`, async () => {
     const seen: Error[] = [];
     const r = await blkRig(version, {}, { timeoutMs: 30, maxRestarts: 1, onError: (e) => seen.push(e) });
