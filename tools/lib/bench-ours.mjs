@@ -36,10 +36,18 @@ export async function runOurs({ elf, image, scratch, legacy, work, samples, suff
     // Slot 31 (the first -device) is the read-only bench image: `blk dev 0`.
     await m.command("blk dev 0");
     if (work.seq) {
-      const r = await json(m, "blk bench seq 256 8");
+      // The shell's defaults: 2 chunks of 1 MiB in flight, one request each.
+      const r = await json(m, "blk bench seq");
       if (r.crc32 !== image.crc32) throw new BenchCheckError(`ours: sequential read CRC-32 ${r.crc32}, the image's is ${image.crc32}`);
-      samples.add(`seq_read_mibps${suffix}`, r.mibps);
-      log(`ours${suffix}: seq ${r.mibps} MiB/s (crc32 ok)`);
+      if (!(r.ms > 0) || !(r.crcMs >= 0) || r.crcMs >= r.ms) throw new BenchCheckError(`ours: sequential read timing ms ${r.ms}, crcMs ${r.crcMs}`);
+      // Like with like: U-Boot and Linux verify their checksum after the timed read, so
+      // the figure leaves the CRC-32 time out (the CRC is still checked above); the
+      // figure with it stays beside it.
+      const mib = r.bytes / 1048576;
+      const mibps = Math.round((mib / ((r.ms - r.crcMs) / 1000)) * 100) / 100;
+      samples.add(`seq_read_mibps${suffix}`, mibps);
+      samples.add(`seq_read_crc_mibps${suffix}`, r.mibps);
+      log(`ours${suffix}: seq ${mibps} MiB/s without the CRC, ${r.mibps} with it (${r.ms} ms, crc ${r.crcMs} ms; crc32 ok)`);
     }
     for (const [on, name, depth, count] of [[work.qd1, "qd1", 1, work.counts.qd1], [work.qd32, "qd32", 32, work.counts.qd32]]) {
       if (!on) continue;
