@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./lib/firmware-build.mjs";
+import { ensureNodeModules } from "./lib/node-deps.mjs";
 import { buildFirmwareIfNeeded } from "./lib/qemu-prepare.mjs";
 import { ensureSystemDeps } from "./lib/system-deps.mjs";
 import { qemuVersion } from "./lib/qemu.mjs";
@@ -68,6 +69,7 @@ const scratch = join(cache, "scratch.img");
 
 let elf = null;
 if (o.peers.includes("ours")) {
+  ensureNodeModules(); // a fresh clone: esbuild and tsc build the firmware's bundle
   log("firmware build (incremental)");
   const fw = await buildFirmwareIfNeeded({ quiet: true });
   if (!fw.ok) { console.error(fw.reason); process.exit(5); }
