@@ -2,13 +2,13 @@
 // bare-metal platform, the virtio bus with the drivers of apps/drivers.ts, a scan, a
 // banner and the shell on the UART. No top-level await: the bundle is a script.
 
-import { VirtioBus } from "../drivers/virtio/bus.js";
+import { createBus } from "./bus.js";
 import { createXsPlatform } from "../platform/xs/platform.js";
 import { drivers } from "./drivers.js";
 import { startApp } from "./start.js";
 
 void startApp({
   platform: createXsPlatform(),
-  createBus: (platform) => new VirtioBus(platform),
+  createBus: (platform) => createBus(platform),
   drivers,
 });

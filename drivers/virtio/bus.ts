@@ -1,14 +1,16 @@
 // The virtio bus (as Linux's drivers/virtio/virtio.c): finds the devices behind every
-// virtio-mmio window of the board, matches registered drivers to them by device ID,
-// binds (probe) and unbinds (remove), and reports what it found (DeviceInfo).
+// transport the start-up code registered (transport-provider.ts: virtio-mmio windows,
+// virtio PCI functions), matches registered drivers to them by device ID, binds (probe)
+// and unbinds (remove), and reports what it found (DeviceInfo).
 
 import type { Platform } from "../../platform/platform.js";
-import { probeMmio } from "../mmio/mmio-transport.js";
 import type { DeviceInfo } from "./device-info.js";
 import { VirtioDevice, type VirtioDeviceOptions } from "./device.js";
 import type { VirtioDriver } from "./driver.js";
+import type { TransportCandidate, TransportProvider } from "./transport-provider.js";
 
-/** A window that could not be probed: not virtio-mmio, or an unsupported version. */
+/** A place that could not be probed: not virtio-mmio, an unsupported version, a bad
+ * PCI capability layout, ... */
 export interface ProbeProblem {
   readonly slot: number;
   readonly base: number;
@@ -19,41 +21,61 @@ export class VirtioBus {
   readonly #platform: Platform;
   readonly #deviceOptions: VirtioDeviceOptions;
   readonly #drivers: VirtioDriver[] = [];
+  readonly #providers: TransportProvider[] = [];
   /** Devices found, by slot. */
   readonly #devices = new Map<number, VirtioDevice>();
   readonly #problems: ProbeProblem[] = [];
   #scanned = false;
 
-  constructor(platform: Platform, deviceOptions: VirtioDeviceOptions = {}) {
+  /** `providers`: the transport kinds to scan (more with addProvider). */
+  constructor(platform: Platform, deviceOptions: VirtioDeviceOptions = {}, providers: readonly TransportProvider[] = []) {
     this.#platform = platform;
     this.#deviceOptions = deviceOptions;
+    for (const provider of providers) this.addProvider(provider);
+  }
+
+  /** Adds a transport kind the scan looks through (done by the start-up code). */
+  addProvider(provider: TransportProvider): void {
+    if (!this.#providers.includes(provider)) this.#providers.push(provider);
+  }
+
+  /** Names of the registered transport kinds, e.g. ["mmio", "pci"]. */
+  providers(): string[] {
+    return this.#providers.map((p) => p.name);
   }
 
   /**
-   * Probes every virtio-mmio window of the board (§4.2.3.1), skipping empty slots,
-   * resets each device found, and binds registered drivers. Windows that are not
-   * virtio-mmio are listed in problems(). Scanning again finds only new devices.
+   * Probes every place each registered provider lists (virtio-mmio: §4.2.3.1; PCI:
+   * §4.1.2), skipping empty ones, resets each device found, and binds registered
+   * drivers. Places that fail their probe are listed in problems(). Scanning again
+   * finds only new devices.
    */
   async scan(): Promise<void> {
+    if (this.#providers.length === 0) {
+      throw new Error("VirtioBus.scan: no transport provider registered (call bus.addProvider, e.g. with mmioTransports)");
+    }
     this.#scanned = true;
-    for (const window of this.#platform.board.virtioMmio) {
-      if (this.#devices.has(window.slot)) continue;
-      let transport;
-      try {
-        transport = probeMmio(this.#platform, window);
-      } catch (error) {
-        if (!this.#problems.some((p) => p.slot === window.slot)) {
-          this.#problems.push({ slot: window.slot, base: window.base, error: error as Error });
-        }
-        continue;
-      }
-      if (transport === null) continue;
-      const device = new VirtioDevice(this.#platform, transport, window.slot, window.base, this.#deviceOptions);
-      this.#devices.set(window.slot, device);
-      // A device may have been left running (by a boot loader, or a previous run).
-      await device.resetDevice();
+    for (const provider of this.#providers) {
+      for (const candidate of provider.candidates(this.#platform)) await this.#probe(candidate);
     }
     await this.#bindAll();
+  }
+
+  async #probe(candidate: TransportCandidate): Promise<void> {
+    const { slot, base } = candidate;
+    if (this.#devices.has(slot)) return;
+    let transport;
+    try {
+      transport = candidate.probe();
+    } catch (error) {
+      if (!this.#problems.some((p) => p.slot === slot)) this.#problems.push({ slot, base, error: error as Error });
+      return;
+    }
+    if (transport === null) return;
+    const device = new VirtioDevice(this.#platform, transport, slot, base, this.#deviceOptions);
+    this.#devices.set(slot, device);
+    // A device may have been left running (by a boot loader, or a previous run).
+    await device.resetDevice();
   }
 
   /** Adds a driver and binds it to every unbound device it matches (after a scan). */

@@ -1,5 +1,5 @@
 // The transport interface (VIRTIO 1.2 §4): how the core reaches one device's registers,
-// whatever the bus. Only transport implementations (drivers/mmio/, later virtio-pci) touch
+// whatever the bus. Only transport implementations (transports/mmio/, transports/pci/) touch
 // registers; the core, rings and device drivers see this interface only.
 
 /** Where a virtqueue's three areas live, as physical addresses (VIRTIO 1.2 §2.7). */

@@ -5,8 +5,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RngDevice } from "../../../platform/host/index.js";
-import { BadMagicError } from "../../../drivers/mmio/errors.js";
+import { BadMagicError } from "../../../transports/mmio/errors.js";
 import { RngDriver } from "../../../drivers/rng/rng-driver.js";
+import { VirtioBus } from "../../../drivers/virtio/bus.js";
+import type { TransportProvider } from "../../../drivers/virtio/transport-provider.js";
+import { mmioTransports } from "../../../transports/mmio/provider.js";
 import { finish, rig, VERSIONS } from "./rig.js";
 import { TestDevice, TestDriver } from "./test-device.js";
 
@@ -121,6 +124,42 @@ test("scanning twice finds nothing new and keeps bindings", async () => {
   await r.bus.scan();
   assert.is(r.dev.counters.resets, resets);
   assert.is(r.bus.devices().length, 1);
+  await finish(r);
+});
+
+test("the core knows no transport: a bus with no provider refuses to scan", async () => {
+  const r = rig({ version: 2 });
+  const bare = new VirtioBus(r.model.platform);
+  try {
+    await bare.scan();
+    assert.unreachable("scan without a provider must throw");
+  } catch (error) {
+    assert.match((error as Error).message, /no transport provider/);
+  }
+  assert.equal(r.bus.providers(), ["mmio"]);
+  await finish(r);
+});
+
+test("every provider's candidates are probed once; a failing probe is a problem, not a crash", async () => {
+  const r = rig({ version: 2 });
+  let probes = 0;
+  const broken: TransportProvider = {
+    name: "test",
+    candidates: () => [
+      { slot: 40, base: 0x1000, probe: () => { probes++; throw new Error("bad place"); } },
+      { slot: 41, base: 0x2000, probe: () => { probes++; return null; } },
+    ],
+  };
+  const bus = new VirtioBus(r.model.platform, {}, [mmioTransports, broken]);
+  const rng = new RngDriver();
+  await bus.register(rng);
+  await bus.scan();
+  await bus.scan();
+  assert.equal(bus.providers(), ["mmio", "test"]);
+  assert.equal(bus.problems().map((p) => [p.slot, p.error.message]), [[40, "bad place"]]);
+  assert.is(probes, 4, "unknown places are probed again at each scan");
+  assert.equal(bus.devices().map((d) => [d.slot, d.status]), [[31, "DRIVER_OK"]]);
+  await bus.shutdown();
   await finish(r);
 });
 

@@ -3,7 +3,8 @@
 
 import * as assert from "uvu/assert";
 import { createHostModel, RngDevice, type DeviceModel, type HostModel, type HostModelOptions, type MmioDeviceModel, type MmioDeviceOptions } from "../../../platform/host/index.js";
-import { VirtioBus } from "../../../drivers/virtio/bus.js";
+import { createBus } from "../../../apps/bus.js";
+import type { VirtioBus } from "../../../drivers/virtio/bus.js";
 import type { VirtioDeviceOptions } from "../../../drivers/virtio/device.js";
 
 export interface Rig {
@@ -26,7 +27,7 @@ export interface RigOptions {
 export function rig(options: RigOptions): Rig {
   const model = createHostModel({ ramSize: 4 << 20, dmaSize: 2 << 20, ...options.model });
   const dev = model.attach(options.slot ?? 31, options.device ?? new RngDevice({ seed: 5 }), { ...options.mmio, version: options.version });
-  const bus = new VirtioBus(model.platform, options.core);
+  const bus = createBus(model.platform, options.core);
   return { model, bus, dev };
 }
 

@@ -4,9 +4,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Platform } from "../../../platform/platform.js";
-import { ConfigAccessError } from "../../../drivers/mmio/errors.js";
-import { MmioTransport, probeMmio } from "../../../drivers/mmio/mmio-transport.js";
-import { MmioReg, MMIO_MAGIC } from "../../../drivers/mmio/registers.js";
+import { ConfigAccessError } from "../../../transports/mmio/errors.js";
+import { MmioTransport, probeMmio } from "../../../transports/mmio/mmio-transport.js";
+import { MmioReg, MMIO_MAGIC } from "../../../transports/mmio/registers.js";
 import { FakeMmio } from "./fake-mmio.js";
 
 const BASE = 0x0a003c00;

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHostModel } from "../../../platform/host/index.js";
 import { VirtioNetModel } from "../../../platform/host/devices/net-device.js";
-import { VirtioBus } from "../../../drivers/virtio/bus.js";
+import { createBus } from "../../../apps/bus.js";
 import type { VirtioDevice } from "../../../drivers/virtio/device.js";
 import type { VirtioDriver } from "../../../drivers/virtio/driver.js";
 import type { DmaBuffer } from "../../../platform/platform.js";
@@ -19,7 +19,7 @@ async function rules(version: 1 | 2, post: Post): Promise<string[]> {
   const model = createHostModel({ ramSize: 4 << 20, dmaSize: 2 << 20 });
   const nic = new VirtioNetModel();
   model.attach(31, nic, { version });
-  const bus = new VirtioBus(model.platform);
+  const bus = createBus(model.platform);
   const queues: Virtqueue<number>[] = [];
   const driver: VirtioDriver = {
     name: "hand-net",

@@ -3,7 +3,8 @@
 
 import { createHostModel, type HostModel } from "../../../platform/host/index.js";
 import { VirtioNetModel, type NetModelOptions } from "../../../platform/host/devices/net-device.js";
-import { VirtioBus } from "../../../drivers/virtio/bus.js";
+import { createBus } from "../../../apps/bus.js";
+import type { VirtioBus } from "../../../drivers/virtio/bus.js";
 import { NetDriver, type NetDriverOptions } from "../../../drivers/net/net-driver.js";
 import type { NetDevice } from "../../../drivers/net/net-device.js";
 import { writeArp } from "../../../drivers/net/ip/arp.js";
@@ -24,7 +25,7 @@ export async function netRig(version: 1 | 2, nicOptions: NetModelOptions = {}, d
   const model = createHostModel({ ramSize: 8 << 20, dmaSize: 4 << 20 });
   const nic = new VirtioNetModel(nicOptions);
   model.attach(31, nic, { version });
-  const bus = new VirtioBus(model.platform);
+  const bus = createBus(model.platform);
   const driver = new NetDriver(driverOptions);
   await bus.register(driver);
   await bus.scan();

@@ -5,13 +5,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { drivers } from "../../../apps/drivers.js";
 import { startApp } from "../../../apps/start.js";
-import { VirtioBus } from "../../../drivers/virtio/bus.js";
+import { createBus } from "../../../apps/bus.js";
 import { createHostModel, RngDevice } from "../../../platform/host/index.js";
 
 async function boot(version: 1 | 2) {
   const model = createHostModel();
   model.attach(31, new RngDevice({ seed: 7 }), { version });
-  const app = await startApp({ platform: model.platform, createBus: (p) => new VirtioBus(p), drivers });
+  const app = await startApp({ platform: model.platform, createBus: (p) => createBus(p), drivers });
   const run = async (line: string) => {
     model.console.takeOutput();
     model.console.type(`${line}\r`);

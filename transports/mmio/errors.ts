@@ -1,6 +1,6 @@
-// Errors of the virtio-mmio transport (drivers/mmio): what probe and queue setup refuse.
+// Errors of the virtio-mmio transport (transports/mmio): what probe and queue setup refuse.
 
-import { VirtioError } from "../virtio/errors.js";
+import { VirtioError } from "../../drivers/virtio/errors.js";
 
 function hex(value: number): string {
   return "0x" + (value >>> 0).toString(16).padStart(8, "0");

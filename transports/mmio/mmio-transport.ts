@@ -4,7 +4,7 @@
 // (§4.2.2: "the driver MUST use ... accesses matching the field width").
 
 import type { Mmio, Platform, VirtioMmioWindow } from "../../platform/platform.js";
-import type { QueueAddresses, QueueLayout, Transport } from "../virtio/transport.js";
+import type { QueueAddresses, QueueLayout, Transport } from "../../drivers/virtio/transport.js";
 import { BadMagicError, ConfigAccessError, QueueAddressError, UnsupportedVersionError } from "./errors.js";
 import { LEGACY_PAGE_SIZE, MMIO_MAGIC, MmioReg } from "./registers.js";
 
