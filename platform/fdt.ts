@@ -220,6 +220,17 @@ function walk(node: FdtNode, visit: (n: FdtNode) => void): void {
   for (const c of node.children) walk(c, visit);
 }
 
+/** Devicetree spec §2.3.4: a node is operational when its `status` is "okay" (or the
+ * older "ok") or absent; "disabled", "reserved", "fail", "fail-sss" are not. A node under
+ * one that is not operational is not either. */
+function isEnabled(node: FdtNode): boolean {
+  for (let n: FdtNode | null = node; n; n = n.parent) {
+    const status = n.props.get("status");
+    if (status && !hasString(status, "okay") && !hasString(status, "ok")) return false;
+  }
+  return true;
+}
+
 function phandleOf(node: FdtNode): number | undefined {
   const v = node.props.get("phandle") ?? node.props.get("linux,phandle");
   return v && v.length === 4 ? propCells(v, "phandle")[0] : undefined;
@@ -268,11 +279,11 @@ export function parseBoardInfo(blob: Uint8Array): BoardInfo {
   let ram: { base: number; size: number } | null = null;
   const windows: { base: number; size: number; irq: number }[] = [];
   walk(root, (n) => {
-    if (!ram && hasString(n.props.get("device_type"), "memory")) {
+    if (!ram && hasString(n.props.get("device_type"), "memory") && isEnabled(n)) {
       const banks = regOf(n);
       if (banks.length) ram = banks[0]!;
     }
-    if (hasString(n.props.get("compatible"), "virtio,mmio")) {
+    if (hasString(n.props.get("compatible"), "virtio,mmio") && isEnabled(n)) {
       const regs = regOf(n);
       if (!regs.length) throw new FdtError(`${n.name}: virtio,mmio node without reg`);
       windows.push({ ...regs[0]!, irq: interruptOf(n, byPhandle) });
