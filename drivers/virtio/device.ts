@@ -72,6 +72,9 @@ interface QueueEntry {
   readonly onUsed: () => void;
 }
 
+/** The status bits the driver sets in §3.1.1 (FAILED aside). */
+const DRIVER_STATUS_BITS = Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK | Status.DRIVER_OK;
+
 const MAX_QUEUE_SIZE = 32768; // §2.7: split queues hold at most 32768 descriptors
 
 const defaultQueueFactory: QueueFactory = <T>(options: VirtqueueOptions) => new SplitQueue<T>(options);
@@ -369,6 +372,7 @@ export class VirtioDevice {
         this.#setStatus(Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK);
         // 6. Re-read the status: FEATURES_OK still set, or the device refused the subset.
         if ((t.getStatus() & Status.FEATURES_OK) === 0) {
+          this.#status &= ~Status.FEATURES_OK; // the device did not keep it
           throw new FeaturesRefusedError(this.location, this.#offered, accepted);
         }
       }
@@ -415,7 +419,11 @@ export class VirtioDevice {
         this.#error = first;
         return;
       }
-      this.#setStatus(this.transport.getStatus() | Status.FAILED);
+      // The bits this driver set, plus FAILED (§2.1.2, §3.1.1): what the device reports is
+      // not written back (a device claiming DRIVER_OK must not be made live by it), except
+      // DEVICE_NEEDS_RESET, a device bit the driver must not clear.
+      const reported = this.transport.getStatus() & Status.DEVICE_NEEDS_RESET;
+      this.#setStatus((this.#status & DRIVER_STATUS_BITS) | reported | Status.FAILED);
       if (this.#driverHolds || this.#queues.size > 0) {
         await this.#teardown("failed");
         this.#setStatus(Status.FAILED);
