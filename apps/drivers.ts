@@ -4,6 +4,7 @@
 
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
+import { IpStack } from "../net/ip/ip-stack.js";
 import { RngDriver } from "../drivers/rng/rng-driver.js";
 import type { VirtioDriver } from "../drivers/virtio/driver.js";
 import { ConsoleDriver } from "../drivers/console/console-driver.js";
@@ -28,7 +29,7 @@ function blk(): Parts {
 }
 
 function net(): Parts {
-  const driver = new NetDriver({ ip: {} }); // IPv4 by DHCP on each network device
+  const driver = new NetDriver({ stack: (nic, platform) => new IpStack(nic, {}, platform) }); // IPv4 by DHCP on each network device
   return { driver, commands: [netCommand(driver)], globals: { net: driver } };
 }
 

@@ -20,9 +20,10 @@ import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { Feature } from "../virtio/features.js";
-import { alignedBytes, copyBytes } from "./bytes.js";
+import { alignedBytes, copyBytes } from "../../net/bytes.js";
+import type { Nic } from "../../net/nic.js";
 import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError } from "./errors.js";
-import { ETH_HEADER_LEN, ETH_MAX_FRAME, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
+import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
 
 export interface NetOptions {
   /** Receive buffers kept posted (capped by the queue). Default 64. */
@@ -87,7 +88,7 @@ export function formatMac(mac: Uint8Array): string {
   return s;
 }
 
-export class NetDevice {
+export class NetDevice implements Nic {
   onReadable: ((frame: Uint8Array) => void) | null;
   onWritable: ((slots: number) => void) | null;
   onLinkChange: ((up: boolean) => void) | null;
@@ -176,6 +177,11 @@ export class NetDevice {
   /** Receive buffers posted to the device now. */
   get rxPosted(): number {
     return this.#rxQueue?.inFlight ?? 0;
+  }
+
+  /** Largest frame payload (the IP packet) write() takes: 1500. */
+  get mtu(): number {
+    return ETH_MTU;
   }
 
   /** Largest frame write() takes (Ethernet header + 1500). */

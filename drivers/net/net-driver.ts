@@ -1,37 +1,40 @@
 // The virtio network driver (VIRTIO 1.2 §5.1): binds to device ID 1, accepts MAC and
 // STATUS when offered and nothing else of §5.1.3 (no checksum offload, no GSO, no
 // mergeable buffers, no control queue), and hands out one NetDevice per device. With the
-// `ip` option it also runs an IPv4 interface (drivers/net/ip) on each device.
+// `stack` option it also runs a protocol stack (a NicClient, such as net/ip's IpStack) on
+// each device; the driver knows nothing of what that stack does.
 
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceHandles, type DeviceHandle } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { bit } from "../virtio/features.js";
-import { IpStack, type IpStackOptions } from "./ip/ip-stack.js";
+import type { Platform } from "../../platform/platform.js";
+import type { NicClient } from "../../net/nic.js";
 import { NetDevice, type NetOptions } from "./net-device.js";
 import { NetFeature } from "./net-spec.js";
 
-export interface NetDriverOptions extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {
-  /** Run an IPv4 stack on each device (DHCP unless a static address is given). */
-  readonly ip?: IpStackOptions;
+export interface NetDriverOptions<S extends NicClient = NicClient> extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {
+  /** Makes the stack to run on each device (e.g. `(nic, p) => new IpStack(nic, {}, p)`);
+   * started at the device's first DRIVER_OK, closed when the device is unbound. */
+  readonly stack?: (nic: NetDevice, platform: Platform) => S;
   /** Called once per new NetDevice, when it first reaches DRIVER_OK. */
   readonly onDevice?: (device: NetDevice) => void;
 }
 
-/** A network device and its IPv4 interface, if the driver runs one. */
-export interface NetInterface {
+/** A network device and the stack on it, if the driver runs one. */
+export interface NetInterface<S extends NicClient = NicClient> {
   readonly device: NetDevice;
-  readonly ip: IpStack | null;
+  readonly stack: S | null;
 }
 
-export class NetDriver implements VirtioDriver {
+export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver {
   readonly name = "virtio-net";
   readonly deviceIds = [DeviceId.NET];
-  readonly #options: NetDriverOptions;
-  readonly #bindings = new DeviceHandles((device) => new NetBinding(device, this.#options));
+  readonly #options: NetDriverOptions<S>;
+  readonly #bindings = new DeviceHandles((device) => new NetBinding<S>(device, this.#options));
 
-  constructor(options: NetDriverOptions = {}) {
+  constructor(options: NetDriverOptions<S> = {}) {
     this.#options = options;
   }
 
@@ -61,23 +64,23 @@ export class NetDriver implements VirtioDriver {
     return this.#bindings.values().map((b) => b.iface.device);
   }
 
-  /** Devices with their IPv4 interfaces. */
-  interfaces(): NetInterface[] {
+  /** Devices with their stacks. */
+  interfaces(): NetInterface<S>[] {
     return this.#bindings.values().map((b) => b.iface);
   }
 }
 
 /** What the driver keeps per device: its interface (the same across re-initializations),
- * announced (IPv4 started, onDevice called) at its first DRIVER_OK only. */
-class NetBinding implements DeviceHandle {
-  readonly iface: NetInterface;
-  readonly #onDevice: NetDriverOptions["onDevice"];
+ * announced (stack started, onDevice called) at its first DRIVER_OK only. */
+class NetBinding<S extends NicClient> implements DeviceHandle {
+  readonly iface: NetInterface<S>;
+  readonly #onDevice: NetDriverOptions<S>["onDevice"];
   #announced = false;
 
-  constructor(device: VirtioDevice, options: NetDriverOptions) {
+  constructor(device: VirtioDevice, options: NetDriverOptions<S>) {
     const net = new NetDevice(device, options);
-    const ip = options.ip === undefined ? null : new IpStack(net, options.ip, device.platform);
-    this.iface = { device: net, ip };
+    const stack = options.stack === undefined ? null : options.stack(net, device.platform);
+    this.iface = { device: net, stack };
     this.#onDevice = options.onDevice;
   }
 
@@ -85,12 +88,12 @@ class NetBinding implements DeviceHandle {
     this.iface.device.start();
     if (this.#announced) return;
     this.#announced = true;
-    this.iface.ip?.start();
+    this.iface.stack?.start();
     this.#onDevice?.(this.iface.device);
   }
 
   detach(reason: RemoveReason): void {
     this.iface.device.detach(reason);
-    if (reason === "unbind") this.iface.ip?.close();
+    if (reason === "unbind") this.iface.stack?.close();
   }
 }

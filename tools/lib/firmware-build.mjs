@@ -59,7 +59,7 @@ function writeIfChanged(file, text) {
 
 /** Newest mtime over the TypeScript sources the firmware type-check covers. */
 function tsStamp() {
-  const dirs = ["apps", "drivers", "transports", "pci", "platform", "ring"];
+  const dirs = ["apps", "drivers", "net", "transports", "pci", "platform", "ring"];
   const h = createHash("sha1");
   const walk = (dir) => {
     if (!existsSync(dir)) return;

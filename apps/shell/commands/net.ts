@@ -1,4 +1,4 @@
-// `net ...`: the virtio network device and its IPv4 interface (drivers/net).
+// `net ...`: the virtio network device and its IPv4 interface (drivers/net, net/ip).
 //   net info [--json]                        MAC, link, address, counters
 //   net udp-echo PORT [--count N] [--timeout S]
 //                                            echo UDP datagrams on PORT until Ctrl-C,
@@ -7,13 +7,14 @@
 
 import type { NetInterface } from "../../../drivers/net/net-driver.js";
 import { NetQueueFullError } from "../../../drivers/net/errors.js";
-import { formatIpv4, prefixLength } from "../../../drivers/net/ip/address.js";
-import { UdpSocket, type UdpDatagramBuffer } from "../../../drivers/net/ip/udp-socket.js";
+import { formatIpv4, prefixLength } from "../../../net/ip/address.js";
+import type { IpStack } from "../../../net/ip/ip-stack.js";
+import { UdpSocket, type UdpDatagramBuffer } from "../../../net/ip/udp-socket.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
 
 /** Anything with the NetDriver's `interfaces()` (the driver, or a test's fake). */
 export interface NetSource {
-  interfaces(): NetInterface[];
+  interfaces(): NetInterface<IpStack>[];
 }
 
 /** How long `net udp-echo` waits for DHCP before giving up. */
@@ -41,11 +42,11 @@ export function netCommand(source: NetSource): Command {
   };
 }
 
-function info(iface: NetInterface, args: readonly string[], io: CommandIO): number {
+function info(iface: NetInterface<IpStack>, args: readonly string[], io: CommandIO): number {
   const json = args.length === 1 && args[0] === "--json";
   if (args.length > 0 && !json) throw new UsageError("net info [--json]");
   const net = iface.device;
-  const ip = iface.ip;
+  const ip = iface.stack;
   const record = {
     mac: net.macString,
     macSource: net.macFromDevice ? "device" : "random",
@@ -81,13 +82,13 @@ function info(iface: NetInterface, args: readonly string[], io: CommandIO): numb
   return 0;
 }
 
-async function dhcp(iface: NetInterface, args: readonly string[], io: CommandIO): Promise<number> {
+async function dhcp(iface: NetInterface<IpStack>, args: readonly string[], io: CommandIO): Promise<number> {
   if (args.length > 0) throw new UsageError("net dhcp");
-  if (iface.ip === null) {
+  if (iface.stack === null) {
     io.print("no IPv4 interface");
     return 1;
   }
-  const lease = await iface.ip.renew();
+  const lease = await iface.stack.renew();
   io.print(`${formatIpv4(lease.address)}/${prefixLength(lease.netmask)} gateway ${formatIpv4(lease.gateway)} server ${formatIpv4(lease.server)} lease ${lease.leaseSeconds} s`);
   return 0;
 }
@@ -98,7 +99,7 @@ function number(text: string | undefined, what: string, min: number, max: number
   return n;
 }
 
-async function udpEcho(iface: NetInterface, args: readonly string[], io: CommandIO): Promise<number> {
+async function udpEcho(iface: NetInterface<IpStack>, args: readonly string[], io: CommandIO): Promise<number> {
   const port = number(args[0], "PORT", 1, 65535);
   let count = Infinity;
   let timeoutS = Infinity;
@@ -107,7 +108,7 @@ async function udpEcho(iface: NetInterface, args: readonly string[], io: Command
     else if (args[i] === "--timeout") timeoutS = number(args[i + 1], "--timeout", 1, 86400);
     else throw new UsageError(`unknown option ${args[i]}`);
   }
-  const ip = iface.ip;
+  const ip = iface.stack;
   if (ip === null) {
     io.print("no IPv4 interface");
     return 1;

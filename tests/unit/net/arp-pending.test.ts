@@ -2,11 +2,12 @@
 // sources do not make the stack hold packets, timers and ARP broadcasts for each.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checksum } from "../../../drivers/net/ip/checksum.js";
-import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from "../../../drivers/net/ip/ethernet.js";
-import { IPV4_HLEN, PROTO_ICMP, writeIpv4Header } from "../../../drivers/net/ip/ipv4.js";
-import { IpStack, type EthernetLink } from "../../../drivers/net/ip/ip-stack.js";
-import { NoRouteError } from "../../../drivers/net/ip/errors.js";
+import { checksum } from "../../../net/ip/checksum.js";
+import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from "../../../net/ip/ethernet.js";
+import { IPV4_HLEN, PROTO_ICMP, writeIpv4Header } from "../../../net/ip/ipv4.js";
+import { IpStack, } from "../../../net/ip/ip-stack.js";
+import type { Nic } from "../../../net/nic.js";
+import { NoRouteError } from "../../../net/ip/errors.js";
 import { OUR_IP, PEER_MAC } from "./net-rig.js";
 
 const OUR_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
@@ -14,7 +15,7 @@ const OUR_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
 function setup(arpPendingHops?: number) {
   const sent: Uint8Array[] = [];
   let timers = 0;
-  const link: EthernetLink = { mac: OUR_MAC, linkUp: true, onReadable: null, onLinkChange: null, write: (f) => void sent.push(f.slice()) };
+  const link: Nic = { mac: OUR_MAC, mtu: 1500, linkUp: true, onReadable: null, onLinkChange: null, write: (f) => void sent.push(f.slice()) };
   const env = { timers: { set: () => ++timers, repeat: () => ++timers, clear: () => {} }, clock: { now: () => 0 } };
   const stack = new IpStack(link, { address: "10.0.2.15", netmask: "255.255.0.0", arpPendingHops }, env);
   return { stack, sent, timers: () => timers };

@@ -3,8 +3,8 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checksum, finish, sumWords } from "../../../drivers/net/ip/checksum.js";
-import { alignedBytes, copyBytes } from "../../../drivers/net/bytes.js";
+import { checksum, finish, sumWords } from "../../../net/ip/checksum.js";
+import { alignedBytes, copyBytes } from "../../../net/bytes.js";
 
 function reference(bytes: Uint8Array, initial = 0): number {
   let sum = initial;

@@ -3,7 +3,7 @@
 // address and a contiguous netmask. Anything else is ignored and the client keeps waiting.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { DhcpClient, DhcpType, buildDhcpReply, parseDhcpRequest, type DhcpLease } from "../../../drivers/net/ip/dhcp.js";
+import { DhcpClient, DhcpType, buildDhcpReply, parseDhcpRequest, type DhcpLease } from "../../../net/ip/dhcp.js";
 import type { TimerCallback } from "../../../platform/platform.js";
 
 const MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);

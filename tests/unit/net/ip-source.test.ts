@@ -3,19 +3,20 @@
 // never caches such an address. The stack runs over a recording link, no device.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ARP_REQUEST } from "../../../drivers/net/ip/arp.js";
-import { checksum } from "../../../drivers/net/ip/checksum.js";
-import { buildEthernet, ETHERTYPE_IPV4, parseEthernet } from "../../../drivers/net/ip/ethernet.js";
-import { IPV4_HLEN, PROTO_ICMP, writeIpv4Header } from "../../../drivers/net/ip/ipv4.js";
-import { IpStack, type EthernetLink } from "../../../drivers/net/ip/ip-stack.js";
-import { UdpSocket } from "../../../drivers/net/ip/udp-socket.js";
+import { ARP_REQUEST } from "../../../net/ip/arp.js";
+import { checksum } from "../../../net/ip/checksum.js";
+import { buildEthernet, ETHERTYPE_IPV4, parseEthernet } from "../../../net/ip/ethernet.js";
+import { IPV4_HLEN, PROTO_ICMP, writeIpv4Header } from "../../../net/ip/ipv4.js";
+import { IpStack, } from "../../../net/ip/ip-stack.js";
+import type { Nic } from "../../../net/nic.js";
+import { UdpSocket } from "../../../net/ip/udp-socket.js";
 import { arpFrame, OUR_IP, PEER_IP, PEER_MAC, udpFrame } from "./net-rig.js";
 
 const OUR_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
 
 function stack(): { stack: IpStack; sent: Uint8Array[] } {
   const sent: Uint8Array[] = [];
-  const link: EthernetLink = { mac: OUR_MAC, linkUp: true, onReadable: null, onLinkChange: null, write: (f) => void sent.push(f.slice()) };
+  const link: Nic = { mac: OUR_MAC, mtu: 1500, linkUp: true, onReadable: null, onLinkChange: null, write: (f) => void sent.push(f.slice()) };
   const timers = { set: () => 1, repeat: () => 1, clear: () => {} };
   const s = new IpStack(link, { address: "10.0.2.15", gateway: "10.0.2.2" }, { timers, clock: { now: () => 0 } });
   return { stack: s, sent };

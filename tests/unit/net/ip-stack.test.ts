@@ -4,15 +4,15 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ARP_REPLY, ARP_REQUEST, parseArp } from "../../../drivers/net/ip/arp.js";
-import { formatIpv4, parseIpv4, prefixLength } from "../../../drivers/net/ip/address.js";
-import { checksum } from "../../../drivers/net/ip/checksum.js";
-import { buildDhcpReply, DhcpType, parseDhcpRequest } from "../../../drivers/net/ip/dhcp.js";
-import { ArpTimeoutError, DhcpTimeoutError, PortInUseError, SocketClosedError } from "../../../drivers/net/ip/errors.js";
-import { BROADCAST_MAC, buildEthernet, ETHERTYPE_IPV4, parseEthernet } from "../../../drivers/net/ip/ethernet.js";
-import { IPV4_HLEN, PROTO_ICMP, parseIpv4Packet, writeIpv4Header } from "../../../drivers/net/ip/ipv4.js";
-import { parseUdp } from "../../../drivers/net/ip/udp.js";
-import { UdpSocket } from "../../../drivers/net/ip/udp-socket.js";
+import { ARP_REPLY, ARP_REQUEST, parseArp } from "../../../net/ip/arp.js";
+import { formatIpv4, parseIpv4, prefixLength } from "../../../net/ip/address.js";
+import { checksum } from "../../../net/ip/checksum.js";
+import { buildDhcpReply, DhcpType, parseDhcpRequest } from "../../../net/ip/dhcp.js";
+import { ArpTimeoutError, DhcpTimeoutError, PortInUseError, SocketClosedError } from "../../../net/ip/errors.js";
+import { BROADCAST_MAC, buildEthernet, ETHERTYPE_IPV4, parseEthernet } from "../../../net/ip/ethernet.js";
+import { IPV4_HLEN, PROTO_ICMP, parseIpv4Packet, writeIpv4Header } from "../../../net/ip/ipv4.js";
+import { parseUdp } from "../../../net/ip/udp.js";
+import { UdpSocket } from "../../../net/ip/udp-socket.js";
 import type { VirtioNetModel } from "../../../platform/host/devices/net-device.js";
 import { arpFrame, finishNet, netRig, OUR_IP, PEER_IP, PEER_MAC, udpFrame, until } from "./net-rig.js";
 
@@ -70,7 +70,7 @@ class Peer {
 async function stackRig(version: 1 | 2, ip: { address?: string; gateway?: string; dhcp?: { retryMs: number; attempts: number }; arpRetryMs?: number; arpAttempts?: number }) {
   const peer = new Peer();
   const r = await netRig(version, { peer: (frame, nic) => peer.handle(frame, nic) }, { ip });
-  const stack = r.driver.interfaces()[0]!.ip!;
+  const stack = r.driver.interfaces()[0]!.stack!;
   return { r, peer, stack };
 }
 

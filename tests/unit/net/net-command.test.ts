@@ -5,10 +5,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { netCommand, type NetSource } from "../../../apps/shell/commands/net.js";
-import { ARP_REPLY, ARP_REQUEST, parseArp } from "../../../drivers/net/ip/arp.js";
-import { parseEthernet } from "../../../drivers/net/ip/ethernet.js";
-import { parseIpv4Packet } from "../../../drivers/net/ip/ipv4.js";
-import { parseUdp } from "../../../drivers/net/ip/udp.js";
+import { ARP_REPLY, ARP_REQUEST, parseArp } from "../../../net/ip/arp.js";
+import { parseEthernet } from "../../../net/ip/ethernet.js";
+import { parseIpv4Packet } from "../../../net/ip/ipv4.js";
+import { parseUdp } from "../../../net/ip/udp.js";
 import type { VirtioNetModel } from "../../../platform/host/devices/net-device.js";
 import { fakeShell } from "../shell/shell-rig.js";
 import { arpFrame, finishNet, netRig, OUR_IP, PEER_IP, PEER_MAC, udpFrame, until } from "./net-rig.js";
@@ -75,7 +75,7 @@ test("net udp-echo PORT: Ctrl-C stops it; the port is free again; --timeout S en
   const done = run("net udp-echo 7");
   await new Promise((resolve) => setTimeout(resolve, 5));
   r.nic.deliver(datagram(r, "x"));
-  await until(() => r.driver.interfaces()[0]!.ip!.stats.udpSent === 1);
+  await until(() => r.driver.interfaces()[0]!.stack!.stats.udpSent === 1);
   platform.type("\x03");
   const out = await done;
   assert.match(out, /echoed 1 datagrams \(1 bytes\)/);

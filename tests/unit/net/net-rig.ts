@@ -7,26 +7,32 @@ import { createBus } from "../../../apps/bus.js";
 import type { VirtioBus } from "../../../drivers/virtio/bus.js";
 import { NetDriver, type NetDriverOptions } from "../../../drivers/net/net-driver.js";
 import type { NetDevice } from "../../../drivers/net/net-device.js";
-import { writeArp } from "../../../drivers/net/ip/arp.js";
-import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../../drivers/net/ip/ethernet.js";
-import { IPV4_HLEN, PROTO_UDP, writeIpv4Header } from "../../../drivers/net/ip/ipv4.js";
-import { UDP_HLEN, writeUdp } from "../../../drivers/net/ip/udp.js";
+import { writeArp } from "../../../net/ip/arp.js";
+import { IpStack, type IpStackOptions } from "../../../net/ip/ip-stack.js";
+import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../../net/ip/ethernet.js";
+import { IPV4_HLEN, PROTO_UDP, writeIpv4Header } from "../../../net/ip/ipv4.js";
+import { UDP_HLEN, writeUdp } from "../../../net/ip/udp.js";
 import * as assert from "uvu/assert";
 
 export interface NetRig {
   readonly model: HostModel;
   readonly bus: VirtioBus;
   readonly nic: VirtioNetModel;
-  readonly driver: NetDriver;
+  readonly driver: NetDriver<IpStack>;
   readonly net: NetDevice;
 }
 
-export async function netRig(version: 1 | 2, nicOptions: NetModelOptions = {}, driverOptions: NetDriverOptions = {}): Promise<NetRig> {
+/** Driver options; `ip` runs an IpStack with those options on the device. */
+export type RigDriverOptions = NetDriverOptions<IpStack> & { readonly ip?: IpStackOptions };
+
+export async function netRig(version: 1 | 2, nicOptions: NetModelOptions = {}, rigOptions: RigDriverOptions = {}): Promise<NetRig> {
+  const { ip, ...rest } = rigOptions;
+  const driverOptions: NetDriverOptions<IpStack> = ip === undefined ? rest : { ...rest, stack: (n, p) => new IpStack(n, ip, p) };
   const model = createHostModel({ ramSize: 8 << 20, dmaSize: 4 << 20 });
   const nic = new VirtioNetModel(nicOptions);
   model.attach(31, nic, { version });
   const bus = createBus(model.platform);
-  const driver = new NetDriver(driverOptions);
+  const driver = new NetDriver<IpStack>(driverOptions);
   await bus.register(driver);
   await bus.scan();
   await model.settle();

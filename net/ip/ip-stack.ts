@@ -1,10 +1,11 @@
-// A small IPv4 interface over one Ethernet link (a NetDevice): ARP (answers for our
+// A small IPv4 interface over one Ethernet link (a Nic, ../nic.ts): ARP (answers for our
 // address, resolves next hops with a cache and retries), IPv4 (header checks, no
 // fragments), ICMP echo reply, UDP (to bound ports) and DHCP or a static address.
 // Everything runs from the link's callbacks and the platform's timers: no busy wait.
 
-import type { Clock, TimerId, Timers } from "../../../platform/platform.js";
+import type { Clock, TimerId, Timers } from "../../platform/platform.js";
 import { alignedBytes } from "../bytes.js";
+import type { Nic, NicClient } from "../nic.js";
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpCache, parseArp, writeArp } from "./arp.js";
 import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
@@ -14,14 +15,6 @@ import { echoReply } from "./icmp.js";
 import { IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
 import { UDP_HLEN, parseUdp, writeUdp } from "./udp.js";
 
-/** The link below: NetDevice has this shape. */
-export interface EthernetLink {
-  readonly mac: Uint8Array;
-  readonly linkUp: boolean;
-  onReadable: ((frame: Uint8Array) => void) | null;
-  onLinkChange: ((up: boolean) => void) | null;
-  write(frame: Uint8Array): void;
-}
 
 /** What the stack needs of the platform. */
 export interface StackEnv {
@@ -91,8 +84,8 @@ interface PendingHop {
 
 const MAX_UDP_PAYLOAD = 1500 - IPV4_HLEN - UDP_HLEN; // 1472: no fragmentation
 
-export class IpStack {
-  readonly #link: EthernetLink;
+export class IpStack implements NicClient {
+  readonly #link: Nic;
   readonly #env: StackEnv;
   readonly #options: IpStackOptions;
   readonly #arp = new ArpCache();
@@ -118,7 +111,7 @@ export class IpStack {
   /** Called with errors nobody else hears of (ARP give-ups, DHCP failure). */
   onError: ((error: Error) => void) | null = null;
 
-  constructor(link: EthernetLink, options: IpStackOptions, env: StackEnv) {
+  constructor(link: Nic, options: IpStackOptions, env: StackEnv) {
     this.#link = link;
     this.#env = env;
     this.#options = options;
@@ -174,7 +167,7 @@ export class IpStack {
     return this.#dhcpError;
   }
 
-  get link(): EthernetLink {
+  get link(): Nic {
     return this.#link;
   }
 

@@ -2,7 +2,7 @@
 // on a timer, restarted on NAK. The lease is not renewed (QEMU's user network leases
 // for a day); run() again to get a new one.
 
-import type { Clock, TimerId, Timers } from "../../../platform/platform.js";
+import type { Clock, TimerId, Timers } from "../../platform/platform.js";
 import { BROADCAST, prefixLength, readIpv4, writeIpv4 } from "./address.js";
 import { DhcpTimeoutError } from "./errors.js";
 
