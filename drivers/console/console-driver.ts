@@ -58,11 +58,12 @@ export class ConsoleDriver implements VirtioDriver {
     return this.#ports.values();
   }
 
-  /** A Serial on port 0 of the first console device (or `options.port`). */
+  /** A Serial on port 0 of the first console device (or `options.port`). Applications
+   * use the provider's `device.io.Serial` with a port name instead (apps/provider). */
   open(options: Omit<SerialOptions, "port"> & { readonly port?: ConsolePort }): Serial {
     const port = options.port ?? this.ports()[0];
     if (port === undefined) throw new Error("no virtio console device");
-    return new Serial({ ...options, port });
+    return new Serial({ ...options, port: port.location }, () => port);
   }
 }
 

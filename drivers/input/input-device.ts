@@ -50,12 +50,13 @@ export class InputDevice {
     if (!port.listen(this.#listener)) throw new InputBusyError(port.location);
     this.#port = port;
     // Events queued before the open are told once, after the constructor returns.
+    // Through the port's guard (tellSoon), as every later callback: a throw is recorded on
+    // the device; the events after the one that threw stay queued for read().
     if (port.queued > 0) {
-      void Promise.resolve().then(() => {
-        const p = this.#port;
-        if (p === null || p.queued === 0) return;
-        if (onEvent !== undefined) for (let e = p.read(); e !== undefined; e = p.read()) this.#listener.event(e);
-        else this.#listener.readable(p.queued);
+      port.tellSoon(this.#listener, (listener) => {
+        if (port.queued === 0) return;
+        if (onEvent !== undefined) for (let e = port.read(); e !== undefined; e = port.read()) listener.event(e);
+        else listener.readable(port.queued);
       });
     }
   }

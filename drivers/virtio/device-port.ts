@@ -100,6 +100,16 @@ export abstract class DevicePort<L extends PortListener> {
     this.tell((l) => l.error(error));
   }
 
+  /** Calls `call` on `listener` in a promise job, i.e. after the caller's current call has
+   * returned (ECMA-419: callbacks never run inside the constructor or a method), through
+   * the same guard as every later callback (tell): only if `listener` still holds the
+   * port, and what it throws is recorded on the device, never escaping into the loop. */
+  tellSoon(listener: L, call: (listener: L) => void): void {
+    void Promise.resolve().then(() => {
+      if (this.#listener === listener) this.tell(call);
+    });
+  }
+
   /** Calls the listener, if any; what it throws is recorded on the device. */
   protected tell(call: (listener: L) => void): void {
     const listener = this.#listener;

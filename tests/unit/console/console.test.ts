@@ -181,7 +181,7 @@ for (const version of VERSIONS) {
     first.close();
     assert.throws(() => first.read(), (e: unknown) => e instanceof ConsoleClosedError);
     assert.throws(() => first.write("x"), (e: unknown) => e instanceof ConsoleClosedError);
-    const second = new Serial({ port });
+    const second = new Serial({ port: "hvc0" }, () => port);
     second.close();
     await finish(r);
   });
@@ -190,7 +190,7 @@ for (const version of VERSIONS) {
     const { r, driver, port } = await bound(version);
     assert.throws(() => driver.open({ format: "text" as "buffer" }), RangeError);
     assert.throws(() => driver.open({ onReadable: 5 as unknown as () => void }), TypeError);
-    assert.throws(() => new Serial(null as never), TypeError);
+    assert.throws(() => new Serial(null as never, () => port), TypeError);
     assert.is(port.opened, false);
     const s = driver.open({ format: "number" });
     assert.throws(() => s.write(256), RangeError);
