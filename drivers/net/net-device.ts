@@ -82,6 +82,20 @@ export function randomMac(): Uint8Array {
   return mac;
 }
 
+/** The 6-byte mac field of the config space (§5.1.4), one generation-checked read. */
+export function readConfigMac(device: VirtioDevice): Uint8Array {
+  return device.readConfig((c) => {
+    const m = new Uint8Array(6);
+    for (let i = 0; i < 6; i++) m[i] = c.u8(NetConfig.MAC + i);
+    return m;
+  });
+}
+
+/** A unicast, non-zero address (IEEE 802: bit 0 of byte 0 clear). */
+export function usableMac(mac: Uint8Array): boolean {
+  return (mac[0]! & 1) === 0 && mac.some((b) => b !== 0);
+}
+
 export function formatMac(mac: Uint8Array): string {
   let s = "";
   for (let i = 0; i < mac.length; i++) s += (i ? ":" : "") + mac[i]!.toString(16).padStart(2, "0");
@@ -388,23 +402,16 @@ export class NetDevice implements Nic {
     return this.#splitHeader && !this.#device.hasFeature(Feature.RING_INDIRECT_DESC) ? 2 : 1;
   }
 
-  /** MAC from config when offered (§5.1.4); a multicast or zero address is refused. */
+  /** MAC from config when negotiated (§5.1.4, §5.1.5); checkFeatures (net-driver.ts)
+   * dropped MAC for an unusable address, so one here means the config changed since. */
   #readMac(): void {
     if (!this.#device.hasFeature(NetFeature.MAC)) {
       if (this.#macFromDevice) this.#mac = randomMac();
       this.#macFromDevice = false;
       return;
     }
-    const mac = this.#device.readConfig((c) => {
-      const m = new Uint8Array(6);
-      for (let i = 0; i < 6; i++) m[i] = c.u8(NetConfig.MAC + i);
-      return m;
-    });
-    if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) {
-      this.#report(new NetDeviceError(this.location, "MAC address", formatMac(mac)));
-      this.#macFromDevice = false;
-      return;
-    }
+    const mac = readConfigMac(this.#device);
+    if (!usableMac(mac)) throw new NetDeviceError(this.location, "MAC address", formatMac(mac));
     this.#mac = mac;
     this.#macFromDevice = true;
   }

@@ -11,7 +11,8 @@ import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { bit } from "../virtio/features.js";
 import type { Platform } from "../../platform/platform.js";
 import type { NicClient } from "../../net/nic.js";
-import { NetDevice, type NetOptions } from "./net-device.js";
+import { NetDeviceError } from "./errors.js";
+import { formatMac, NetDevice, readConfigMac, usableMac, type NetOptions } from "./net-device.js";
 import { NetFeature } from "./net-spec.js";
 
 export interface NetDriverOptions<S extends NicClient = NicClient> extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {
@@ -41,6 +42,16 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
   /** §5.1.3: MAC (read the address) and STATUS (follow the link); nothing else. */
   features(offered: bigint): bigint {
     return offered & (bit(NetFeature.MAC) | bit(NetFeature.STATUS));
+  }
+
+  /** §5.1.5: with MAC negotiated the device's address must be used, so a device whose
+   * address is multicast or zero does not get MAC (reported; a random one is used). */
+  checkFeatures(device: VirtioDevice, accepted: bigint): bigint {
+    if ((accepted & bit(NetFeature.MAC)) === 0n) return accepted;
+    const mac = readConfigMac(device);
+    if (usableMac(mac)) return accepted;
+    device.reportError(new NetDeviceError(device.location, "MAC address", formatMac(mac)));
+    return accepted & ~bit(NetFeature.MAC);
   }
 
   probe(device: VirtioDevice): void {

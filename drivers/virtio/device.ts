@@ -403,7 +403,8 @@ export class VirtioDevice {
     const fromDriver = driver.features(offered) & offered & ~TRANSPORT_FEATURES_MASK;
     let fromCore = offered & CORE_HANDLED_FEATURES;
     if (!modern) fromCore &= ~bit(Feature.VERSION_1); // never on a legacy transport
-    const accepted = fromDriver | fromCore;
+    let accepted = fromDriver | fromCore;
+    if (driver.checkFeatures !== undefined) accepted &= driver.checkFeatures(this, accepted);
     return modern ? accepted : accepted & 0xffffffffn; // legacy: 32 feature bits (§4.2.4)
   }
 

@@ -25,6 +25,14 @@ export interface VirtioDriver {
    */
   features(offered: bigint): bigint;
   /**
+   * Optional, still in negotiation (§3.1.1 step 4: the driver "MAY read (but MUST NOT
+   * write) the device-specific configuration fields to check that it can support the
+   * device before accepting it"): given the bits about to be written, returns the ones
+   * kept; anything else is dropped. E.g. net drops MAC when the device's address is not
+   * usable (§5.1.5: with MAC negotiated the driver must use it). Throwing fails the device.
+   */
+  checkFeatures?(device: VirtioDevice, accepted: bigint): bigint;
+  /**
    * Device-specific setup (§3.1.1 step 7), between FEATURES_OK and DRIVER_OK: read the
    * configuration, create queues with `device.createQueue()`. It may add buffers but must
    * not kick: notifications are allowed only after DRIVER_OK (see `ready`).
