@@ -113,6 +113,10 @@ export class VirtioDevice {
   #irqAttached = false;
   /** True from the start of driver.probe until driver.remove: remove is called once. */
   #driverHolds = false;
+  /** True once driver.probe ran since bind: unbind then always reaches driver.remove,
+   * even after a remove("reset") and a re-init that failed before probe (the driver
+   * still keeps the device's handle and what runs on it). */
+  #probedSinceBind = false;
   /** The running bind / restart / unbind, so that they never overlap. */
   #busy: Promise<void> = Promise.resolve();
   #stats = { interrupts: 0, spuriousInterrupts: 0, configChanges: 0, initializations: 0, restarts: 0 };
@@ -380,6 +384,7 @@ export class VirtioDevice {
       // 7. Device-specific setup: the driver reads the configuration and creates its queues.
       this.#phase = "setup";
       this.#driverHolds = true;
+      this.#probedSinceBind = true;
       await driver.probe(this);
       // 8. Set DRIVER_OK: the device is live.
       this.#setStatus(this.#status | Status.DRIVER_OK);
@@ -458,8 +463,9 @@ export class VirtioDevice {
       return false;
     }
     this.#status = 0;
-    if (driver !== null && this.#driverHolds) {
+    if (driver !== null && (this.#driverHolds || (reason === "unbind" && this.#probedSinceBind))) {
       this.#driverHolds = false;
+      if (reason === "unbind") this.#probedSinceBind = false;
       try {
         driver.remove(this, reason);
       } catch (error) {

@@ -46,6 +46,10 @@ export interface VirtioDriver {
    * memory), so the driver takes back every buffer in flight (`queue.detachAll()`),
    * fails their requests with an error, and frees its DMA memory. The core then destroys
    * the queues. Must not throw; may be called after a probe that failed half-way.
+   * remove("unbind") always comes at unbind once probe has run since bind, even right
+   * after a remove("reset") whose re-initialization failed before probe: the driver then
+   * has no queues to take back but lets go of the device's handle (and closes what it
+   * runs on it, e.g. an IP stack and its timers).
    */
   remove(device: VirtioDevice, reason: RemoveReason): void;
   /** The device signalled a configuration change (§2.5.2); re-read what matters. */
