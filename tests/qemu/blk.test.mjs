@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32Hex, makeFilledImage, makeRandomImage, pseudoRandomBytes, SECTOR } from "../../tools/lib/disk-image.mjs";
+import { crc32Hex, makeFilledImage, makeRandomImage, pseudoRandomBytes, SECTOR } from "virtio-xs/hil";
 import { bootShell } from "./lib/firmware.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "virtio-blk-test-"));
@@ -35,13 +35,7 @@ for (const legacy of [false, true]) {
     const m = await bootShell({
       legacy,
       commandTimeoutMs: 30000,
-      devices: [{ disk: main }],
-      extraArgs: [
-        "-drive", `if=none,id=ro0,format=raw,readonly=on,file=${ro}`,
-        "-device", `virtio-blk-device,drive=ro0,serial=${SERIAL}`,
-        "-drive", `if=none,id=grow0,format=raw,file=${grow}`,
-        "-device", "virtio-blk-device,drive=grow0",
-      ],
+      disks: [main, { path: ro, readonly: true, serial: SERIAL }, grow],
     });
     try {
       // 1. The whole 16 MiB, streamed, checked against the host's CRC-32.
@@ -76,7 +70,7 @@ for (const legacy of [false, true]) {
 
       // 4. QMP block_resize: the capacity follows the configuration change.
       assert.is((await run(m, "blk dev 2")).status, 0);
-      await m.qmp("block_resize", { device: "grow0", size: 3 * MiB });
+      await m.qmp("block_resize", { device: m.disks[2].id, size: 3 * MiB });
       let capacity = "";
       for (let i = 0; i < 40 && !/6144 sectors/.test(capacity); i++) {
         capacity = (await run(m, "blk info")).output;

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeRandomImage } from "../../tools/lib/disk-image.mjs";
+import { makeRandomImage } from "virtio-xs/hil";
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "virtio-devices-test-"));

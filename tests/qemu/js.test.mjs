@@ -2,7 +2,7 @@
 // shell up, and heap exhaustion that ends in an error, never a hang.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { QemuExitError, QemuFatalError, QemuTimeoutError } from "../../tools/lib/qemu.mjs";
+import { QemuExitError, QemuFatalError, QemuTimeoutError } from "virtio-xs/hil";
 import { bootShell } from "./lib/firmware.mjs";
 
 let m;

@@ -15,18 +15,6 @@ const RESEND_MS = 1000;
 const MAX_SENDS = 8; // per datagram
 const ECHO_PORT = 7;
 
-/** A free UDP port on 127.0.0.1 (bound, read, released). */
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Datagram i: its size (1-1472; any 1472 consecutive ones differ, so the size names the
  * datagram among those in flight) and its content. */
 const sizeOf = (i) => 1 + ((i * 367) % MAX_PAYLOAD);
@@ -111,9 +99,10 @@ async function waitForAddress(m, ms) {
 }
 
 async function echoTest(legacy) {
-  const hostPort = await freeUdpPort();
-  const m = await bootShell({ legacy, devices: [{ net: { hostfwd: [`udp:127.0.0.1:${hostPort}-:${ECHO_PORT}`] } }] });
+  // The board picks a free loopback port for the forward: parallel boards never share one.
+  const m = await bootShell({ legacy, net: { forward: [{ protocol: "udp", guest: ECHO_PORT }] } });
   try {
+    const hostPort = m.hostPort(ECHO_PORT, "udp");
     const info = await waitForAddress(m, 15000);
     assert.is(info.address, "10.0.2.15");
     assert.is(info.gateway, "10.0.2.2");

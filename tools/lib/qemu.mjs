@@ -142,6 +142,16 @@ export class QemuMachine {
     live.add(this);
   }
 
+  /**
+   * Changes options before start() (e.g. devices that need tempDir, the ELF once it is
+   * built). Throws once started.
+   */
+  configure(more) {
+    if (this.#started) throw new QemuError("configure() after start()");
+    Object.assign(this.#opts, more);
+    return this;
+  }
+
   /** A temp dir removed by close(): put sockets and scratch files for this run here. */
   get tempDir() { return this.#tempDir; }
   /** {code, signal} once QEMU has exited, else null. */
@@ -151,6 +161,8 @@ export class QemuMachine {
   /** The tail (64 KiB) of everything the UART printed. */
   get transcript() { return this.#transcript; }
   get running() { return this.#child !== null && this.#exit === null; }
+  /** The spawned process's pid, also its process group id (null before start()). */
+  get pid() { return this.#child?.pid ?? null; }
 
   /** Spawns QEMU and waits for the first prompt; enters batch mode if asked. Returns this. */
   async start() {

@@ -1,20 +1,17 @@
-// Shared by the QEMU suites: where the firmware is, and a booted shell in batch mode.
-import { existsSync } from "node:fs";
+// Shared by the QEMU suites: where the firmware is, and a booted shell in batch mode, both
+// through the project's own HIL library (virtio-xs/hil, hil/).
 import { join } from "node:path";
+import { Board } from "virtio-xs/hil";
 import { ROOT } from "../../../tools/lib/node-deps.mjs";
-import { QemuMachine } from "../../../tools/lib/qemu.mjs";
 
 export { ROOT };
 /** The firmware under test (env VIRTIO_FIRMWARE picks another ELF). */
 export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "fw", "qemu-virt-arm", "firmware.elf");
 
-/** Boots the firmware (modern unless `legacy`) to the shell; the caller closes it. */
-export async function bootShell(opts = {}) {
-  if (!existsSync(FIRMWARE_ELF)) throw new Error(`no firmware at ${FIRMWARE_ELF}: run npm run build (npm test builds it)`);
+/** Boots the firmware (modern unless `legacy`) to the shell: a Board the caller closes. */
+export function bootShell(opts = {}) {
   // lifetimeS: even a test process killed with SIGKILL leaves QEMU running 10 min at most.
-  const m = new QemuMachine({ elf: FIRMWARE_ELF, bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600, ...opts });
-  await m.start();
-  return m;
+  return Board.boot({ firmware: FIRMWARE_ELF, bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600, ...opts });
 }
 
 /** The first line of `output` that parses as JSON. */
