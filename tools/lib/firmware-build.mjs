@@ -304,8 +304,8 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const rebuilt = a.rebuilt + b.rebuilt;
 
   const dmaBytes = cfg.platform.dmaPoolBytes ?? 4 << 20;
-  if (!Number.isInteger(dmaBytes) || dmaBytes <= 0 || dmaBytes % (1 << 20) !== 0 || dmaBytes > 64 << 20) {
-    throw new FirmwareBuildError(`manifest: dmaPoolBytes must be a whole number of MiB (1-64), not ${dmaBytes}`);
+  if (!Number.isInteger(dmaBytes) || dmaBytes <= 0 || dmaBytes % (1 << 20) !== 0 || dmaBytes > 112 << 20) {
+    throw new FirmwareBuildError(`manifest: dmaPoolBytes must be a whole number of MiB (1-112), not ${dmaBytes}`);
   }
   const elf = join(entryDir, "firmware.elf");
   const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`, `-Wl,--defsym=__dma_size=${dmaBytes}`];
