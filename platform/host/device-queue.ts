@@ -279,11 +279,19 @@ export class DeviceQueue {
     const slot = this.#usedIdx % this.#size;
     this.#memory.write32(l.used + 4 + 8 * slot, id); // used.ring[slot].id, 32-bit
     this.#memory.write32(l.used + 8 + 8 * slot, len); // used.ring[slot].len, 32-bit
+    this.#shadowUsed(l, 4 + 8 * slot, 8);
     // The element is written before the index that publishes it (§2.7.8.2).
     this.#usedIdx = (this.#usedIdx + 1) & 0xffff;
+    if (faults.usedTwice) {
+      const again = this.#usedIdx % this.#size;
+      this.#memory.write32(l.used + 4 + 8 * again, id); // the same element once more
+      this.#memory.write32(l.used + 8 + 8 * again, len);
+      this.#shadowUsed(l, 4 + 8 * again, 8);
+      this.#usedIdx = (this.#usedIdx + 1) & 0xffff;
+    }
+    if (faults.usedIdxAhead > 0) this.#usedIdx = (this.#usedIdx + faults.usedIdxAhead) & 0xffff;
     this.#memory.write16(l.used + 2, this.#usedIdx); // used.idx, 16-bit
     this.#shadowUsed(l, 2, 2);
-    this.#shadowUsed(l, 4 + 8 * slot, 8);
     for (const d of flight.descriptors) this.#busy[d] = 0;
     this.#inFlight.delete(chain.head);
     this.counters.chainsCompleted++;

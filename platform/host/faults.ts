@@ -21,6 +21,17 @@ export interface DeviceFaults {
   /** After a reset (Status written 0), this many Status reads still return the old
    * status before 0 is read (0 = the reset is immediate). */
   resetDelayReads: number;
+  /** Each used element is published twice (a device completing one chain twice). */
+  usedTwice: boolean;
+  /** used.idx moves this many entries further than the elements written: the driver
+   * sees stale or never-written used elements (0 = off). */
+  usedIdxAhead: number;
+  /** Rewrites what a register read returns (offset in the window: the config space is
+   * at 0x100 and up), after the device decided it: lies about any register or config
+   * byte; null = honest. */
+  registerRead: ((offset: number, width: number, value: number) => number) | null;
+  /** Chains are taken and never returned (a hung device; a reset takes them back). */
+  holdChains: boolean;
 }
 
 export function noFaults(): DeviceFaults {
@@ -33,5 +44,9 @@ export function noFaults(): DeviceFaults {
     refuseFeaturesOk: false,
     configGenerationEvery: 0,
     resetDelayReads: 0,
+    usedTwice: false,
+    usedIdxAhead: 0,
+    registerRead: null,
+    holdChains: false,
   };
 }

@@ -191,6 +191,12 @@ export class MmioDeviceModel implements MmioHandler {
   // ---- register reads ----
 
   read(offset: number, width: MmioWidth): number {
+    const value = this.#read(offset, width);
+    const lie = this.faults.registerRead;
+    return lie === null ? value : width === 4 ? lie(offset, width, value) >>> 0 : lie(offset, width, value) & ((1 << (8 * width)) - 1);
+  }
+
+  #read(offset: number, width: MmioWidth): number {
     if (offset >= REG.Config) return this.#readConfig(offset - REG.Config, width);
     const access = this.#access(offset, width, "read");
     if (!access) return 0;
@@ -640,6 +646,7 @@ export class MmioDeviceModel implements MmioHandler {
       complete: (chain: DeviceChain, written) => {
         if (chain.epoch !== this.#epoch) return; // the device was reset meanwhile
         if (!this.#serving()) return; // broken or needing a reset: nothing more is written
+        if (this.faults.holdChains) return; // hung: the chain stays with the device
         const q = this.#queues[chain.queue];
         if (!q || !q.live) return;
         q.complete(chain, written, this.faults);

@@ -8,6 +8,7 @@
 
 import type { DeviceChain, Segment } from "../chain.js";
 import type { ConfigField, DeviceContext, DeviceModel } from "../device-model.js";
+import { WritebackCache } from "./blk-cache.js";
 
 export const VIRTIO_ID_BLOCK = 2;
 export const BLK_SECTOR = 512;
@@ -88,6 +89,9 @@ export interface BlkDeviceOptions {
   readonly outOfOrder?: boolean;
   /** QueueNumMax (default 256, as QEMU's virtio-blk). */
   readonly queueMaxSize?: number;
+  /** Power-cut mode: writes complete into a volatile cache that only FLUSH moves to the
+   * image (blk-cache.ts); `powerCut()` loses what was not flushed. Default false. */
+  readonly writeback?: boolean;
 }
 
 /** Switches that make the disk misbehave (on top of the transport's DeviceFaults). */
@@ -137,6 +141,7 @@ export class BlkDevice implements DeviceModel {
   readonly counters: BlkCounters = { reads: 0, writes: 0, flushes: 0, getIds: 0, discards: 0, writeZeroes: 0, errors: 0, unflushedBytes: 0 };
   readonly shapes: BlkShapes = { maxSegments: 0, maxTransfer: 0, maxBatch: 0 };
   #image: Uint8Array;
+  readonly #cache: WritebackCache | null;
   readonly #options: BlkDeviceOptions;
   readonly #view: DataView;
   #ctx: DeviceContext | null = null;
@@ -144,6 +149,7 @@ export class BlkDevice implements DeviceModel {
   constructor(options: BlkDeviceOptions = {}) {
     this.#options = options;
     this.#image = options.image ?? new Uint8Array((options.capacity ?? 2048) * BLK_SECTOR);
+    this.#cache = options.writeback ? new WritebackCache() : null;
     if (this.#image.length % BLK_SECTOR !== 0) throw new RangeError(`image of ${this.#image.length} bytes is not whole sectors`);
     const id = options.id ?? "virtio-xs-model";
     if (id.length > 20) throw new RangeError(`id "${id}" is longer than 20 bytes`);
@@ -184,9 +190,23 @@ export class BlkDevice implements DeviceModel {
     v.setUint8(56, zl.mayUnmap === false ? 0 : 1);
   }
 
-  /** The disk as it is now (writes land here). */
+  /** The disk as it is now (writes land here; in power-cut mode, flushed writes only). */
   get image(): Uint8Array {
     return this.#image;
+  }
+
+  /** Power-cut mode: sectors written since the last flush (0 without the cache). */
+  get unflushedSectors(): number {
+    return this.#cache?.dirtySectors ?? 0;
+  }
+
+  /** Power-cut mode: the power goes. What was not flushed is lost, except the sectors
+   * `persist` picks (the drive wrote them back on its own); returns how many it kept.
+   * The device forgets its requests in flight: the machine is gone. */
+  powerCut(persist?: (sector: number) => boolean): number {
+    const kept = this.#cache?.cut(this.#image, persist) ?? 0;
+    this.faults.hang = true; // nothing more is answered
+    return kept;
   }
 
   /** Capacity in 512-byte sectors. */
@@ -216,6 +236,7 @@ export class BlkDevice implements DeviceModel {
     const next = new Uint8Array(sectors * BLK_SECTOR);
     next.set(this.#image.subarray(0, Math.min(next.length, this.#image.length)));
     this.#image = next;
+    this.#cache?.truncate(sectors);
     this.#setCapacity();
     this.#ctx?.configChanged();
   }
@@ -281,7 +302,7 @@ export class BlkDevice implements DeviceModel {
         if (!this.#checkData(r, this.#dataSegments(chain.writable, 0, 1), dataInLength)) return this.#answer(chain, BLK_S.IOERR, null);
         if (!this.#inRange(sector, dataInLength) || this.#bad(sector, dataInLength)) return this.#answer(chain, BLK_S.IOERR, null);
         const at = sector * BLK_SECTOR;
-        chain.write(this.#image.subarray(at, at + dataInLength));
+        chain.write(this.#cache ? this.#cache.read(this.#image, sector, dataInLength) : this.#image.subarray(at, at + dataInLength));
         return this.#answer(chain, BLK_S.OK, "reads");
       }
       case BLK_T.OUT: {
@@ -292,7 +313,8 @@ export class BlkDevice implements DeviceModel {
           return this.#answer(chain, BLK_S.IOERR, null);
         }
         if (this.faults.status === null || this.faults.status === BLK_S.OK) {
-          this.#image.set(dataOut, sector * BLK_SECTOR);
+          if (this.#cache) this.#cache.write(sector, dataOut);
+          else this.#image.set(dataOut, sector * BLK_SECTOR);
           c.unflushedBytes += dataOut.length;
         }
         return this.#answer(chain, BLK_S.OK, "writes");
@@ -305,7 +327,10 @@ export class BlkDevice implements DeviceModel {
         if (sector !== 0) this.#violation("blk-flush-sector", `${r}: FLUSH with sector ${sector}, must be 0 (§5.2.6.1)`);
         if (dataOut.length > 0 || dataInLength > 0) this.#violation("blk-flush-data", `${r}: FLUSH with ${dataOut.length + dataInLength} data bytes (§5.2.6.1)`);
         const status = this.#answer(chain, BLK_S.OK, "flushes");
-        if (this.faults.status === null || this.faults.status === BLK_S.OK) c.unflushedBytes = 0;
+        if (this.faults.status === null || this.faults.status === BLK_S.OK) {
+          c.unflushedBytes = 0;
+          this.#cache?.flush(this.#image);
+        }
         return status;
       }
       case BLK_T.GET_ID: {
@@ -366,7 +391,8 @@ export class BlkDevice implements DeviceModel {
     if (this.faults.status === null || this.faults.status === BLK_S.OK) {
       // A discarded range reads back as zeroes here (the spec leaves its content open).
       for (const [sector, n] of spans) {
-        this.#image.fill(0, sector * BLK_SECTOR, (sector + n) * BLK_SECTOR);
+        if (this.#cache) this.#cache.zero(sector, n);
+        else this.#image.fill(0, sector * BLK_SECTOR, (sector + n) * BLK_SECTOR);
         this.counters.unflushedBytes += n * BLK_SECTOR;
       }
     }
