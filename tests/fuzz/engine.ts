@@ -94,6 +94,11 @@ async function runIn(world: World, spec: CaseSpec, target: Target): Promise<void
   world.track("bus.scan()", world.bus.scan());
   await world.run(60_000, () => world.pending.size === 0);
   world.checkModel();
+  const vd = world.bus.device(world.dev.slot);
+  if (!vd || vd.step !== "DRIVER_OK") {
+    world.report("bring-up-failed", `the device did not come up before any lie: ${vd?.error ? describeError(vd.error) : vd ? vd.step : "not found by the bus"}`);
+    return;
+  }
   for (let i = 0; i < spec.steps.length; i++) {
     world.step = i;
     const step = spec.steps[i]!;

@@ -6,7 +6,8 @@
 import { createHostModel, type DeviceModel, type HostModel, type MmioDeviceModel } from "../../platform/host/index.js";
 import type { Platform } from "../../platform/platform.js";
 import { DmaExhaustedError } from "../../platform/dma-pool.js";
-import { VirtioBus } from "../../drivers/virtio/bus.js";
+import { createBus } from "../../apps/bus.js";
+import type { VirtioBus } from "../../drivers/virtio/bus.js";
 import { VirtioError } from "../../drivers/virtio/errors.js";
 import { QueueFullError, RingError } from "../../ring/errors.js";
 import { VirtualTime } from "./virtual-time.js";
@@ -55,7 +56,7 @@ export class World {
     this.watch = new MemoryWatch(this.model, (kind, message) => this.report(kind, message));
     this.time.onError = (e) => this.report("exception-escaped", `a timer callback threw ${describeError(e)}`);
     this.platform = { ...this.model.platform, clock: this.time, timers: this.time, dma: this.watch.dma };
-    this.bus = new VirtioBus(this.platform);
+    this.bus = createBus(this.platform);
   }
 
   /** Puts the device model in the slot QEMU fills first. */
