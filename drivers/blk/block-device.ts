@@ -357,6 +357,17 @@ export class BlockDevice {
     if (write && this.readOnly) throw new BlkReadOnlyError(this.location, "write");
   }
 
+  /**
+   * For synchronous callers that poll the used ring instead of awaiting (polled-io.ts:
+   * ECMA-419 flash): the live request queue, after the checks every request makes
+   * (unbound, given up, not live, broken throw as they would reject). Chains added to
+   * it complete through onUsed(), as the interrupt path's do.
+   */
+  pollingQueue(): RequestQueue {
+    this.#checkUsable();
+    return this.#rq!;
+  }
+
   // ---- the driver's calls ----
 
   /** During probe: the new queue and configuration (after a bind or a re-init). */

@@ -1,27 +1,30 @@
-// A flash partition in the shape of ECMA-419's `embedded:storage/flash` (2nd edition,
-// "Persistent Storage: Flash") over a BlockDevice, for Moddable code that stores raw data:
-// `status()`, `read(count | buffer, offset)`, `write(data, offset)`,
-// `eraseBlock(from[, to])`, `close()`, opened with `{ path, mode, format }`.
+// A flash partition in the shape of ECMA-419's `embedded:storage/flash` over a BlockDevice:
+// `status()`, `read(count | buffer, offset)`, `write(data, offset)`, `eraseBlock(from[, to])`,
+// `close()`, opened with `{ path, mode, format }` (apps/provider: device.storage.flash).
+// Synchronous, as the standard's are: each call sends its requests and polls the used ring
+// until they are back (polled-io.ts, as U-Boot does), so it needs a device that completes
+// while the CPU spins (QEMU; the host model with `processing: "sync"`).
 //
-// Where this differs from ECMA-419, and why:
-// - read, write and eraseBlock return promises: ECMA-419's flash is synchronous (memory
-//   mapped), but a virtio disk answers through its queue and the event loop, and XS has a
-//   single thread, so a synchronous call could never see its completion. status() and
-//   close() stay synchronous.
-// - A disk is not NOR flash: write() overwrites (no erase is needed first, no bits are
-//   ANDed); eraseBlock() sets the blocks to 0xFF, the erased state flash users expect.
-// - Errors (bad ranges, a closed partition, a read-only mode) reject the promise rather
-//   than throw, so one `await` catches them all.
-// - Byte offsets and lengths need not be sector-aligned: partial sectors are read,
-//   merged and written back (writes are done one at a time, so such merges never race).
+// Where a disk differs from NOR flash, and what this does:
+// - write() overwrites (no erase is needed first, no bits are ANDed); eraseBlock() sets the
+//   blocks to 0xFF, the erased state flash users expect.
+// - Durability: a disk with a writeback cache (VIRTIO_BLK_F_FLUSH) may lose completed
+//   writes at power-off. Flash is durable once a write returns, so write() and eraseBlock()
+//   end with a FLUSH, and close() flushes once more.
+// - Byte offsets and lengths need not be sector-aligned: partial sectors are read, merged
+//   and written back.
 
+import type { Platform } from "../../platform/platform.js";
 import type { BlockDevice } from "./block-device.js";
 import { SECTOR_SIZE } from "./blk-spec.js";
 import { BlkReadOnlyError } from "./errors.js";
+import { PolledBlockIo } from "./polled-io.js";
 
 export interface FlashOpenOptions {
   /** The block device (or use openFlash(driver, { path: "blk0" })). */
   readonly device: BlockDevice;
+  /** The platform: its clock bounds the polling, its DMA pool holds the request area. */
+  readonly platform: Platform;
   /** "r" read only, "r+" read and write (default, as ECMA-419). */
   readonly mode?: "r" | "r+";
   /** "buffer", the only format ECMA-419 defines for flash. */
@@ -32,6 +35,10 @@ export interface FlashOpenOptions {
   readonly size?: number;
   /** Erase block size in bytes (a power of two ≥ the disk's block size; default 4096). */
   readonly blockLength?: number;
+  /** Longest wait for one request, in ms (default 10000): then RequestTimeoutError. */
+  readonly timeoutMs?: number;
+  /** Stored as-is on the instance (ECMA-419 `target`). */
+  readonly target?: unknown;
 }
 
 /** What status() returns (ECMA-419). */
@@ -52,24 +59,35 @@ export class FlashClosedError extends Error {
   }
 }
 
+const ERASE_CHUNK = 64 * 1024;
+
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
+function bytesOf(data: ArrayBuffer | ArrayBufferView, what: string): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`flash: ${what} takes an ArrayBuffer, a typed array or a DataView`);
+}
+
 export class FlashStorage {
+  /** ECMA-419: options.target, as given. */
+  readonly target: unknown;
   readonly #device: BlockDevice;
   readonly #writable: boolean;
   readonly #base: number;
   readonly #size: number;
   readonly #blockLength: number;
-  #closed = false;
-  /** Writes and erases run one at a time (read-modify-write of partial sectors). */
-  #writes: Promise<unknown> = Promise.resolve();
+  #io: PolledBlockIo | null;
+  /** Writes since the last FLUSH reached the device. */
+  #dirty = false;
 
   /** Checks every option before using the device (ECMA-419: bad options throw). */
   constructor(options: FlashOpenOptions) {
     const device = options?.device;
     if (device === undefined || device === null) throw new TypeError("flash: options.device is required");
+    if (options.platform === undefined || options.platform === null) throw new TypeError("flash: options.platform is required");
     const mode = options.mode ?? "r+";
     if (mode !== "r" && mode !== "r+") throw new RangeError(`flash: mode "${String(mode)}" must be "r" or "r+"`);
     const format = options.format ?? "buffer";
@@ -85,11 +103,14 @@ export class FlashStorage {
       throw new RangeError(`flash: size ${size} must be a positive multiple of blockLength ${blockLength} within the disk's ${room} bytes after offset ${base}`);
     }
     if (mode === "r+" && info.readOnly) throw new BlkReadOnlyError(device.location, 'open in mode "r+"');
+    const io = new PolledBlockIo(device, options.platform, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    this.target = options.target;
     this.#device = device;
     this.#writable = mode === "r+";
     this.#base = base;
     this.#size = size;
     this.#blockLength = blockLength;
+    this.#io = io;
   }
 
   status(): FlashStatus {
@@ -97,43 +118,37 @@ export class FlashStorage {
     return { size: this.#size, blockLength: this.#blockLength, blocks: this.#size / this.#blockLength };
   }
 
-  /**
-   * Reads `count` bytes at `offset` into a new ArrayBuffer, or fills `buffer` (an
-   * ArrayBuffer or a typed array) and resolves to the bytes read.
-   */
-  read(count: number, offset: number): Promise<ArrayBuffer>;
-  read(buffer: ArrayBuffer | ArrayBufferView, offset: number): Promise<number>;
-  async read(what: number | ArrayBuffer | ArrayBufferView, offset: number): Promise<ArrayBuffer | number> {
-    this.#open();
-    let target: Uint8Array;
-    let answer: ArrayBuffer | number;
+  /** Reads `count` bytes at `offset` into a new ArrayBuffer, or fills `buffer` (an
+   * ArrayBuffer or a view) and returns the bytes read. */
+  read(count: number, offset: number): ArrayBuffer;
+  read(buffer: ArrayBuffer | ArrayBufferView, offset: number): number;
+  read(what: number | ArrayBuffer | ArrayBufferView, offset: number): ArrayBuffer | number {
+    const io = this.#open();
     if (typeof what === "number") {
       this.#range(offset, what, "read");
       const out = new ArrayBuffer(what);
-      target = new Uint8Array(out);
-      answer = out;
-    } else {
-      target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
-      this.#range(offset, target.length, "read");
-      answer = target.length;
+      this.#readBytes(io, this.#base + offset, new Uint8Array(out));
+      return out;
     }
-    await this.#readBytes(this.#base + offset, target);
-    return answer;
+    const target = bytesOf(what, "read()");
+    this.#range(offset, target.length, "read");
+    this.#readBytes(io, this.#base + offset, target);
+    return target.length;
   }
 
-  /** Writes `data` at `offset` (any alignment). */
-  async write(data: ArrayBuffer | ArrayBufferView, offset: number): Promise<void> {
-    this.#open();
+  /** Writes `data` at `offset` (any alignment); durable when it returns (FLUSH). */
+  write(data: ArrayBuffer | ArrayBufferView, offset: number): void {
+    const io = this.#open();
     if (!this.#writable) throw new BlkReadOnlyError(this.#device.location, 'write: the partition was opened in mode "r"');
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = bytesOf(data, "write()");
     this.#range(offset, bytes.length, "write");
-    const copy = bytes.slice(); // the caller may reuse its buffer while the write waits
-    return this.#serial(() => this.#writeBytes(this.#base + offset, copy));
+    this.#writeBytes(io, this.#base + offset, bytes);
+    this.#flush(io);
   }
 
   /** Erases blocks `from` to `to` - 1 (just `from` without `to`): they read 0xFF after. */
-  async eraseBlock(from: number, to: number = from + 1): Promise<void> {
-    this.#open();
+  eraseBlock(from: number, to: number = from + 1): void {
+    const io = this.#open();
     if (!this.#writable) throw new BlkReadOnlyError(this.#device.location, 'eraseBlock: the partition was opened in mode "r"');
     const blocks = this.#size / this.#blockLength;
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from || to > blocks) {
@@ -141,22 +156,35 @@ export class FlashStorage {
     }
     const start = this.#base + from * this.#blockLength;
     const length = (to - from) * this.#blockLength;
-    const ones = new Uint8Array(Math.min(length, 64 * 1024)).fill(0xff);
-    return this.#serial(async () => {
-      for (let done = 0; done < length; done += ones.length) {
-        const n = Math.min(ones.length, length - done);
-        await this.#device.write((start + done) / SECTOR_SIZE, ones.subarray(0, n));
-      }
-    });
+    const ones = new Uint8Array(Math.min(length, ERASE_CHUNK)).fill(0xff);
+    for (let done = 0; done < length; done += ones.length) {
+      this.#dirty = true;
+      io.write((start + done) / SECTOR_SIZE, ones.subarray(0, Math.min(ones.length, length - done)));
+    }
+    this.#flush(io);
   }
 
-  /** Lets go of the partition; safe to call twice. Later calls throw FlashClosedError. */
+  /** Flushes what is not yet durable and lets go of the partition; safe to call twice.
+   * Later calls throw FlashClosedError. */
   close(): void {
-    this.#closed = true;
+    const io = this.#io;
+    if (io === null) return;
+    this.#io = null;
+    try {
+      if (this.#dirty) io.flush();
+    } finally {
+      io.close();
+    }
   }
 
-  #open(): void {
-    if (this.#closed) throw new FlashClosedError();
+  #open(): PolledBlockIo {
+    if (this.#io === null) throw new FlashClosedError();
+    return this.#io;
+  }
+
+  #flush(io: PolledBlockIo): void {
+    io.flush();
+    this.#dirty = false;
   }
 
   #range(offset: number, length: number, what: string): void {
@@ -165,41 +193,31 @@ export class FlashStorage {
     }
   }
 
-  #serial(job: () => Promise<void>): Promise<void> {
-    const run = this.#writes.then(job, job);
-    this.#writes = run.catch(() => undefined);
-    return run;
-  }
-
   /** Reads disk bytes [at, at + target.length) through whole sectors. */
-  async #readBytes(at: number, target: Uint8Array): Promise<void> {
+  #readBytes(io: PolledBlockIo, at: number, target: Uint8Array): void {
     if (target.length === 0) return;
     const first = Math.floor(at / SECTOR_SIZE);
     const last = Math.floor((at + target.length - 1) / SECTOR_SIZE);
     const skip = at - first * SECTOR_SIZE;
-    if (skip === 0 && target.length % SECTOR_SIZE === 0) {
-      await this.#device.read(first, last - first + 1, target);
-      return;
-    }
-    const sectors = await this.#device.read(first, last - first + 1);
+    if (skip === 0 && target.length % SECTOR_SIZE === 0) return io.read(first, target);
+    const sectors = new Uint8Array((last - first + 1) * SECTOR_SIZE);
+    io.read(first, sectors);
     target.set(sectors.subarray(skip, skip + target.length));
   }
 
   /** Writes disk bytes at `at`; partial sectors at either end are read and merged first. */
-  async #writeBytes(at: number, data: Uint8Array): Promise<void> {
+  #writeBytes(io: PolledBlockIo, at: number, data: Uint8Array): void {
     if (data.length === 0) return;
+    this.#dirty = true;
     const first = Math.floor(at / SECTOR_SIZE);
     const last = Math.floor((at + data.length - 1) / SECTOR_SIZE);
     const skip = at - first * SECTOR_SIZE;
-    if (skip === 0 && data.length % SECTOR_SIZE === 0) {
-      await this.#device.write(first, data);
-      return;
-    }
+    if (skip === 0 && data.length % SECTOR_SIZE === 0) return io.write(first, data);
     const sectors = new Uint8Array((last - first + 1) * SECTOR_SIZE);
-    await this.#device.read(first, 1, sectors.subarray(0, SECTOR_SIZE));
-    if (last > first) await this.#device.read(last, 1, sectors.subarray(sectors.length - SECTOR_SIZE));
+    io.read(first, sectors.subarray(0, SECTOR_SIZE));
+    if (last > first) io.read(last, sectors.subarray(sectors.length - SECTOR_SIZE));
     sectors.set(data, skip);
-    await this.#device.write(first, sectors);
+    io.write(first, sectors);
   }
 }
 
