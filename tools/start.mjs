@@ -13,6 +13,7 @@ import { buildFirmwareIfNeeded } from "./lib/qemu-prepare.mjs";
 import { buildQemuCommand, DEFAULT_BOARD } from "./lib/qemu-board.mjs";
 import { QemuMachine, QemuError, QemuFatalError, QemuTimeoutError } from "./lib/qemu.mjs";
 import { ensureDemoDisk } from "./lib/disk-image.mjs";
+import { buildApp } from "./lib/app-build.mjs";
 
 const HELP = `usage: npm start -- [options]        (or: node tools/start.mjs [options])
 
@@ -31,6 +32,10 @@ options:
                       power off. Exit status: 0 all ok, 1 a command failed, 3 the firmware
                       printed FATAL or QEMU crashed, 4 timeout
   --timeout SECONDS   limit for the whole run (default 300 with --run, none otherwise)
+  --app DIR           build and boot the application in DIR (a manifest.json and its
+                      modules: README "Write your own app") instead of the shell firmware
+  --hostfwd RULE      forward a host port to the default network device, e.g.
+                      udp:127.0.0.1:5555-:7 (repeatable; QEMU's hostfwd syntax)
   --elf FILE          boot this firmware ELF instead of building
   --no-build          boot build/fw/<board>/firmware.elf as it is
   --verbose           show the QEMU command line; with --run also everything the UART prints
@@ -65,7 +70,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
+  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -96,6 +101,13 @@ function parseArgs(argv) {
         break;
       }
       case "--elf": o.elf = resolve(take(a)); o.build = false; break;
+      case "--app": {
+        // npm runs scripts in the package root: a relative DIR is the caller's (INIT_CWD).
+        o.app = resolve(process.env.INIT_CWD ?? process.cwd(), take(a));
+        if (!existsSync(join(o.app, "manifest.json"))) usage(`--app ${o.app}: no manifest.json there`);
+        break;
+      }
+      case "--hostfwd": o.hostfwd.push(take(a)); break;
       case "--no-build": o.build = false; break;
       case "--verbose": o.verbose = true; break;
       case "--gdb": o.gdb = true; break;
@@ -112,10 +124,10 @@ function parseArgs(argv) {
   return o;
 }
 
-/** The default devices: demo disk, entropy, console, network, keyboard. */
-function defaultDevices() {
+/** The default devices: demo disk, entropy, console, network (with `hostfwd` rules), keyboard. */
+function defaultDevices(hostfwd = []) {
   const disk = ensureDemoDisk(join(ROOT, ".cache", "demo-disk.img"));
-  return [{ disk }, "virtio-rng-device", { console: true }, { net: true }, "virtio-keyboard-device"];
+  return [{ disk }, "virtio-rng-device", { console: true }, { net: hostfwd.length ? { hostfwd } : true }, "virtio-keyboard-device"];
 }
 
 async function prepare(o, quiet) {
@@ -130,6 +142,15 @@ async function prepare(o, quiet) {
   if (o.elf) {
     if (!existsSync(o.elf)) { console.error(`start: --elf ${o.elf}: no such file`); process.exit(5); }
     return o.elf;
+  }
+  if (o.app) {
+    console.error(`[start] building the app in ${o.app}`);
+    try {
+      return (await buildApp({ dir: o.app, quiet })).elf;
+    } catch (e) {
+      console.error(`start: ${e.message}`);
+      process.exit(5);
+    }
   }
   const elf = join(ROOT, "build", "fw", DEFAULT_BOARD, "firmware.elf");
   if (!o.build) {
@@ -267,7 +288,9 @@ async function main() {
   const quiet = (o.run.length > 0 || o.bootTimes > 0) && !o.verbose;
   const elf = await prepare(o, quiet);
   mkdirSync(join(ROOT, ".cache"), { recursive: true });
-  const devices = [...(o.defaults ? defaultDevices() : []), ...o.devices];
+  if (o.hostfwd.length && !o.defaults) usage("--hostfwd applies to the default network device (drop --no-defaults, or use --device / --qemu)");
+  if (o.app && (o.run.length || o.bootTimes)) usage("--run and --boot-times drive the shell: not with --app (an app that includes the shell: use the shell firmware's --run, or the HIL harness)");
+  const devices = [...(o.defaults ? defaultDevices(o.hostfwd) : []), ...o.devices];
   if (o.bootTimes) return bootTimes(o, elf, devices);
   if (o.run.length) return runCommands(o, elf, devices);
   return interactive(o, elf, devices);
