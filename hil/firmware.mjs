@@ -46,22 +46,39 @@ export function resolveFirmware({ firmware, elf, app, entry, board = DEFAULT_BOA
 function buildOnce(what) {
   const key = JSON.stringify(what);
   if (!builds.has(key)) {
-    const p = runBuild(what);
+    // Progress on long work: an up-to-date build takes well under a second, a first one minutes.
+    const what_ = what.app ?? what.entry ?? `the ${what.board} firmware`;
+    const t0 = Date.now();
+    const slow = setTimeout(() => process.stderr.write(`[hil] building ${what_} (incremental; the first build takes minutes)...\n`), 2000);
+    const p = runBuild(what).finally(() => {
+      clearTimeout(slow);
+      if (Date.now() - t0 > 2000) process.stderr.write(`[hil] built ${what_} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
     builds.set(key, p);
     p.catch(() => builds.delete(key)); // a failed build is tried again next time
   }
   return builds.get(key);
 }
 
+/** tools/lib/app-build.mjs's buildApp (what `npm run build -- --app DIR` runs). */
+async function appBuilder() {
+  try {
+    const { buildApp } = await import("../tools/lib/app-build.mjs");
+    if (typeof buildApp === "function") return buildApp;
+  } catch (e) {
+    if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
+  }
+  throw new Error("Board: this checkout cannot build an app directory (no buildApp in tools/lib/app-build.mjs)");
+}
+
 async function runBuild({ board, app, entry }) {
-  const fb = await import("../tools/lib/firmware-build.mjs");
   let r;
   if (app !== undefined) {
-    if (typeof fb.buildApp === "function") r = await fb.buildApp({ board, app, quiet: true });
-    else if (/\bapp\b/.test(fb.buildFirmware.toString())) r = await fb.buildFirmware({ board, app, quiet: true });
-    else throw new Error("Board: this checkout's firmware build cannot build an app directory yet (tools/lib/firmware-build.mjs has no app option)");
+    const buildApp = await appBuilder();
+    r = await buildApp({ dir: app, board, quiet: true });
   } else {
-    r = await fb.buildFirmware({ board, entry, quiet: true });
+    const { buildFirmware } = await import("../tools/lib/firmware-build.mjs");
+    r = await buildFirmware({ board, entry, quiet: true });
   }
   const elf = r?.elf ?? defaultFirmware(board);
   if (!existsSync(elf)) throw new Error(`Board: the build reported no firmware at ${elf}`);

@@ -53,6 +53,10 @@ test("boards in parallel share no temp dir, socket or forwarded port; all gone a
     assert.is(new Set(ports).size, 6, "no host port shared");
     assert.is(boards[1].hostPort(80, "tcp"), boards[1].forwards[1].hostPort);
     for (const b of boards) assert.is((await b.qmp("query-status")).status, "running");
+    // QMP events: connected at boot, so none is missed; each board sees only its own.
+    await boards[0].qmp("stop");
+    assert.is((await boards[0].waitEvent("STOP", { timeoutMs: 5000 })).event, "STOP");
+    assert.not.ok((await boards[1].qmpClient()).events.some((e) => e.event === "STOP"));
     const port = await boards[2].console(1);
     assert.is(port.path, boards[2].consoles[1]);
   } finally {
