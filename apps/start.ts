@@ -106,7 +106,7 @@ export function banner(platform: Platform, bus: ShellBus | null): string {
 }
 
 /** Resolves true when `promise` resolves in time, false on timeout; rejects with it. */
-function withTimeout(platform: Platform, promise: Promise<void>, ms: number): Promise<boolean> {
+export function withTimeout(platform: Platform, promise: Promise<void>, ms: number): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     const timer = platform.timers.set(() => resolve(false), ms);
     promise.then(

@@ -14,6 +14,7 @@ import { NetDriver } from "../../drivers/net/net-driver.js";
 import { RngDriver } from "../../drivers/rng/rng-driver.js";
 import { IpStack, type IpStackOptions } from "../../net/ip/ip-stack.js";
 import { errorReport } from "../shell/inspect.js";
+import { withTimeout } from "../start.js";
 import { setProvider, type ProviderContext, type ProviderDrivers } from "./context.js";
 import { UartPort } from "./uart-port.js";
 
@@ -88,21 +89,4 @@ function installTrace(platform: Platform): void {
   const g = globalThis as { trace?: unknown };
   if (g.trace !== undefined) return;
   g.trace = (...values: unknown[]) => platform.console.write(values.map(String).join("").replace(/\r?\n/g, "\r\n"));
-}
-
-/** Resolves true when `promise` resolves in time, false on timeout; rejects with it. */
-function withTimeout(platform: Platform, promise: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    const timer = platform.timers.set(() => resolve(false), ms);
-    promise.then(
-      () => {
-        platform.timers.clear(timer);
-        resolve(true);
-      },
-      (error: unknown) => {
-        platform.timers.clear(timer);
-        reject(error);
-      },
-    );
-  });
 }

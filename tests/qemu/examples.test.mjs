@@ -5,12 +5,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect } from "node:net";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./lib/firmware.mjs";
 import { bootApp } from "./lib/app.mjs";
+import { freeUdpPort, udpRoundTrips } from "./lib/udp.mjs";
 import { makeRandomImage } from "../../tools/lib/disk-image.mjs";
 
 const example = (name) => join(ROOT, "examples", name);
@@ -48,41 +48,6 @@ test("serial-echo: 16 KiB sent to hvc0 come back intact and in order", async () 
     await m.close();
   }
 });
-
-/** A free UDP port on 127.0.0.1 (bound, read, released). */
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Sends `count` datagrams to 127.0.0.1:port one at a time (resent after 500 ms, at most
- * 10 times) and resolves the ones that came back. */
-function udpRoundTrips(port, count, timeoutMs = 30000) {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket("udp4");
-    const back = [];
-    let i = 0;
-    let sends = 0;
-    const payload = (n) => Buffer.from(`datagram ${n} ${"x".repeat(n * 7)}`);
-    const send = () => { sends++; sock.send(payload(i), port, "127.0.0.1"); };
-    const resend = setInterval(() => (sends > 10 * count ? finish(new Error(`no echo of datagram ${i}`)) : send()), 500);
-    const limit = setTimeout(() => finish(new Error(`UDP echo: ${back.length} of ${count} back in ${timeoutMs} ms`)), timeoutMs);
-    const finish = (error) => { clearInterval(resend); clearTimeout(limit); sock.close(); error ? reject(error) : resolve(back); };
-    sock.on("message", (msg) => {
-      if (!msg.equals(payload(i))) return; // a late duplicate
-      back.push(msg.toString());
-      if (++i === count) finish();
-      else send();
-    });
-    sock.bind(0, "127.0.0.1", send);
-  });
-}
 
 test("udp-echo: link and address events, then a host client's datagrams come back", async () => {
   const port = await freeUdpPort();

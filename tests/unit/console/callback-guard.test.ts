@@ -10,20 +10,7 @@ import { ConsoleDriver } from "../../../drivers/console/console-driver.js";
 import { InputDeviceModel } from "../../../platform/host/devices/input-device.js";
 import { InputDriver } from "../../../drivers/input/input-driver.js";
 import { finish, rig } from "../core/rig.js";
-
-/** Runs `body` and returns the promise rejections nobody handled meanwhile. */
-async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const onRejection = (reason: unknown) => seen.push(reason);
-  process.on("unhandledRejection", onRejection);
-  try {
-    await body();
-    await new Promise((resolve) => setTimeout(resolve, 10)); // Node reports them after a turn
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-  return seen;
-}
+import { unhandledDuring } from "../provider/provider-rig.js";
 
 test("Serial: an onWritable that throws on the first call after open is recorded, not escaped", async () => {
   const r = rig({ version: 2, device: new ConsoleDeviceModel() });
