@@ -50,6 +50,7 @@ export type RingUsageErrorKind =
   | "EmptyChain"
   | "BadBuffer"
   | "ChainTooLong"
+  | "NotReserved"
   | "Destroyed";
 
 /**

@@ -5,16 +5,13 @@
 
 import type { Barriers, DmaAllocator, DmaBuffer } from "../platform/platform.js";
 import type { QueueAddresses } from "../drivers/virtio/transport.js";
-import type { BufferRef, Completion, Virtqueue, VirtqueueOptions, VirtqueueStats } from "./virtqueue.js";
+import type { BufferRef, Completion, FixedChainQueue, VirtqueueOptions, VirtqueueStats } from "./virtqueue.js";
 import { QueueFullError, RingError, RingUsageError, type RingErrorKind } from "./errors.js";
+import { checkBuffer, checkSpan, writeTableEntry } from "./descriptors.js";
 import { needEvent } from "./event-idx.js";
 import {
   AVAIL_FLAGS,
   AVAIL_IDX,
-  DESC_ADDR,
-  DESC_FLAGS,
-  DESC_LEN,
-  DESC_NEXT,
   DESC_SIZE,
   USED_FLAGS,
   USED_IDX,
@@ -35,9 +32,6 @@ import {
 /** Largest queue size: 16-bit indices must tell a full ring from an empty one (§2.7). */
 export const MAX_QUEUE_SIZE = 32768;
 
-const MAX_DESC_LEN = 0xffffffff;
-const TWO_32 = 0x100000000;
-
 /** What the driver knows of each descriptor. */
 const FREE = 0;
 /** Head of a chain added but not yet published (avail idx not moved past it). */
@@ -46,10 +40,12 @@ const HEAD_PENDING = 1;
 const HEAD_PUBLISHED = 2;
 /** A descriptor inside a chain, after its head. */
 const LINK = 3;
+/** Head of a reserved chain that is not in flight (the device holds nothing there). */
+const RESERVED = 4;
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
-export class SplitQueue<T> implements Virtqueue<T> {
+export class SplitQueue<T> implements FixedChainQueue<T> {
   readonly index: number;
   readonly size: number;
   readonly addresses: QueueAddresses;
@@ -61,6 +57,12 @@ export class SplitQueue<T> implements Virtqueue<T> {
   readonly #eventIdx: boolean;
   readonly #mask: number;
   #areas: RingAreas | null;
+  /** The three areas' views, cached for the hot path (null once destroyed). */
+  #desc: DataView;
+  #avail: DataView;
+  #used: DataView;
+  readonly #usedEventAt: number;
+  readonly #availEventAt: number;
 
   // Shadow of the descriptor table: the only copy the driver ever reads.
   readonly #descAddr: Float64Array;
@@ -73,24 +75,29 @@ export class SplitQueue<T> implements Virtqueue<T> {
   #freeCount: number;
 
   // Per-head state: the caller's token, descriptors taken from the table, device-writable
-  // bytes the chain offers, its indirect table (if any), and its order of submission.
+  // bytes the chain offers, its indirect table (if any), its order of submission, and
+  // whether it is a reserved chain (kept when it comes back).
   readonly #tokens: (T | undefined)[];
   readonly #chainDescs: Uint16Array;
   readonly #writable: Float64Array;
   readonly #tables: (DmaBuffer | null)[];
   readonly #seq: Float64Array;
+  readonly #reserved: Uint8Array;
   #nextSeq = 0;
 
   /** avail idx as last written (the shadow, §2.7.13.3). */
   #availIdx = 0;
-  /** Heads added since the last publish, in order. */
-  #pending: number[] = [];
+  /** Heads added since the last publish, in order (#pendingCount valid). */
+  readonly #pendingHeads: Uint16Array;
+  #pendingCount = 0;
   /** used idx up to which entries were taken (§2.7.14). */
   #lastUsed = 0;
   #inFlight = 0;
   #interruptsWanted = true;
   #broken: RingError | null = null;
   #destroyed = false;
+  /** The length of the entry take() returned last. */
+  #takenLen = 0;
 
   #added = 0;
   #completed = 0;
@@ -111,6 +118,8 @@ export class SplitQueue<T> implements Virtqueue<T> {
     this.#notify = options.notify;
     this.#indirect = options.indirect;
     this.#eventIdx = options.eventIdx;
+    this.#usedEventAt = usedEventOffset(size);
+    this.#availEventAt = availEventOffset(size);
 
     this.#descAddr = new Float64Array(size);
     this.#descLen = new Uint32Array(size);
@@ -124,11 +133,19 @@ export class SplitQueue<T> implements Virtqueue<T> {
     this.#writable = new Float64Array(size);
     this.#tables = new Array<DmaBuffer | null>(size).fill(null);
     this.#seq = new Float64Array(size);
+    this.#reserved = new Uint8Array(size);
+    this.#pendingHeads = new Uint16Array(size);
     this.#resetFreeList();
 
     // Last: nothing else can fail once the memory is taken.
-    this.#areas = allocateRing(this.#dma, size, options.layout);
-    this.addresses = this.#areas.addresses;
+    const areas = allocateRing(this.#dma, size, options.layout);
+    this.#areas = areas;
+    this.#desc = areas.desc;
+    this.#avail = areas.avail;
+    this.#used = areas.used;
+    this.addresses = areas.addresses;
+    // The zeroed areas visible before the MMIO writes that hand them to the device.
+    this.#barriers.wmb();
   }
 
   get freeCount(): number {
@@ -146,7 +163,7 @@ export class SplitQueue<T> implements Virtqueue<T> {
   // ---- Supplying buffers (§2.7.13) -------------------------------------------------------
 
   add(readable: readonly BufferRef[], writable: readonly BufferRef[], token: T): void {
-    const areas = this.#usable();
+    this.#usable();
     const count = readable.length + writable.length;
     if (count === 0) throw new RingUsageError("EmptyChain", `virtqueue ${this.index}: a chain needs at least one buffer`);
     // §2.7.5.3.1 / §2.7.13.1: no chain longer than the queue size, direct or indirect.
@@ -166,48 +183,140 @@ export class SplitQueue<T> implements Virtqueue<T> {
       if (count > this.#freeCount) throw new QueueFullError(this.index, count, this.#freeCount);
       head = this.#addDirect(readable, writable);
     }
+    this.#tables[head] = table;
+    this.#makeAvailable(head, writableBytes, token);
+  }
 
+  /**
+   * Takes `count` descriptors for good, linked head → ... → last (NEXT set on all but the
+   * last), as one chain the caller points at its buffers with setChainBuffer() and makes
+   * available with addReserved() as often as it likes: per request only what changes is
+   * written. The chain is given back only by detachAll() or destroy(). Returns its head.
+   */
+  reserveChain(count: number): number {
+    this.#usable();
+    if (!Number.isInteger(count) || count < 1 || count > this.size) {
+      throw new RingUsageError("ChainTooLong", `virtqueue ${this.index}: a reserved chain of ${count} descriptors does not fit queue size ${this.size}`, count);
+    }
+    if (count > this.#freeCount) throw new QueueFullError(this.index, count, this.#freeCount);
+    const head = this.#takeDesc();
+    let prev = head;
+    for (let k = 1; k < count; k++) {
+      const id = this.#takeDesc();
+      this.#state[id] = LINK;
+      this.#setDesc(prev, 0, 0, VIRTQ_DESC_F_NEXT, id);
+      prev = id;
+    }
+    this.#setDesc(prev, 0, 0, 0, 0);
+    this.#state[head] = RESERVED;
+    this.#reserved[head] = 1;
+    this.#chainDescs[head] = count;
+    this.#writable[head] = 0;
+    return head;
+  }
+
+  /**
+   * Points descriptor `k` of the reserved chain `head` at [phys, phys + len), device-
+   * writable or not (§2.7.13.1: the caller keeps readable ones before writable ones).
+   * Checked as add() checks a buffer; only while the chain is not in flight.
+   */
+  setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#destroyed) this.#usable();
+    if (this.#state[head] !== RESERVED || this.#reserved[head] !== 1) {
+      throw new RingUsageError("NotReserved", `virtqueue ${this.index}: descriptor ${head} is not an idle reserved chain`, head);
+    }
+    const count = this.#chainDescs[head]!;
+    if (!(k >= 0 && k < count)) throw new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor ${k}`, k);
+    checkSpan(this.index, this.#dma, phys, len);
+    let id = head;
+    for (let i = 0; i < k; i++) id = this.#descNext[id]!;
+    const flags = (this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
+    if ((this.#descFlags[id]! & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] -= this.#descLen[id]!;
+    if (writable) this.#writable[head] += len;
+    // Only what changed reaches the shared table.
+    const at = id * DESC_SIZE;
+    if (this.#descAddr[id] !== phys) {
+      if (phys < 0x100000000 && this.#descAddr[id]! < 0x100000000) {
+        this.#desc.setUint32(at, phys, true); // le64 addr, low half (the high half stays 0)
+        this.#descAddr[id] = phys;
+      } else this.#setDesc(id, phys, len, flags, this.#descNext[id]!);
+    }
+    if (this.#descLen[id] !== len) {
+      this.#desc.setUint32(at + 8, len, true); // le32 len
+      this.#descLen[id] = len;
+    }
+    if (this.#descFlags[id] !== flags) {
+      this.#desc.setUint16(at + 12, flags, true); // le16 flags
+      this.#descFlags[id] = flags;
+    }
+  }
+
+  /** Makes the reserved chain `head` available, as add() does a new one. */
+  addReserved(head: number, token: T): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#destroyed) this.#usable();
+    if (this.#state[head] !== RESERVED || this.#reserved[head] !== 1) {
+      throw new RingUsageError("NotReserved", `virtqueue ${this.index}: descriptor ${head} is not an idle reserved chain`, head);
+    }
+    let id = head;
+    for (let k = this.#chainDescs[head]!; k > 0; k--) {
+      if (this.#descLen[id] === 0) {
+        throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
+      }
+      id = this.#descNext[id]!;
+    }
+    this.#makeAvailable(head, this.#writable[head]!, token);
+  }
+
+  /** §2.7.13.2: the head goes into the next free slot of the available ring; the idx that
+   * makes it visible is written by kick(). */
+  #makeAvailable(head: number, writableBytes: number, token: T): void {
     this.#state[head] = HEAD_PENDING;
     this.#tokens[head] = token;
     this.#writable[head] = writableBytes;
-    this.#tables[head] = table;
     this.#seq[head] = this.#nextSeq++;
-    // §2.7.13.2: the head goes into the next free slot of the available ring; the idx that
-    // makes it visible is written by kick().
-    const slot = (this.#availIdx + this.#pending.length) & this.#mask;
-    areas.avail.setUint16(availRingOffset(slot), head, true); // le16 ring[slot]
-    this.#pending.push(head);
+    const slot = (this.#availIdx + this.#pendingCount) & this.#mask;
+    this.#avail.setUint16(availRingOffset(slot), head, true); // le16 ring[slot]
+    this.#pendingHeads[this.#pendingCount++] = head;
     this.#inFlight++;
     this.#added++;
   }
 
+  /** Chains added and not yet published by kick(). */
+  get pendingCount(): number {
+    return this.#pendingCount;
+  }
+
   kick(): boolean {
-    const areas = this.#usable();
+    this.#usable();
     this.#kicks++;
-    if (this.#pending.length === 0) return false;
+    const count = this.#pendingCount;
+    if (count === 0) return false;
     const oldIdx = this.#availIdx;
-    const newIdx = (oldIdx + this.#pending.length) & 0xffff;
+    const newIdx = (oldIdx + count) & 0xffff;
     // §2.7.13.3.1: descriptors and ring entries visible before the idx that exposes them.
     this.#barriers.wmb();
-    areas.avail.setUint16(AVAIL_IDX, newIdx, true); // le16 avail->idx
+    this.#avail.setUint16(AVAIL_IDX, newIdx, true); // le16 avail->idx
     this.#availIdx = newIdx;
-    for (const head of this.#pending) this.#state[head] = HEAD_PUBLISHED;
-    this.#pending = [];
-    // §2.7.13.4.1: idx visible before reading the device's suppression fields.
+    for (let i = 0; i < count; i++) this.#state[this.#pendingHeads[i]!] = HEAD_PUBLISHED;
+    this.#pendingCount = 0;
+    // §2.7.13.4.1: idx visible before reading the device's suppression fields; a full
+    // barrier, so it also orders the idx before the QueueNotify write (as Linux's writel).
     this.#barriers.mb();
-    if (!this.#shouldNotify(areas, oldIdx, newIdx)) return false;
+    if (!this.#shouldNotify(oldIdx, newIdx)) return false;
     this.#notifications++;
     this.#notify();
     return true;
   }
 
   /** prepare half of the kick: honour used->flags, or avail_event with EVENT_IDX (§2.7.10). */
-  #shouldNotify(areas: RingAreas, oldIdx: number, newIdx: number): boolean {
+  #shouldNotify(oldIdx: number, newIdx: number): boolean {
     if (this.#eventIdx) {
-      const event = areas.used.getUint16(availEventOffset(this.size), true); // le16 avail_event
+      const event = this.#used.getUint16(this.#availEventAt, true); // le16 avail_event
       return needEvent(event, newIdx, oldIdx);
     }
-    const flags = areas.used.getUint16(USED_FLAGS, true); // le16 used->flags
+    const flags = this.#used.getUint16(USED_FLAGS, true); // le16 used->flags
     return (flags & VIRTQ_USED_F_NO_NOTIFY) === 0;
   }
 
@@ -228,7 +337,7 @@ export class SplitQueue<T> implements Virtqueue<T> {
       const last = k + 1 === count;
       // Entries link by table index; never INDIRECT inside a table (§2.7.5.3.1).
       const flags = (isWritable ? VIRTQ_DESC_F_WRITE : 0) | (last ? 0 : VIRTQ_DESC_F_NEXT);
-      writeTableEntry(table.view, k, b, flags, last ? 0 : k + 1);
+      writeTableEntry(table.view, k, b.phys, b.len, flags, last ? 0 : k + 1);
     }
     const head = this.#takeDesc();
     // §2.7.5.3.1: INDIRECT alone: never with NEXT (nor WRITE).
@@ -240,18 +349,22 @@ export class SplitQueue<T> implements Virtqueue<T> {
   /** §2.7.13.1: readable buffers, then writable ones, linked by NEXT. */
   #addDirect(readable: readonly BufferRef[], writable: readonly BufferRef[]): number {
     const count = readable.length + writable.length;
-    const ids: number[] = [];
-    for (let k = 0; k < count; k++) ids.push(this.#takeDesc());
+    // The free stack's top `count` entries, last one first taken: the chain's ids.
+    const base = this.#freeCount - count;
+    const ids = this.#freeStack;
     for (let k = 0; k < count; k++) {
       const isWritable = k >= readable.length;
       const b = isWritable ? writable[k - readable.length]! : readable[k]!;
       const last = k + 1 === count;
+      const id = ids[this.#freeCount - 1 - k]!;
       const flags = (isWritable ? VIRTQ_DESC_F_WRITE : 0) | (last ? 0 : VIRTQ_DESC_F_NEXT);
-      this.#setDesc(ids[k]!, b.phys, b.len, flags, last ? 0 : ids[k + 1]!);
-      if (k > 0) this.#state[ids[k]!] = LINK;
+      this.#setDesc(id, b.phys, b.len, flags, last ? 0 : ids[this.#freeCount - 2 - k]!);
+      if (k > 0) this.#state[id] = LINK;
     }
-    this.#chainDescs[ids[0]!] = count;
-    return ids[0]!;
+    const head = ids[this.#freeCount - 1]!;
+    this.#freeCount = base;
+    this.#chainDescs[head] = count;
+    return head;
   }
 
   #takeDesc(): number {
@@ -264,40 +377,73 @@ export class SplitQueue<T> implements Virtqueue<T> {
     this.#descLen[i] = len;
     this.#descFlags[i] = flags;
     this.#descNext[i] = next;
-    writeTableEntry(this.#areas!.desc, i, { phys: addr, len }, flags, next);
+    writeTableEntry(this.#desc, i, addr, len, flags, next);
   }
 
   // ---- Receiving used buffers (§2.7.14) --------------------------------------------------
 
   pop(): Completion<T> | null {
-    const areas = this.#usable();
-    const usedIdx = areas.used.getUint16(USED_IDX, true); // le16 used->idx
-    if (usedIdx === this.#lastUsed) return null;
+    if (!this.#next()) return null;
+    const token = this.#tokens[this.#takenHead] as T;
+    this.#finish(this.#takenHead);
+    return { token, len: this.#takenLen };
+  }
+
+  /**
+   * pop() without the completion object: the next used entry's token (validated as pop()
+   * does), or undefined when the used ring is empty; its length is then `takenLength`.
+   * For queues whose tokens are never undefined.
+   */
+  take(): T | undefined {
+    if (!this.#next()) return undefined;
+    const head = this.#takenHead;
+    const token = this.#tokens[head];
+    this.#finish(head);
+    return token;
+  }
+
+  /** The used length of the entry take() (or pop()) returned last. */
+  get takenLength(): number {
+    return this.#takenLen;
+  }
+
+  #takenHead = 0;
+
+  /** Reads and checks the next used entry into #takenHead / #takenLen; false if none. */
+  #next(): boolean {
+    if (this.#broken) throw this.#broken;
+    if (this.#destroyed) this.#usable();
+    const used = this.#used;
+    const usedIdx = used.getUint16(USED_IDX, true); // le16 used->idx
+    if (usedIdx === this.#lastUsed) return false;
     // §2.7.14: read the idx, then the entries it covers.
     this.#barriers.rmb();
     const ahead = (usedIdx - this.#lastUsed) & 0xffff;
-    const held = this.#inFlight - this.#pending.length;
+    const held = this.#inFlight - this.#pendingCount;
     if (ahead > this.size || ahead > held) {
       this.#fail("BadUsedIdx", { usedIdx, lastUsed: this.#lastUsed, ahead, held },
         `used idx ${usedIdx} is ${ahead} ahead of ${this.#lastUsed}, device holds ${held} chain(s)`);
     }
     const at = usedElemOffset(this.#lastUsed & this.#mask);
-    const id = areas.used.getUint32(at, true); // le32 used_elem.id
-    const len = areas.used.getUint32(at + 4, true); // le32 used_elem.len
+    const id = used.getUint32(at, true); // le32 used_elem.id
+    const len = used.getUint32(at + 4, true); // le32 used_elem.len
     this.#checkUsed(id, len);
-
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     if (this.#eventIdx && this.#interruptsWanted) {
       // Ask for an interrupt at the next entry; the mb makes the new used_event visible
       // before the caller's next read of used idx, or an entry landing in between could
       // go without an interrupt (§2.7.10).
-      areas.avail.setUint16(usedEventOffset(this.size), this.#lastUsed, true); // le16 used_event
+      this.#avail.setUint16(this.#usedEventAt, this.#lastUsed, true); // le16 used_event
       this.#barriers.mb();
     }
-    const token = this.#tokens[id] as T;
-    this.#release(id);
+    this.#takenHead = id;
+    this.#takenLen = len;
+    return true;
+  }
+
+  #finish(head: number): void {
+    this.#release(head);
     this.#completed++;
-    return { token, len };
   }
 
   /** §2.7.8: id names the head of a chain the device holds; len ≤ its writable bytes. */
@@ -306,13 +452,16 @@ export class SplitQueue<T> implements Virtqueue<T> {
       this.#fail("BadUsedId", { id, size: this.size }, `used id ${id} out of range (queue size ${this.size})`);
     }
     const state = this.#state[id];
-    if (state === FREE) this.#fail("NotInFlight", { id }, `used id ${id} is a free descriptor`);
-    if (state === LINK) this.#fail("NotAHead", { id }, `used id ${id} is inside a chain, not its head`);
-    if (state === HEAD_PENDING) this.#fail("NotPublished", { id }, `used id ${id} was never made available`);
-    const writable = this.#writable[id]!;
-    if (len > writable) {
-      this.#fail("BadUsedLength", { id, len, writable }, `used len ${len} for id ${id} exceeds its ${writable} writable bytes`);
+    if (state === HEAD_PUBLISHED) {
+      const writable = this.#writable[id]!;
+      if (len > writable) {
+        this.#fail("BadUsedLength", { id, len, writable }, `used len ${len} for id ${id} exceeds its ${writable} writable bytes`);
+      }
+      return;
     }
+    if (state === FREE || state === RESERVED) this.#fail("NotInFlight", { id }, `used id ${id} is a free descriptor`);
+    if (state === LINK) this.#fail("NotAHead", { id }, `used id ${id} is inside a chain, not its head`);
+    this.#fail("NotPublished", { id }, `used id ${id} was never made available`);
   }
 
   #fail(kind: RingErrorKind, values: Record<string, number>, detail: string): never {
@@ -320,8 +469,15 @@ export class SplitQueue<T> implements Virtqueue<T> {
     throw this.#broken;
   }
 
-  /** Returns a chain's descriptors to the free list, walking the shadow copy only. */
+  /** Returns a chain's descriptors to the free list (a reserved chain stays reserved),
+   * walking the shadow copy only. */
   #release(head: number): void {
+    this.#tokens[head] = undefined;
+    this.#inFlight--;
+    if (this.#reserved[head] === 1) {
+      this.#state[head] = RESERVED;
+      return;
+    }
     const table = this.#tables[head];
     if (table) {
       this.#tables[head] = null;
@@ -334,37 +490,35 @@ export class SplitQueue<T> implements Virtqueue<T> {
       this.#freeStack[this.#freeCount++] = i;
       i = next;
     }
-    this.#tokens[head] = undefined;
     this.#chainDescs[head] = 0;
     this.#writable[head] = 0;
-    this.#inFlight--;
   }
 
   // ---- Used buffer notification suppression (§2.7.7, §2.7.10) ---------------------------
 
   enableInterrupts(): boolean {
-    const areas = this.#usable();
+    this.#usable();
     this.#interruptsWanted = true;
     if (this.#eventIdx) {
-      areas.avail.setUint16(usedEventOffset(this.size), this.#lastUsed, true); // le16 used_event
+      this.#avail.setUint16(this.#usedEventAt, this.#lastUsed, true); // le16 used_event
     } else {
-      areas.avail.setUint16(AVAIL_FLAGS, 0, true); // le16 avail->flags
+      this.#avail.setUint16(AVAIL_FLAGS, 0, true); // le16 avail->flags
     }
     // Re-check after the write is visible: an entry that came in between would otherwise
     // wait for an interrupt that is never sent (§2.7.14 note).
     this.#barriers.mb();
-    return areas.used.getUint16(USED_IDX, true) !== this.#lastUsed; // le16 used->idx
+    return this.#used.getUint16(USED_IDX, true) !== this.#lastUsed; // le16 used->idx
   }
 
   disableInterrupts(): void {
-    const areas = this.#usable();
+    this.#usable();
     this.#interruptsWanted = false;
     if (this.#eventIdx) {
       // flags must stay 0 with EVENT_IDX (§2.7.10); an event index just behind the last
       // seen one is only reached after the idx wraps.
-      areas.avail.setUint16(usedEventOffset(this.size), (this.#lastUsed - 1) & 0xffff, true); // le16 used_event
+      this.#avail.setUint16(this.#usedEventAt, (this.#lastUsed - 1) & 0xffff, true); // le16 used_event
     } else {
-      areas.avail.setUint16(AVAIL_FLAGS, VIRTQ_AVAIL_F_NO_INTERRUPT, true); // le16 avail->flags
+      this.#avail.setUint16(AVAIL_FLAGS, VIRTQ_AVAIL_F_NO_INTERRUPT, true); // le16 avail->flags
     }
   }
 
@@ -376,8 +530,9 @@ export class SplitQueue<T> implements Virtqueue<T> {
 
   /**
    * Takes back every chain not yet returned, in the order they were added, and puts the
-   * ring back in its first state (areas zeroed, indices 0) so the queue can be enabled
-   * again after a device reset. Works on a broken queue; `broken` stays set.
+   * ring back in its first state (areas zeroed, indices 0, reserved chains given back) so
+   * the queue can be enabled again after a device reset. Works on a broken queue;
+   * `broken` stays set.
    */
   detachAll(): T[] {
     if (this.#destroyed) return [];
@@ -390,15 +545,20 @@ export class SplitQueue<T> implements Virtqueue<T> {
     for (const h of heads) this.#release(h);
     this.#resetFreeList();
     this.#state.fill(FREE);
+    this.#reserved.fill(0);
+    this.#chainDescs.fill(0);
+    this.#writable.fill(0);
     this.#descAddr.fill(0);
     this.#descLen.fill(0);
     this.#descFlags.fill(0);
     this.#descNext.fill(0);
-    this.#pending = [];
+    this.#pendingCount = 0;
     this.#availIdx = 0;
     this.#lastUsed = 0;
     this.#interruptsWanted = true;
     for (const b of this.#areas!.blocks) b.bytes.fill(0);
+    // The zeroed areas visible before the MMIO writes that hand them to the device again.
+    this.#barriers.wmb();
     return tokens;
   }
 
@@ -432,39 +592,4 @@ export class SplitQueue<T> implements Virtqueue<T> {
     for (let k = 0; k < this.size; k++) this.#freeStack[k] = this.size - 1 - k;
     this.#freeCount = this.size;
   }
-}
-
-/**
- * Checks one caller buffer; returns its length. §2.7.4: a descriptor points at a buffer
- * the driver provides, so the driver hands the device only memory it owns: the whole of
- * [phys, phys + len) must lie in the DMA region the queue allocates from. A wrong phys
- * (a driver bug) would otherwise let the device DMA over firmware memory.
- */
-function checkBuffer(queue: number, dma: DmaAllocator, b: BufferRef): number {
-  const { phys, len } = b;
-  if (!Number.isSafeInteger(phys) || phys < 0) {
-    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer address ${phys} is not a physical address`, phys, { phys, len });
-  }
-  if (!Number.isInteger(len) || len <= 0 || len > MAX_DESC_LEN) {
-    throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer length ${len} must be 1..${MAX_DESC_LEN}`, len, { phys, len });
-  }
-  if (!dma.contains(phys, len)) {
-    throw new RingUsageError(
-      "BadBuffer",
-      `virtqueue ${queue}: buffer 0x${phys.toString(16)}+${len} is outside the DMA pool`,
-      phys,
-      { phys, len },
-    );
-  }
-  return len;
-}
-
-/** struct virtq_desc at entry `i` of a table (§2.7.5). */
-function writeTableEntry(table: DataView, i: number, b: BufferRef, flags: number, next: number): void {
-  const at = i * DESC_SIZE;
-  table.setUint32(at + DESC_ADDR, b.phys % TWO_32, true); // le64 addr, low half
-  table.setUint32(at + DESC_ADDR + 4, Math.floor(b.phys / TWO_32), true); // le64 addr, high half
-  table.setUint32(at + DESC_LEN, b.len, true); // le32 len
-  table.setUint16(at + DESC_FLAGS, flags, true); // le16 flags
-  table.setUint16(at + DESC_NEXT, next, true); // le16 next
 }

@@ -87,3 +87,30 @@ export interface Virtqueue<T> {
   /** Frees the queue's DMA memory. Call after the transport disabled the queue. */
   destroy(): void;
 }
+
+/**
+ * A queue that also keeps chains prepared once: a driver with a fixed request shape
+ * (a block header, one data buffer, a status byte) reserves one chain per request slot
+ * and per request rewrites only what changed, then makes it available. Every used entry
+ * is still checked as for add(); the reserved chain comes back to the caller, not to the
+ * free list.
+ */
+export interface FixedChainQueue<T> extends Virtqueue<T> {
+  /** Added chains not yet published by kick(). */
+  readonly pendingCount: number;
+  /** Takes `count` linked descriptors for good (until detachAll/destroy); returns the head. */
+  reserveChain(count: number): number;
+  /** Points descriptor `k` of reserved chain `head` at a buffer (checked as add() checks). */
+  setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void;
+  /** Makes reserved chain `head` available with `token` (published by kick()). */
+  addReserved(head: number, token: T): void;
+  /** pop() without the completion object: the token, or undefined if the used ring is empty. */
+  take(): T | undefined;
+  /** The used length of the entry take() returned last. */
+  readonly takenLength: number;
+}
+
+/** True if `queue` offers reserved chains (SplitQueue does; test stubs may not). */
+export function hasFixedChains<T>(queue: Virtqueue<T>): queue is FixedChainQueue<T> {
+  return typeof (queue as Partial<FixedChainQueue<T>>).reserveChain === "function";
+}
