@@ -3,7 +3,6 @@
 // single requestq (§5.2.2) and hands out one BlockDevice per device. The same
 // BlockDevice survives a re-initialization of its device.
 
-import type { PendingRequest } from "../../ring/requests.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
@@ -54,7 +53,7 @@ export class BlkDriver implements VirtioDriver {
     // device (FAILED, with the error shown by `devices`) and nothing is left allocated.
     const config = readBlkConfig(device);
     const blk = this.#devices.obtain(device);
-    const queue = device.createQueue<PendingRequest>(REQUEST_QUEUE, {
+    const queue = device.createQueue<number>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 256,
       onUsed: () => void blk.onUsed(),
     });

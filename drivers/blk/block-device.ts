@@ -3,124 +3,33 @@
 // Each request is one chain (§5.2.6): the 16-byte header (device-readable), the data
 // (device-readable for a write, device-writable for a read), the status byte
 // (device-writable). Large transfers are cut into requests that honour seg_max and
-// size_max; many requests are in flight at once (RequestQueue). Every range is checked
+// size_max; many requests are in flight at once (BlkQueue). Every range is checked
 // before anything is sent; every used length and status byte is checked on return.
+//
+// The hot path, a read or write of DMA memory in one request with one data descriptor,
+// makes one promise and nothing else: the slot's chain was prepared at attach, the
+// completion settles the promise straight from the used ring (blk-queue.ts).
 
 import type { DmaBuffer, Platform } from "../../platform/platform.js";
-import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
-import type { BufferRef, Virtqueue } from "../../ring/virtqueue.js";
+import type { Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
-import { RequestWatchdog, type WatchedRequest } from "../virtio/request-watchdog.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
-import {
-  BLK_ID_BYTES, BlkFeature, BlkRequestType, BlkStatus, DISCARD_RANGE_SIZE, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP,
-} from "./blk-spec.js";
-import {
-  BlkBufferError, BlkRangeError, BlkReadOnlyError, BlkStatusError, BlkUnsupportedError, BlkUsedLengthError,
-} from "./errors.js";
-import { RequestSlots, type RequestSlot } from "./request-slots.js";
+import { BlkQueue } from "./blk-queue.js";
+import { BLK_ID_BYTES, BlkFeature, BlkRequestType, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP } from "./blk-spec.js";
+import { BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkUnsupportedError } from "./errors.js";
+import { isDmaBuffer, type BlockBuffer, type BlockDeviceOptions, type BlockInfo, type BlockStats, type WriteZeroesOptions } from "./block-types.js";
+import { BounceBudget, discardRange, runPieces, segments, type Built, type PieceGroup } from "./general-requests.js";
 
-export interface BlockDeviceOptions {
-  /** Requests in flight at most (each holds a header slot and its bounce memory). Default 32. */
-  readonly maxInFlight?: number;
-  /** Largest data transfer of one request through bounce memory (plain Uint8Array
-   * buffers), in bytes (a multiple of 512). Default 65536. */
-  readonly maxRequestBytes?: number;
-  /** Bounce memory (DMA) held by requests in flight at most, in bytes. Default 1 MiB:
-   * a large read into a plain array never takes the whole DMA pool. */
-  readonly maxBounceBytes?: number;
-  /** Largest data transfer of one request straight to or from the caller's DMA memory,
-   * in bytes (a multiple of 512). Default 4 MiB (the firmware's whole DMA pool): the
-   * interpreter's cost is per request, not per byte, so a contiguous DMA buffer goes as
-   * few requests as seg_max × size_max allow (§5.2.6.1; QEMU offers no size_max, so one
-   * data descriptor). */
-  readonly maxDirectRequestBytes?: number;
-  /** A request unanswered this long fails with RequestTimeoutError and the device is
-   * re-initialized. 0: no limit. Default 10000 ms. */
-  readonly timeoutMs?: number;
-  /** Re-initializations after request timeouts at most; once spent, the device is given
-   * up on: reset and unbound, every request fails with DeviceBrokenError. Default 3. */
-  readonly maxRestarts?: number;
-  /** Called when a configuration change moved the capacity (in 512-byte sectors). */
-  readonly onCapacityChange?: (capacity: number, previous: number) => void;
-  /** Called when the device broke a rule (the queue is broken until a re-initialization)
-   * or stopped answering (RequestTimeoutError; it is being re-initialized). */
-  readonly onError?: (error: Error) => void;
-}
+export type { BlockBuffer, BlockDeviceOptions, BlockInfo, BlockStats, WriteZeroesOptions } from "./block-types.js";
 
-/** What the disk is, as the device said (validated). */
-export interface BlockInfo {
-  readonly location: string;
-  /** Size in 512-byte sectors. */
-  readonly capacity: number;
-  /** Size in bytes. */
-  readonly bytes: number;
-  /** Optimal block size in bytes (blk_size; 512 when not offered). */
-  readonly blockSize: number;
-  readonly readOnly: boolean;
-  /** FLUSH negotiated: flush() reaches the device; otherwise it is write-through. */
-  readonly flush: boolean;
-  readonly sizeMax: number | null;
-  readonly segMax: number | null;
-  /** Largest request the driver sends through bounce memory, in sectors. */
-  readonly maxSectorsPerRequest: number;
-  /** Largest request the driver sends straight from / to DMA memory, in sectors. */
-  readonly maxSectorsPerDirectRequest: number;
-  readonly discard: BlkConfigValues["discard"];
-  readonly writeZeroes: BlkConfigValues["writeZeroes"];
-  readonly geometry: BlkConfigValues["geometry"];
-  readonly topology: BlkConfigValues["topology"];
-  /** Negotiated feature bits. */
-  readonly features: bigint;
-}
-
-export interface BlockStats {
-  /** Requests sent to the device. */
-  readonly requests: number;
-  readonly sectorsRead: number;
-  readonly sectorsWritten: number;
-  /** Requests that came back with a status other than OK or a bad used length. */
-  readonly failures: number;
-  readonly timeouts: number;
-  /** Re-initializations this driver asked for after timeouts (at most maxRestarts). */
-  readonly restarts: number;
-  /** Requests completed by the watchdog's poll rather than by an interrupt. */
-  readonly polledCompletions: number;
-  readonly capacityChanges: number;
-}
-
-export interface WriteZeroesOptions {
-  /** Let the device deallocate the sectors (VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP). */
-  readonly unmap?: boolean;
-}
-
-/** A read target or write source: plain bytes (copied through bounce DMA) or DMA memory (no copy). */
-export type BlockBuffer = Uint8Array | DmaBuffer;
-
-/** What one request carries besides header and status. */
-interface Payload {
-  readonly readable: readonly BufferRef[];
-  readonly writable: readonly BufferRef[];
-  /** Bytes the device must write before the status byte (data of a read, the ID). */
-  readonly expectIn: number;
-}
-
-function isDmaBuffer(b: BlockBuffer): b is DmaBuffer {
-  return !(b instanceof Uint8Array) && typeof (b as DmaBuffer).phys === "number" && (b as DmaBuffer).bytes instanceof Uint8Array;
-}
+/** Descriptors one request needs at least without indirect ones: header, data, status. */
+const MIN_CHAIN = 3;
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
-}
-
-/** `len` bytes at `phys` as descriptors of at most `sizeMax` bytes each. */
-function segments(phys: number, len: number, sizeMax: number): BufferRef[] {
-  const out: BufferRef[] = [];
-  for (let off = 0; off < len; off += sizeMax) out.push({ phys: phys + off, len: Math.min(sizeMax, len - off) });
-  return out;
 }
 
 export class BlockDevice {
@@ -129,7 +38,6 @@ export class BlockDevice {
   readonly #maxInFlight: number;
   readonly #maxRequestBytes: number;
   readonly #maxDirectRequestBytes: number;
-  readonly #maxBounceBytes: number;
   readonly #timeoutMs: number;
   readonly #maxRestarts: number;
   /** Set once the restart budget is spent: the device is not used again. */
@@ -138,24 +46,30 @@ export class BlockDevice {
   readonly #onError: BlockDeviceOptions["onError"];
   /** The failure already reported through onError. */
   #reported: Error | null = null;
-  #rq: RequestQueue | null = null;
-  #slots: RequestSlots | null = null;
+  #bq: BlkQueue | null = null;
   #config: BlkConfigValues | null = null;
   #features = 0n;
   #queueSize = 0;
   #indirect = false;
-  /** Sectors per request through bounce memory / straight from DMA memory, and size_max:
-   * worked out at attach (a config change moves only the capacity). */
+  /** Descriptors the reserved chains take (none when the fast path is off). */
+  #reservedDescs = 0;
+  /** Sectors per request through bounce memory / straight from DMA memory, the largest
+   * fast-path request (one data descriptor), and size_max: worked out at attach. */
   #perBounce = 1;
   #perDirect = 1;
+  #perFast = 0;
   #sizeMax: number | null = null;
   #live = false;
   #closed = false;
-  #flushScheduled = false;
-  #bounceBytes = 0;
-  readonly #bounceWaiters: { readonly length: number; readonly resolve: () => void }[] = [];
-  readonly #watchdog: RequestWatchdog;
+  readonly #bounce: BounceBudget;
   #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, restarts: 0, polledCompletions: 0, capacityChanges: 0 };
+  // The Promise executor of the hot path, made once: no closure per request.
+  #gotResolve: ((value: unknown) => void) | null = null;
+  #gotReject: ((error: Error) => void) | null = null;
+  readonly #grab = (resolve: (value: unknown) => void, reject: (error: Error) => void): void => {
+    this.#gotResolve = resolve;
+    this.#gotReject = reject;
+  };
 
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
@@ -179,20 +93,11 @@ export class BlockDevice {
     this.#maxInFlight = maxInFlight;
     this.#maxRequestBytes = maxRequestBytes;
     this.#maxDirectRequestBytes = maxDirectRequestBytes;
-    this.#maxBounceBytes = maxBounceBytes;
+    this.#bounce = new BounceBudget(maxBounceBytes);
     this.#timeoutMs = timeoutMs;
     this.#maxRestarts = maxRestarts;
     this.#onCapacityChange = options.onCapacityChange;
     this.#onError = options.onError;
-    this.#watchdog = new RequestWatchdog({
-      platform: this.#platform,
-      location: device.location,
-      timeoutMs,
-      poll: () => {
-        this.#stats.polledCompletions += this.onUsed();
-      },
-      onExpired: (count) => this.#expired(count),
-    });
   }
 
   get location(): string {
@@ -201,12 +106,12 @@ export class BlockDevice {
 
   /** The error that stopped the queue (a ring violation), until the device is re-initialized. */
   get broken(): Error | null {
-    return this.#givenUp ?? this.#rq?.failure ?? null;
+    return this.#givenUp ?? this.#bq?.failure ?? null;
   }
 
   /** True between DRIVER_OK and the next reset or unbind. */
   get ready(): boolean {
-    return this.#live && this.#givenUp === null && this.#rq !== null && this.#rq.failure === null;
+    return this.#live && this.#givenUp === null && this.#bq !== null && this.#bq.failure === null;
   }
 
   /** The disk as the device describes it. Throws DeviceStateError before the first probe. */
@@ -246,8 +151,8 @@ export class BlockDevice {
   }
 
   /** Counters of the request queue's ring (notifications, completions), for benchmarks. */
-  queueStats(): ReturnType<Virtqueue<PendingRequest>["stats"]> | null {
-    return this.#rq?.queue.stats() ?? null;
+  queueStats(): ReturnType<Virtqueue<number>["stats"]> | null {
+    return this.#bq?.queue.stats() ?? null;
   }
 
   // ---- the API ----
@@ -257,50 +162,24 @@ export class BlockDevice {
    * count*512 bytes), or, when `into` is DMA memory, straight into it with no copy.
    * Resolves to the bytes read.
    */
-  async read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
-    this.#checkRange(lba, count, "read");
-    const length = count * SECTOR_SIZE;
-    const dma = into !== undefined && isDmaBuffer(into) ? into : null;
-    let target: Uint8Array;
-    if (into === undefined) target = new Uint8Array(length);
-    else {
-      const have = dma !== null ? dma.size : (into as Uint8Array).length;
-      if (have < length) throw new BlkBufferError(this.location, have, `too small for ${count} sectors (${length} bytes)`);
-      target = (dma !== null ? dma.bytes : (into as Uint8Array)).subarray(0, length);
+  read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
+    if (into !== undefined && !(into instanceof Uint8Array) && count <= this.#perFast) {
+      const fast = this.#fast(BlkRequestType.IN, lba, count, into, "read");
+      if (fast !== null) return fast as Promise<Uint8Array>;
     }
-    const per = dma !== null ? this.#perDirect : this.#perBounce;
-    if (count <= per) {
-      // One request: no list of pieces, no Promise.all (each promise hop costs the interpreter).
-      await this.#transfer(BlkRequestType.IN, lba, count, target, 0, dma);
-      return target;
-    }
-    const pieces: Promise<void>[] = [];
-    for (let done = 0; done < count; done += per) {
-      const n = Math.min(per, count - done);
-      pieces.push(this.#transfer(BlkRequestType.IN, lba + done, n, target, done * SECTOR_SIZE, dma));
-    }
-    await Promise.all(pieces);
-    return target;
+    return this.#read(lba, count, into);
   }
 
   /** Writes `data` (a whole number of sectors) at `lba`. Refused on a read-only disk. */
-  async write(lba: number, data: BlockBuffer): Promise<void> {
-    const dma = isDmaBuffer(data) ? data : null;
-    const source = dma !== null ? dma.bytes.subarray(0, dma.size) : (data as Uint8Array);
-    if (source.length === 0 || source.length % SECTOR_SIZE !== 0) {
-      throw new BlkBufferError(this.location, source.length, `not a positive multiple of ${SECTOR_SIZE}`);
+  write(lba: number, data: BlockBuffer): Promise<void> {
+    if (!(data instanceof Uint8Array) && this.#perFast > 0 && !this.readOnly) {
+      const size = (data as DmaBuffer).size;
+      if (size > 0 && size % SECTOR_SIZE === 0 && size / SECTOR_SIZE <= this.#perFast) {
+        const fast = this.#fast(BlkRequestType.OUT, lba, size / SECTOR_SIZE, data, "write");
+        if (fast !== null) return fast as Promise<void>;
+      }
     }
-    const count = source.length / SECTOR_SIZE;
-    this.#checkRange(lba, count, "write");
-    if (this.readOnly) throw new BlkReadOnlyError(this.location, "write");
-    const per = dma !== null ? this.#perDirect : this.#perBounce;
-    if (count <= per) return this.#transfer(BlkRequestType.OUT, lba, count, source, 0, dma);
-    const pieces: Promise<void>[] = [];
-    for (let done = 0; done < count; done += per) {
-      const n = Math.min(per, count - done);
-      pieces.push(this.#transfer(BlkRequestType.OUT, lba + done, n, source, done * SECTOR_SIZE, dma));
-    }
-    await Promise.all(pieces);
+    return this.#write(lba, data);
   }
 
   /** Makes completed writes durable (FLUSH, §5.2.6). Without VIRTIO_BLK_F_FLUSH the device
@@ -309,7 +188,7 @@ export class BlockDevice {
     this.#checkUsable();
     if (!hasFeature(this.#features, BlkFeature.FLUSH)) return;
     // §5.2.6.1: a flush carries no data and sector 0.
-    await this.#request(BlkRequestType.FLUSH, 0, () => ({ payload: { readable: [], writable: [], expectIn: 0 } }));
+    await this.#request(BlkRequestType.FLUSH, 0, () => ({ readable: [], writable: [], expectIn: 0 }));
   }
 
   /** The device's identifier string (GET_ID, up to 20 bytes, §5.2.6). */
@@ -320,7 +199,9 @@ export class BlockDevice {
       const buffer = dma.alloc(BLK_ID_BYTES);
       buffer.bytes.fill(0);
       return {
-        payload: { readable: [], writable: [{ phys: buffer.phys, len: BLK_ID_BYTES }], expectIn: 0 },
+        // §5.2.6: the 20 ID bytes come before the status byte: the used length must
+        // cover both, or the ID is bytes the device never claimed to write.
+        readable: [], writable: [{ phys: buffer.phys, len: BLK_ID_BYTES }], expectIn: BLK_ID_BYTES,
         finish: () => {
           let text = "";
           for (const b of buffer.bytes) {
@@ -370,17 +251,40 @@ export class BlockDevice {
 
   // ---- the driver's calls ----
 
-  /** During probe: the new queue and configuration (after a bind or a re-init). */
-  attach(queue: Virtqueue<PendingRequest>, config: BlkConfigValues, features: bigint, indirect: boolean): void {
-    this.#rq = new RequestQueue(queue);
-    this.#slots = new RequestSlots(this.#platform.dma, Math.min(this.#maxInFlight, queue.size));
+  /** During probe: the new queue and configuration (after a bind or a re-init). Throws
+   * BlkConfigError if the queue cannot hold one request (§2.7.13.1, defect 8). */
+  attach(queue: Virtqueue<number>, config: BlkConfigValues, features: bigint, indirect: boolean): void {
+    const size = queue.size;
+    if (!indirect && size < MIN_CHAIN) {
+      throw new BlkConfigError(this.location, "queue size", size, `a request needs ${MIN_CHAIN} descriptors (header, data, status) without INDIRECT_DESC`);
+    }
+    const slots = Math.min(this.#maxInFlight, size);
+    // A prepared chain per slot, when the queue also keeps room for one general request.
+    const fixedChains = MIN_CHAIN * slots + MIN_CHAIN <= size;
     this.#config = config;
     this.#features = features;
-    this.#queueSize = queue.size;
+    this.#queueSize = size;
     this.#indirect = indirect;
+    this.#reservedDescs = 0;
+    this.#bq = new BlkQueue({
+      platform: this.#platform,
+      location: this.location,
+      queue,
+      slots,
+      fixedChains,
+      timeoutMs: this.#timeoutMs,
+      stats: this.#stats,
+      onExpired: (count) => this.#expired(count),
+      onRingError: (error) => this.#fault(error),
+      onPolled: (count) => void (this.#stats.polledCompletions += count),
+    });
+    this.#reservedDescs = this.#bq.fast ? MIN_CHAIN * slots : 0;
     this.#perBounce = this.#sectorsPerRequest(false);
     this.#perDirect = this.#sectorsPerRequest(true);
     this.#sizeMax = config.sizeMax;
+    // The fast path: one data descriptor (at most size_max bytes).
+    const oneSegment = config.sizeMax === null ? this.#perDirect : Math.min(this.#perDirect, Math.floor(config.sizeMax / SECTOR_SIZE));
+    this.#perFast = this.#bq.fast ? oneSegment : 0;
     this.#live = false;
   }
 
@@ -392,25 +296,18 @@ export class BlockDevice {
   /** From remove(): the device is reset, so every request in flight fails and its memory
    * comes back; every waiting request fails. */
   detach(reason: RemoveReason): void {
-    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
+    const error = this.#givenUp ?? new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
     if (reason === "unbind") this.#closed = true;
     this.#live = false;
-    const rq = this.#rq;
-    const slots = this.#slots;
-    this.#rq = null;
-    this.#slots = null;
-    rq?.detachAll(error);
-    slots?.close(error);
-    this.#watchdog.failAll(error);
+    this.#perFast = 0;
+    const bq = this.#bq;
+    this.#bq = null;
+    bq?.close(error);
   }
 
   /** The core's used-buffer callback (event loop). */
   onUsed(): number {
-    const rq = this.#rq;
-    if (rq === null) return 0;
-    const done = rq.onInterrupt();
-    if (rq.failure !== null && rq.failure !== this.#reported) this.#fault(rq.failure);
-    return done;
+    return this.#bq?.drain() ?? 0;
   }
 
   /** A configuration change (§5.2.4: the capacity may change, e.g. QMP block_resize). */
@@ -437,6 +334,7 @@ export class BlockDevice {
 
   /** Records a device fault on the core (shown by `devices`) and tells onError, once. */
   #fault(error: Error): void {
+    if (this.#reported === error) return;
     this.#reported = error;
     this.#device.reportError(error);
     try {
@@ -448,13 +346,71 @@ export class BlockDevice {
 
   // ---- requests ----
 
-  /** Sectors per request: size_max × seg_max (§5.2.6.1), within maxRequestBytes and, with
-   * direct descriptors, within the queue (header and status take two). */
+  /** The hot path: null if it does not apply (then the general path runs). Never throws:
+   * a bad call is a rejected promise. */
+  #fast(type: number, lba: number, count: number, buffer: BlockBuffer, operation: string): Promise<unknown> | null {
+    const bq = this.#bq;
+    if (bq === null || bq.freeSlots === 0 || !isDmaBuffer(buffer)) return null;
+    const length = count * SECTOR_SIZE;
+    try {
+      this.#checkRange(lba, count, operation);
+      if (buffer.size < length) throw new BlkBufferError(this.location, buffer.size, `too small for ${count} sectors (${length} bytes)`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bytes = buffer.bytes;
+    const value = type === BlkRequestType.OUT ? undefined : bytes.length === length ? bytes : bytes.subarray(0, length);
+    const promise = new Promise(this.#grab);
+    try {
+      bq.post(type, lba, buffer.phys, length, value, this.#gotResolve!, this.#gotReject!);
+      this.#stats.requests++;
+    } catch (error) {
+      this.#gotReject!(asError(error));
+    }
+    return promise;
+  }
+
+  async #read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
+    this.#checkRange(lba, count, "read");
+    const length = count * SECTOR_SIZE;
+    const dma = into !== undefined && isDmaBuffer(into) ? into : null;
+    let target: Uint8Array;
+    if (into === undefined) target = new Uint8Array(length);
+    else {
+      const have = dma !== null ? dma.size : (into as Uint8Array).length;
+      if (have < length) throw new BlkBufferError(this.location, have, `too small for ${count} sectors (${length} bytes)`);
+      target = (dma !== null ? dma.bytes : (into as Uint8Array)).subarray(0, length);
+    }
+    const per = dma !== null ? this.#perDirect : this.#perBounce;
+    await runPieces(count, per, (done, n, group) => this.#transfer(BlkRequestType.IN, lba + done, n, target, done * SECTOR_SIZE, dma, group));
+    return target;
+  }
+
+  async #write(lba: number, data: BlockBuffer): Promise<void> {
+    const dma = isDmaBuffer(data) ? data : null;
+    const source = dma !== null ? dma.bytes.subarray(0, dma.size) : (data as Uint8Array);
+    if (source.length === 0 || source.length % SECTOR_SIZE !== 0) {
+      throw new BlkBufferError(this.location, source.length, `not a positive multiple of ${SECTOR_SIZE}`);
+    }
+    const count = source.length / SECTOR_SIZE;
+    this.#checkRange(lba, count, "write");
+    if (this.readOnly) throw new BlkReadOnlyError(this.location, "write");
+    const per = dma !== null ? this.#perDirect : this.#perBounce;
+    await runPieces(count, per, (done, n, group) => this.#transfer(BlkRequestType.OUT, lba + done, n, source, done * SECTOR_SIZE, dma, group));
+  }
+
+  /** Sectors per request: size_max × seg_max (§5.2.6.1), within maxRequestBytes and
+   * within the queue: a chain is never longer than the queue size, indirect or not
+   * (§2.7.5.3.1), and without indirect descriptors it fits the descriptors the prepared
+   * chains leave (header and status take two). */
   #sectorsPerRequest(direct: boolean): number {
     const c = this.#config;
     const cap = direct ? this.#maxDirectRequestBytes : this.#maxRequestBytes;
     let segs = c?.segMax ?? 1;
-    if (!this.#indirect && this.#queueSize > 0) segs = Math.max(1, Math.min(segs, this.#queueSize - 2));
+    if (this.#queueSize > 0) {
+      const room = this.#indirect ? this.#queueSize : this.#queueSize - this.#reservedDescs;
+      segs = Math.max(1, Math.min(segs, room - 2));
+    }
     const sizeMax = c?.sizeMax ?? cap;
     const bytes = Math.min(cap, segs * sizeMax);
     return Math.max(1, Math.floor(bytes / SECTOR_SIZE));
@@ -463,9 +419,9 @@ export class BlockDevice {
   #checkUsable(): void {
     if (this.#givenUp !== null) throw this.#givenUp;
     if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
-    const rq = this.#rq;
-    if (rq === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send block requests");
-    if (rq.failure !== null) throw rq.failure;
+    const bq = this.#bq;
+    if (bq === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send block requests");
+    if (bq.failure !== null) throw bq.failure;
   }
 
   /** §5.2.6.1 through our own rules: every range lies inside the disk, checked before sending. */
@@ -483,72 +439,54 @@ export class BlockDevice {
   /** One IN or OUT request of `count` sectors at `sector`: its data is `bytes` from
    * `offset` (through a bounce buffer, within maxBounceBytes), or the same span of `dma`
    * (no copy). */
-  #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null): Promise<void> {
-    const length = count * SECTOR_SIZE;
-    if (dma === null) return this.#bounced(type, sector, count, bytes, offset, length);
-    const sizeMax = this.#sizeMax;
-    if (sizeMax === null || length <= sizeMax) return this.#direct(type, sector, count, dma.phys + offset, length);
-    return this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, dma));
-  }
-
-  /** An IN or OUT request through bounce memory (within maxBounceBytes). */
-  async #bounced(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, length: number): Promise<void> {
-    // No await when the bounce memory fits: requests of one call are enqueued in one turn.
-    const wait = this.#bounceTake(length);
-    if (wait !== null) await wait;
-    try {
-      return await this.#request(type, sector, () => this.#payload(type, count, bytes, offset, length, null));
-    } finally {
-      this.#bounceGive(length);
-    }
-  }
-
-  #payload(type: number, count: number, bytes: Uint8Array, offset: number, length: number, dma: DmaBuffer | null) {
+  async #transfer(type: number, sector: number, count: number, bytes: Uint8Array, offset: number, dma: DmaBuffer | null, group: PieceGroup): Promise<void> {
     const isRead = type === BlkRequestType.IN;
+    const length = count * SECTOR_SIZE;
     const pool = this.#platform.dma;
-    const sizeMax = this.#config?.sizeMax ?? length;
-    let bounce: DmaBuffer | null = null;
-    let phys: number;
-    if (dma !== null) phys = dma.phys + offset;
-    else {
-      bounce = pool.alloc(length, 64);
-      if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
-      phys = bounce.phys;
-    }
-    const data = segments(phys, length, sizeMax);
-    const held = bounce;
-    return {
-      payload: isRead ? { readable: [], writable: data, expectIn: length } : { readable: data, writable: [], expectIn: 0 },
-      finish: () => {
-        if (isRead) {
-          if (held !== null) bytes.set(held.bytes.subarray(0, length), offset);
-          this.#stats.sectorsRead += count;
-        } else this.#stats.sectorsWritten += count;
-      },
-      cleanup: () => {
-        if (held !== null) pool.free(held);
-      },
+    const sizeMax = this.#sizeMax ?? length;
+    const account = (): void => {
+      if (isRead) this.#stats.sectorsRead += count;
+      else this.#stats.sectorsWritten += count;
     };
-  }
-
-  /** Reserves `length` bytes of bounce memory: null if granted now, else a promise of it
-   * (in order). One request is always allowed, whatever its size. */
-  #bounceTake(length: number): Promise<void> | null {
-    if (this.#bounceWaiters.length === 0 && (this.#bounceBytes === 0 || this.#bounceBytes + length <= this.#maxBounceBytes)) {
-      this.#bounceBytes += length;
-      return null;
+    if (dma !== null) {
+      const data = segments(dma.phys + offset, length, sizeMax);
+      await this.#request(type, sector, () => ({
+        readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0, finish: account,
+      }), group);
+      return;
     }
-    return new Promise<void>((resolve) => this.#bounceWaiters.push({ length, resolve }));
-  }
-
-  #bounceGive(length: number): void {
-    this.#bounceBytes -= length;
-    while (this.#bounceWaiters.length > 0) {
-      const next = this.#bounceWaiters[0]!;
-      if (this.#bounceBytes !== 0 && this.#bounceBytes + next.length > this.#maxBounceBytes) break;
-      this.#bounceWaiters.shift();
-      this.#bounceBytes += next.length;
-      next.resolve();
+    // No await when the bounce memory fits: requests of one call are enqueued in one turn.
+    const wait = this.#bounce.take(length);
+    if (wait !== null) await wait;
+    let given = false;
+    let sent = false;
+    const give = (): void => {
+      if (!given) this.#bounce.give(length);
+      given = true;
+    };
+    try {
+      await this.#request(type, sector, () => {
+        const bounce = pool.alloc(length, 64);
+        if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
+        const data = segments(bounce.phys, length, sizeMax);
+        sent = true; // from here the chain goes out: cleanup gives the memory back
+        return {
+          readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0,
+          // Copied only while the call is live: once it settled, the caller's memory is theirs.
+          finish: () => {
+            if (isRead) bytes.set(bounce.bytes.subarray(0, length), offset);
+            account();
+          },
+          // Back to the pool only once the device gave the chain back or was reset.
+          cleanup: () => {
+            pool.free(bounce);
+            give();
+          },
+        };
+      }, group);
+    } catch (error) {
+      if (!sent) give(); // never sent: the budget goes back now
+      throw error;
     }
   }
 
@@ -558,156 +496,67 @@ export class BlockDevice {
     if (!hasFeature(this.#features, bit)) throw new BlkUnsupportedError(this.location, operation, feature);
     if (this.readOnly) throw new BlkReadOnlyError(this.location, operation);
     const pool = this.#platform.dma;
-    const pieces: Promise<void>[] = [];
-    for (let done = 0; done < count; done += maxSectors) {
-      const sector = lba + done;
-      const n = Math.min(maxSectors, count - done);
-      pieces.push(
-        this.#request(type, 0, () => {
-          const range = pool.alloc(DISCARD_RANGE_SIZE, 16);
-          const v = range.view;
-          v.setUint32(0, sector % 0x1_0000_0000, true); // sector, le64 (low)
-          v.setUint32(4, Math.floor(sector / 0x1_0000_0000), true); // sector, le64 (high)
-          v.setUint32(8, n, true); // num_sectors, le32
-          v.setUint32(12, flags, true); // flags, le32
-          return {
-            payload: { readable: [{ phys: range.phys, len: DISCARD_RANGE_SIZE }], writable: [], expectIn: 0 },
-            cleanup: () => pool.free(range),
-          };
-        }),
-      );
-    }
-    await Promise.all(pieces);
+    await runPieces(count, maxSectors, (done, n, group) => this.#request(type, 0, () => discardRange(pool, lba + done, n, flags), group));
   }
 
   /**
-   * Sends one request: waits for a slot, builds the payload (`build` may allocate; its
-   * `cleanup` runs whatever happens), writes the header, makes the chain available
-   * (kicked once per batch), then checks the used length and the status byte.
+   * Sends one request on the general path: waits for a slot, builds the payload (`build`
+   * may allocate; its `cleanup` runs once the device no longer holds the chain), posts
+   * the chain (kicked once per batch); the queue checks the used length and the status.
    */
-  async #request<T = void>(
-    type: number,
-    sector: number,
-    build: () => { payload: Payload; finish?: () => T; cleanup?: () => void },
-  ): Promise<T> {
+  async #request<T = void>(type: number, sector: number, build: () => Built<T>, group?: PieceGroup): Promise<T> {
     this.#checkUsable();
-    const slots = this.#slots!;
-    const rq = this.#rq!;
-    const slot: RequestSlot = slots.take() ?? (await slots.wait());
-    let cleanup: (() => void) | undefined;
+    const bq = this.#bq!;
+    let slot = bq.take();
+    if (slot < 0) slot = await bq.waitSlot();
+    let built: Built<T>;
     try {
-      if (rq.failure !== null) throw rq.failure;
-      const built = build();
-      cleanup = built.cleanup;
-      const { readable, writable, expectIn } = built.payload;
-      slot.prepare(type, sector);
-      this.#stats.requests++;
-      const pending = rq.enqueue([slot.header, ...readable], [...writable, slot.status]);
-      this.#scheduleFlush();
-      const len = await this.#withDeadline(pending);
-      this.#checkDone(type, sector, slot, len, expectIn);
-      return built.finish ? built.finish() : (undefined as T);
-    } finally {
-      if (cleanup !== undefined) cleanup();
-      slots.give(slot);
+      if (group?.failed) throw group.failed; // a sibling failed: this piece is not sent
+      if (bq.failure !== null) throw bq.failure;
+      built = build();
+    } catch (error) {
+      bq.giveBack(slot);
+      throw error;
     }
-  }
-
-  /**
-   * The hot path: one IN or OUT request with one data descriptor straight to or from DMA
-   * memory. Same rules as #request (slot, used length, status byte), but no payload
-   * closures and no arrays: the slot's own descriptor lists.
-   */
-  async #direct(type: number, sector: number, count: number, phys: number, length: number): Promise<void> {
-    // read() / write() ran #checkRange in this same turn: the queue and slots are there.
-    const slots = this.#slots!;
-    const rq = this.#rq!;
-    const slot: RequestSlot = slots.take() ?? (await slots.wait());
-    let watched: WatchedRequest | null = null;
-    try {
-      if (rq.failure !== null) throw rq.failure;
-      const isRead = type === BlkRequestType.IN;
-      slot.prepare(type, sector);
-      slot.data.phys = phys;
-      slot.data.len = length;
-      this.#stats.requests++;
-      // The watchdog rejects the ring's own request on a deadline: no wrapping promise.
-      const watch = this.#timeoutMs === 0 ? undefined : (request: PendingRequest) => (watched = this.#watchdog.watch(request.reject));
-      const pending = isRead ? rq.enqueue(slot.headerOnly, slot.dataThenStatus, watch) : rq.enqueue(slot.headerThenData, slot.statusOnly, watch);
-      this.#scheduleFlush();
-      const len = await pending;
-      this.#checkDone(type, sector, slot, len, isRead ? length : 0);
-      if (isRead) this.#stats.sectorsRead += count;
-      else this.#stats.sectorsWritten += count;
-    } finally {
-      (watched as WatchedRequest | null)?.done(); // set by the enqueue callback
-      slots.give(slot);
-    }
-  }
-
-  /** A used request: the status byte is the last writable byte, so used len must cover it
-   * and a read's data before it (§5.2.6; the ring already checked len ≤ what was offered);
-   * the status must be OK. */
-  #checkDone(type: number, sector: number, slot: RequestSlot, len: number, expectIn: number): void {
-    const expected = expectIn + 1;
-    if (len < expected) {
-      this.#stats.failures++;
-      throw new BlkUsedLengthError(this.location, type, sector, len, expected);
-    }
-    const status = slot.readStatus();
-    if (status !== BlkStatus.OK) {
-      this.#stats.failures++;
-      throw new BlkStatusError(this.location, type, sector, status);
-    }
-  }
-
-  /** Publishes every chain enqueued in this turn with one kick (batching). */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    void Promise.resolve().then(this.#flushNow);
-  }
-
-  readonly #flushNow = (): void => {
-    this.#flushScheduled = false;
-    this.#rq?.flush();
-  };
-
-  /** The request's promise, failed with RequestTimeoutError if the device does not answer
-   * in time (the watchdog also polls the queue meanwhile: a lost interrupt costs time). */
-  #withDeadline(pending: Promise<number>): Promise<number> {
-    if (this.#timeoutMs === 0) return pending;
-    return new Promise<number>((resolve, reject) => {
-      const watched = this.#watchdog.watch(reject);
-      pending.then(
-        (len) => {
-          if (watched.done()) resolve(len);
+    this.#stats.requests++;
+    return new Promise<T>((resolve, reject) => {
+      bq.submit(slot, type, sector, built.readable, built.writable, built.expectIn, {
+        settle: (error, len) => {
+          if (error !== null) return reject(error);
+          try {
+            resolve(built.finish ? built.finish(len) : (undefined as T));
+          } catch (e) {
+            reject(asError(e));
+          }
         },
-        (error: unknown) => {
-          if (watched.done()) reject(asError(error));
-        },
-      );
+        release: () => built.cleanup?.(),
+      });
     });
   }
 
-  /** `count` requests timed out: the device stopped answering. */
+  /** `count` requests timed out: the device stopped answering. Their slots stay held;
+   * the reset that follows takes the chains back and fails them with their timeout. */
   #expired(count: number): void {
     this.#stats.timeouts += count;
     this.#fault(new RequestTimeoutError(this.location, this.#timeoutMs));
+    const bq = this.#bq;
     if (this.#givenUp !== null || this.#closed) return;
+    // If no reset comes (it failed), the callers are told anyway; the memory stays held.
+    const afterReset = (ok: boolean): void => {
+      if (!ok) bq?.failHeld();
+    };
     if (this.#stats.restarts >= this.#maxRestarts) {
       // A device that keeps hanging is not re-initialized for ever: it is given up on.
       // Unbinding resets it (it gives back its chains and their memory, §2.4) and leaves
       // it unbound; every later request fails at once with this error.
       this.#givenUp = new DeviceBrokenError(this.location, `requests timed out after ${this.#stats.restarts} re-initialization(s): given up`);
       this.#fault(this.#givenUp);
-      this.#watchdog.failAll(this.#givenUp);
-      void this.#device.unbind();
+      void this.#device.unbind().then(afterReset);
       return;
     }
     this.#stats.restarts++;
     // The chains stay with the device until it is reset: re-initialize it, which takes
     // them back and frees their memory (remove -> detach).
-    void this.#device.restart();
+    void this.#device.restart().then(afterReset);
   }
 }

@@ -1,0 +1,504 @@
+// The block driver's request engine over its one virtqueue (VIRTIO 1.2 §5.2.6): request
+// slots (a 16-byte header and a status byte each, in one DMA block), a chain per slot
+// prepared once at attach (header, data, status: per request only the data descriptor,
+// the type and the sector change), completions checked and settled straight from the
+// used ring, and one watchdog sweep for every request in flight (no timer per request).
+//
+// Ownership (§2.7.4, §2.4): a slot, and whatever memory its request points at, belongs
+// to the device from posting until the device returns the chain or is reset. A request
+// that times out, or is failed because the ring broke, keeps its slot until then; only
+// its caller hears at once (or, for a timeout, once the reset took the chain back).
+
+import type { Platform, TimerId } from "../../platform/platform.js";
+import { QueueFullError } from "../../ring/errors.js";
+import { hasFixedChains, type BufferRef, type FixedChainQueue, type Virtqueue } from "../../ring/virtqueue.js";
+import { MAX_EMPTY_RECHECKS } from "../virtio/drain.js";
+import { RequestTimeoutError } from "../virtio/errors.js";
+import { BlkRequestType, BlkStatus, REQUEST_HEADER_SIZE } from "./blk-spec.js";
+import { BlkStatusError, BlkUsedLengthError } from "./errors.js";
+
+/** Bytes per slot: the header, then the status byte, rounded up to 32. */
+const SLOT_STRIDE = 32;
+const STATUS_OFFSET = REQUEST_HEADER_SIZE;
+const TWO_32 = 0x1_0000_0000;
+
+/** Slot states. */
+const FREE = 0;
+/** Posted (or about to be); the device may hold it. */
+const BUSY = 1;
+/** Its caller was told (a timeout, a broken ring) but the device may still hold it: kept
+ * until the device returns the chain or is reset. */
+const HELD = 2;
+
+/** A request on the general path: told its outcome once, released once the device no
+ * longer holds its buffers. */
+export interface SlotClient {
+  /** The outcome: null and the used length, or the error. Called at most once. */
+  settle(error: Error | null, len: number): void;
+  /** The device gave the chain back or was reset: memory the request used may be reused. */
+  release(): void;
+}
+
+export interface BlkQueueOptions {
+  readonly platform: Pick<Platform, "dma" | "timers">;
+  readonly location: string;
+  readonly queue: Virtqueue<number>;
+  readonly slots: number;
+  /** Reserve a 3-descriptor chain per slot (the queue has room for them and the rest). */
+  readonly fixedChains: boolean;
+  /** Counters kept across re-initializations (the BlockDevice's). */
+  readonly stats: { failures: number; sectorsRead: number; sectorsWritten: number };
+  /** 0: no deadline. */
+  readonly timeoutMs: number;
+  /** `count` requests passed their deadline (their slots are held). */
+  readonly onExpired: (count: number) => void;
+  /** The ring broke: every request was failed with `error`. */
+  readonly onRingError: (error: Error) => void;
+  /** Completions found by the watchdog's poll. */
+  readonly onPolled: (count: number) => void;
+}
+
+export class BlkQueue {
+  readonly slotCount: number;
+  readonly #queue: Virtqueue<number>;
+  readonly #fixed: FixedChainQueue<number> | null;
+  readonly #opts: BlkQueueOptions;
+  readonly #block;
+  readonly #view: DataView;
+  readonly #bytes: Uint8Array;
+
+  readonly #state: Uint8Array;
+  readonly #free: Uint16Array;
+  #freeCount: number;
+  readonly #heads: Int32Array;
+  readonly #type: Int32Array;
+  readonly #expectIn: Float64Array;
+  readonly #dataLen: Float64Array;
+  readonly #stamp: Float64Array;
+  readonly #resolve: (((value: unknown) => void) | null)[];
+  readonly #reject: (((error: Error) => void) | null)[];
+  readonly #value: unknown[];
+  readonly #client: (SlotClient | null)[];
+  readonly #heldError: (Error | null)[];
+  readonly #headerRefs: BufferRef[];
+  readonly #statusRefs: BufferRef[];
+  readonly #settled: Uint8Array;
+  readonly #slotWaiters: { resolve(slot: number): void; reject(error: Error): void }[] = [];
+  readonly #roomWaiters: (() => boolean)[] = [];
+  #busy = 0;
+  #unkicked = 0;
+  #kickScheduled = false;
+  #failure: Error | null = null;
+  #closed: Error | null = null;
+
+  // The watchdog sweep: one repeating timer while anything is out.
+  readonly #interval: number;
+  readonly #ticksToExpire: number;
+  #ticks = 0;
+  #timer: TimerId | null = null;
+  #sweeping = false;
+
+  constructor(options: BlkQueueOptions) {
+    const n = options.slots;
+    this.#opts = options;
+    this.slotCount = n;
+    this.#queue = options.queue;
+    this.#fixed = options.fixedChains && hasFixedChains(options.queue) ? options.queue : null;
+    const block = options.platform.dma.alloc(n * SLOT_STRIDE, 16);
+    this.#block = block;
+    this.#view = block.view;
+    this.#bytes = block.bytes;
+    this.#state = new Uint8Array(n);
+    this.#free = new Uint16Array(n);
+    this.#heads = new Int32Array(n).fill(-1);
+    this.#type = new Int32Array(n).fill(-1);
+    this.#expectIn = new Float64Array(n);
+    this.#dataLen = new Float64Array(n);
+    this.#stamp = new Float64Array(n);
+    this.#resolve = new Array(n).fill(null);
+    this.#reject = new Array(n).fill(null);
+    this.#value = new Array(n).fill(undefined);
+    this.#client = new Array(n).fill(null);
+    this.#heldError = new Array(n).fill(null);
+    this.#settled = new Uint8Array(n);
+    this.#headerRefs = [];
+    this.#statusRefs = [];
+    block.bytes.fill(0);
+    for (let s = 0; s < n; s++) {
+      const phys = block.phys + s * SLOT_STRIDE;
+      this.#headerRefs.push({ phys, len: REQUEST_HEADER_SIZE });
+      this.#statusRefs.push({ phys: phys + STATUS_OFFSET, len: 1 });
+      this.#free[s] = n - 1 - s; // slot 0 on top
+    }
+    this.#freeCount = n;
+    const fixed = this.#fixed;
+    if (fixed !== null) {
+      for (let s = 0; s < n; s++) {
+        // §5.2.6: header (device-readable), data, status (device-writable). The data
+        // descriptor starts on the status byte; every request points it at its data.
+        const head = fixed.reserveChain(3);
+        const phys = block.phys + s * SLOT_STRIDE;
+        fixed.setChainBuffer(head, 0, phys, REQUEST_HEADER_SIZE, false);
+        fixed.setChainBuffer(head, 1, phys + STATUS_OFFSET, 1, true);
+        fixed.setChainBuffer(head, 2, phys + STATUS_OFFSET, 1, true);
+        this.#heads[s] = head;
+      }
+    }
+    const t = options.timeoutMs;
+    // A quarter of the timeout, within 1..100 ms: a lost notification costs little time.
+    this.#interval = Math.max(1, Math.min(100, Math.floor(t / 4)));
+    this.#ticksToExpire = Math.ceil(t / this.#interval);
+  }
+
+  get queue(): Virtqueue<number> {
+    return this.#queue;
+  }
+
+  /** The error that stopped this queue (the ring broke), if any. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  get busy(): number {
+    return this.#busy;
+  }
+
+  /** Slots free now. */
+  get freeSlots(): number {
+    return this.#closed === null ? this.#freeCount : 0;
+  }
+
+  /** True if the fast path (reserved chains) is on. */
+  get fast(): boolean {
+    return this.#fixed !== null;
+  }
+
+  // ---- the fast path: one data buffer, settled straight from the used ring ----
+
+  /**
+   * Posts one IN or OUT request of `len` bytes at DMA address `phys`; `resolve(value)` or
+   * `reject(error)` once the device answered and the used length and status were checked.
+   * False (nothing done) when no slot is free or the fast path is off.
+   */
+  post(type: number, sector: number, phys: number, len: number, value: unknown,
+    resolve: (value: unknown) => void, reject: (error: Error) => void): boolean {
+    const fixed = this.#fixed;
+    if (fixed === null || this.#freeCount === 0) return false;
+    const slot = this.#free[--this.#freeCount]!;
+    const isRead = type === BlkRequestType.IN;
+    try {
+      fixed.setChainBuffer(this.#heads[slot]!, 1, phys, len, isRead);
+    } catch (error) {
+      this.#free[this.#freeCount++] = slot;
+      throw error;
+    }
+    this.#header(slot, type, sector);
+    this.#state[slot] = BUSY;
+    this.#expectIn[slot] = isRead ? len : 0;
+    this.#dataLen[slot] = len;
+    this.#resolve[slot] = resolve;
+    this.#reject[slot] = reject;
+    this.#value[slot] = value;
+    fixed.addReserved(this.#heads[slot]!, slot);
+    this.#posted(slot);
+    return true;
+  }
+
+  // ---- the general path ----
+
+  /** A free slot now, or -1. */
+  take(): number {
+    if (this.#closed !== null) throw this.#closed;
+    return this.#freeCount === 0 ? -1 : this.#free[--this.#freeCount]!;
+  }
+
+  /** The next slot given back (in order of asking). */
+  waitSlot(): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      if (this.#closed !== null) return reject(this.#closed);
+      this.#slotWaiters.push({ resolve, reject });
+    });
+  }
+
+  /** Gives back a slot taken and not posted. */
+  giveBack(slot: number): void {
+    this.#freeSlot(slot);
+  }
+
+  /**
+   * Posts a chain [header, ...readable] + [...writable, status] on `slot` (taken with
+   * take()/waitSlot()). If the ring has no room it waits for completions. `client` hears
+   * the outcome (used length and status checked against `expectIn`) and the release.
+   */
+  submit(slot: number, type: number, sector: number, readable: readonly BufferRef[], writable: readonly BufferRef[], expectIn: number, client: SlotClient): void {
+    this.#header(slot, type, sector);
+    this.#state[slot] = BUSY;
+    this.#expectIn[slot] = expectIn;
+    this.#client[slot] = client;
+    const chainR = [this.#headerRefs[slot]!, ...readable];
+    const chainW = [...writable, this.#statusRefs[slot]!];
+    const place = (): boolean => {
+      if (this.#failure !== null) {
+        this.#settleSlot(slot, this.#failure, 0);
+        this.#releaseSlot(slot);
+        return true;
+      }
+      try {
+        this.#queue.add(chainR, chainW, slot);
+      } catch (error) {
+        if (error instanceof QueueFullError && this.#queue.inFlight > 0) return false;
+        const e = error instanceof Error ? error : new Error(String(error));
+        if (e === this.#queue.broken) this.#ringFailed(e);
+        this.#settleSlot(slot, e, 0);
+        this.#releaseSlot(slot);
+        return true;
+      }
+      this.#posted(slot);
+      return true;
+    };
+    if (this.#roomWaiters.length > 0 || !place()) this.#roomWaiters.push(place);
+  }
+
+  // ---- completions ----
+
+  /** Drains the used ring (the used-buffer interrupt, or the watchdog's poll). */
+  drain(): number {
+    if (this.#failure !== null || this.#closed !== null) return 0;
+    const q = this.#queue;
+    const fixed = this.#fixed;
+    let done = 0;
+    let emptyRechecks = 0;
+    try {
+      for (;;) {
+        q.disableInterrupts();
+        const before = done;
+        if (fixed !== null) {
+          for (let slot = fixed.take(); slot !== undefined; slot = fixed.take()) {
+            this.#completed(slot, fixed.takenLength);
+            done++;
+          }
+        } else {
+          for (let c = q.pop(); c !== null; c = q.pop()) {
+            this.#completed(c.token, c.len);
+            done++;
+          }
+        }
+        emptyRechecks = done === before ? emptyRechecks + 1 : 0;
+        if (done - before > 1 && !this.#kickScheduled) {
+          // Several callers may post again as their promises settle: one kick for them all.
+          this.#kickScheduled = true;
+          void Promise.resolve().then(this.#kickJob);
+        }
+        if (this.#roomWaiters.length > 0 && done > before) this.#retryRoom();
+        // §2.7.14: re-enable, then look again; bounded by the chains in flight and by
+        // MAX_EMPTY_RECHECKS rounds that find nothing (a used idx that flips).
+        if (!q.enableInterrupts() || emptyRechecks >= MAX_EMPTY_RECHECKS) break;
+      }
+    } catch (error) {
+      this.#ringFailed(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (this.#unkicked > 0 && !this.#kickScheduled) this.#kickNow();
+    return done;
+  }
+
+  /**
+   * The device is reset (or the driver is removed): every request still out is failed
+   * with `error` (a timed-out one with its RequestTimeoutError), every slot and buffer is
+   * released, waiters fail, the slot memory is freed. Safe twice.
+   */
+  close(error: Error): void {
+    if (this.#closed !== null) return;
+    this.#closed = error;
+    this.#stop();
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (this.#state[slot] === FREE) continue;
+      this.#settleSlot(slot, this.#heldError[slot] ?? error, 0);
+      this.#releaseSlot(slot);
+    }
+    this.#roomWaiters.length = 0; // their slots were settled and released above
+    for (const waiter of this.#slotWaiters.splice(0)) waiter.reject(error);
+    this.#opts.platform.dma.free(this.#block);
+  }
+
+  /** The requests held after a timeout are failed now (the reset that should take their
+   * chains back did not happen); their slots stay held. */
+  failHeld(): void {
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (this.#state[slot] === HELD) this.#settleSlot(slot, this.#heldError[slot] ?? new RequestTimeoutError(this.#opts.location, this.#opts.timeoutMs), 0);
+    }
+  }
+
+  // ---- internals ----
+
+  /** Writes the request header (§5.2.6: le32 type, le32 reserved = 0, le64 sector) and
+   * sets the status byte to 0xff, a value no device returns. */
+  #header(slot: number, type: number, sector: number): void {
+    const at = slot * SLOT_STRIDE;
+    const view = this.#view;
+    if (this.#type[slot] !== type) {
+      view.setUint32(at, type, true); // type, le32
+      this.#type[slot] = type;
+    }
+    if (sector < TWO_32) {
+      view.setUint32(at + 8, sector, true); // sector, le64 (low)
+      view.setUint32(at + 12, 0, true); // sector, le64 (high)
+    } else {
+      const high = Math.floor(sector / TWO_32);
+      view.setUint32(at + 8, sector - high * TWO_32, true);
+      view.setUint32(at + 12, high, true);
+    }
+    this.#bytes[at + STATUS_OFFSET] = 0xff; // status, u8
+  }
+
+  #posted(slot: number): void {
+    this.#stamp[slot] = this.#ticks;
+    this.#busy++;
+    this.#unkicked++;
+    if (this.#timer === null && this.#opts.timeoutMs > 0) {
+      this.#timer = this.#opts.platform.timers.repeat(this.#sweep, this.#interval);
+    }
+    // The device holds nothing: tell it now (no wait, depth 1). Otherwise everything
+    // posted in this turn (or by the callers a drain just settled) goes with one kick
+    // from a promise job (batching).
+    if (this.#kickScheduled) return;
+    if (this.#queue.inFlight === this.#unkicked) this.#kickNow();
+    else {
+      this.#kickScheduled = true;
+      void Promise.resolve().then(this.#kickJob);
+    }
+  }
+
+  readonly #kickJob = (): void => {
+    this.#kickScheduled = false;
+    if (this.#unkicked > 0) this.#kickNow();
+  };
+
+  #kickNow(): void {
+    this.#unkicked = 0;
+    if (this.#failure !== null || this.#closed !== null) return;
+    try {
+      this.#queue.kick();
+    } catch (error) {
+      this.#ringFailed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** One used entry: its slot was in flight (the ring checked id and len ≤ offered). */
+  #completed(slot: number, len: number): void {
+    if (this.#state[slot] === HELD) {
+      // The device gave back a chain whose caller was already told: now it is ours again.
+      this.#settleSlot(slot, this.#heldError[slot] ?? null, len);
+      this.#releaseSlot(slot);
+      return;
+    }
+    // §5.2.6: the status byte is the last writable byte: used len must cover it and the
+    // data of a read before it; the status must be OK.
+    const expected = this.#expectIn[slot]! + 1;
+    let error: Error | null = null;
+    if (len < expected) error = new BlkUsedLengthError(this.#opts.location, this.#type[slot]!, this.#sectorOf(slot), len, expected);
+    else {
+      const status = this.#bytes[slot * SLOT_STRIDE + STATUS_OFFSET]!;
+      if (status !== BlkStatus.OK) error = new BlkStatusError(this.#opts.location, this.#type[slot]!, this.#sectorOf(slot), status);
+    }
+    const stats = this.#opts.stats;
+    if (error !== null) stats.failures++;
+    else if (this.#client[slot] === null) {
+      // The fast path's data, counted once it came back good.
+      if (this.#type[slot] === BlkRequestType.IN) stats.sectorsRead += this.#dataLen[slot]! / 512;
+      else stats.sectorsWritten += this.#dataLen[slot]! / 512;
+    }
+    this.#settleSlot(slot, error, len);
+    this.#releaseSlot(slot);
+  }
+
+  #sectorOf(slot: number): number {
+    const at = slot * SLOT_STRIDE;
+    return this.#view.getUint32(at + 8, true) + this.#view.getUint32(at + 12, true) * TWO_32;
+  }
+
+  /** Tells the slot's caller, once. */
+  #settleSlot(slot: number, error: Error | null, len: number): void {
+    if (this.#settled[slot] === 1) return;
+    this.#settled[slot] = 1;
+    const client = this.#client[slot];
+    if (client !== null) {
+      client.settle(error, len);
+      return;
+    }
+    const resolve = this.#resolve[slot];
+    const reject = this.#reject[slot];
+    if (resolve === null || reject === null) return;
+    const value = this.#value[slot];
+    this.#resolve[slot] = null;
+    this.#reject[slot] = null;
+    this.#value[slot] = undefined;
+    if (error === null) resolve(value);
+    else reject(error);
+  }
+
+  /** The device no longer holds the slot's chain: the slot and its memory are free. */
+  #releaseSlot(slot: number): void {
+    const client = this.#client[slot];
+    this.#client[slot] = null;
+    this.#heldError[slot] = null;
+    this.#settled[slot] = 0;
+    this.#state[slot] = FREE;
+    this.#busy--;
+    if (client !== null) client.release();
+    this.#freeSlot(slot);
+  }
+
+  #freeSlot(slot: number): void {
+    if (this.#closed !== null) return;
+    const waiter = this.#slotWaiters.shift();
+    if (waiter !== undefined) waiter.resolve(slot);
+    else this.#free[this.#freeCount++] = slot;
+  }
+
+  #retryRoom(): void {
+    while (this.#roomWaiters.length > 0) {
+      if (!this.#roomWaiters[0]!()) break;
+      this.#roomWaiters.shift();
+    }
+  }
+
+  /** The ring broke: every caller hears it now; the slots stay held until the reset. */
+  #ringFailed(error: Error): void {
+    if (this.#failure === null) this.#failure = error;
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (this.#state[slot] !== BUSY && this.#state[slot] !== HELD) continue;
+      this.#state[slot] = HELD;
+      if (this.#heldError[slot] === null) this.#heldError[slot] = error;
+      this.#settleSlot(slot, error, 0);
+    }
+    for (const place of this.#roomWaiters.splice(0)) place();
+    this.#opts.onRingError(error);
+  }
+
+  readonly #sweep = (): void => {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      this.#ticks++;
+      const polled = this.drain();
+      if (polled > 0) this.#opts.onPolled(polled);
+      let expired = 0;
+      for (let slot = 0; slot < this.slotCount; slot++) {
+        if (this.#state[slot] !== BUSY || this.#ticks - this.#stamp[slot]! <= this.#ticksToExpire) continue;
+        this.#state[slot] = HELD;
+        this.#heldError[slot] = new RequestTimeoutError(this.#opts.location, this.#opts.timeoutMs);
+        expired++;
+      }
+      if (this.#busy === 0) this.#stop();
+      if (expired > 0) this.#opts.onExpired(expired);
+    } finally {
+      this.#sweeping = false;
+    }
+  };
+
+  #stop(): void {
+    if (this.#timer === null) return;
+    this.#opts.platform.timers.clear(this.#timer);
+    this.#timer = null;
+  }
+}
