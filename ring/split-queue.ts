@@ -7,7 +7,7 @@ import type { Barriers, DmaAllocator, DmaBuffer } from "../platform/platform.js"
 import type { QueueAddresses } from "../drivers/virtio/transport.js";
 import type { BufferRef, Completion, FixedChainQueue, VirtqueueOptions, VirtqueueStats } from "./virtqueue.js";
 import { QueueFullError, RingError, RingUsageError, type RingErrorKind } from "./errors.js";
-import { checkBuffer, checkSpan, writeTableEntry } from "./descriptors.js";
+import { MAX_DESC_LEN, checkBuffer, checkSpan, writeTableEntry } from "./descriptors.js";
 import { needEvent } from "./event-idx.js";
 import {
   AVAIL_FLAGS,
@@ -42,6 +42,8 @@ const HEAD_PUBLISHED = 2;
 const LINK = 3;
 /** Head of a reserved chain that is not in flight (the device holds nothing there). */
 const RESERVED = 4;
+
+const TWO_32 = 0x100000000;
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
@@ -83,6 +85,8 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   readonly #tables: (DmaBuffer | null)[];
   readonly #seq: Float64Array;
   readonly #reserved: Uint8Array;
+  /** Per reserved head: descriptors never pointed at a buffer yet. */
+  readonly #chainUnset: Uint16Array;
   #nextSeq = 0;
 
   /** avail idx as last written (the shadow, §2.7.13.3). */
@@ -134,6 +138,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#tables = new Array<DmaBuffer | null>(size).fill(null);
     this.#seq = new Float64Array(size);
     this.#reserved = new Uint8Array(size);
+    this.#chainUnset = new Uint16Array(size);
     this.#pendingHeads = new Uint16Array(size);
     this.#resetFreeList();
 
@@ -210,6 +215,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#setDesc(prev, 0, 0, 0, 0);
     this.#state[head] = RESERVED;
     this.#reserved[head] = 1;
+    this.#chainUnset[head] = count;
     this.#chainDescs[head] = count;
     this.#writable[head] = 0;
     return head;
@@ -221,52 +227,75 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
    * Checked as add() checks a buffer; only while the chain is not in flight.
    */
   setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void {
-    if (this.#broken) throw this.#broken;
-    if (this.#destroyed) this.#usable();
-    if (this.#state[head] !== RESERVED || this.#reserved[head] !== 1) {
-      throw new RingUsageError("NotReserved", `virtqueue ${this.index}: descriptor ${head} is not an idle reserved chain`, head);
-    }
+    this.#idleReserved(head);
     const count = this.#chainDescs[head]!;
     if (!(k >= 0 && k < count)) throw new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor ${k}`, k);
-    checkSpan(this.index, this.#dma, phys, len);
     let id = head;
     for (let i = 0; i < k; i++) id = this.#descNext[id]!;
-    const flags = (this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
-    if ((this.#descFlags[id]! & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] -= this.#descLen[id]!;
-    if (writable) this.#writable[head] += len;
-    // Only what changed reaches the shared table.
-    const at = id * DESC_SIZE;
-    if (this.#descAddr[id] !== phys) {
-      if (phys < 0x100000000 && this.#descAddr[id]! < 0x100000000) {
-        this.#desc.setUint32(at, phys, true); // le64 addr, low half (the high half stays 0)
-        this.#descAddr[id] = phys;
-      } else this.#setDesc(id, phys, len, flags, this.#descNext[id]!);
-    }
-    if (this.#descLen[id] !== len) {
-      this.#desc.setUint32(at + 8, len, true); // le32 len
-      this.#descLen[id] = len;
-    }
-    if (this.#descFlags[id] !== flags) {
-      this.#desc.setUint16(at + 12, flags, true); // le16 flags
-      this.#descFlags[id] = flags;
-    }
+    this.#point(head, id, phys, len, writable);
   }
 
   /** Makes the reserved chain `head` available, as add() does a new one. */
   addReserved(head: number, token: T): void {
-    if (this.#broken) throw this.#broken;
-    if (this.#destroyed) this.#usable();
-    if (this.#state[head] !== RESERVED || this.#reserved[head] !== 1) {
-      throw new RingUsageError("NotReserved", `virtqueue ${this.index}: descriptor ${head} is not an idle reserved chain`, head);
-    }
-    let id = head;
-    for (let k = this.#chainDescs[head]!; k > 0; k--) {
-      if (this.#descLen[id] === 0) {
-        throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
-      }
-      id = this.#descNext[id]!;
+    this.#idleReserved(head);
+    if (this.#chainUnset[head] !== 0) {
+      throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
     }
     this.#makeAvailable(head, this.#writable[head]!, token);
+  }
+
+  /**
+   * setChainBuffer(head, 1, ...) then addReserved(head, token) in one call: the hot path
+   * of a driver whose chains differ only in their second descriptor (a block request's
+   * data). The same checks.
+   */
+  postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void {
+    this.#idleReserved(head);
+    if (this.#chainDescs[head]! < 2) throw new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor 1`, 1);
+    this.#point(head, this.#descNext[head]!, phys, len, writable);
+    if (this.#chainUnset[head] !== 0) {
+      throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
+    }
+    this.#makeAvailable(head, this.#writable[head]!, token);
+  }
+
+  /** Throws unless `head` is a reserved chain the device does not hold, on a usable queue. */
+  #idleReserved(head: number): void {
+    if (this.#broken !== null) throw this.#broken;
+    if (this.#destroyed) this.#usable();
+    if (this.#state[head] !== RESERVED) {
+      throw new RingUsageError("NotReserved", `virtqueue ${this.index}: descriptor ${head} is not an idle reserved chain`, head);
+    }
+  }
+
+  /** Descriptor `id` of reserved chain `head` now points at the buffer; only what changed
+   * reaches the shared table. */
+  #point(head: number, id: number, phys: number, len: number, writable: boolean): void {
+    // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
+    // integers and len > 0.
+    if (!(len <= MAX_DESC_LEN) || !this.#dma.contains(phys, len)) checkSpan(this.index, this.#dma, phys, len);
+    const oldFlags = this.#descFlags[id]!;
+    const flags = (oldFlags & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
+    const oldLen = this.#descLen[id]!;
+    if (oldLen === 0) this.#chainUnset[head]--;
+    if ((oldFlags & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] -= oldLen;
+    if (writable) this.#writable[head] += len;
+    const at = id * DESC_SIZE;
+    const desc = this.#desc;
+    if (this.#descAddr[id] !== phys) {
+      if (phys < TWO_32 && this.#descAddr[id]! < TWO_32) {
+        desc.setUint32(at, phys, true); // le64 addr, low half (the high half stays 0)
+        this.#descAddr[id] = phys;
+      } else this.#setDesc(id, phys, len, flags, this.#descNext[id]!);
+    }
+    if (oldLen !== len) {
+      desc.setUint32(at + 8, len, true); // le32 len
+      this.#descLen[id] = len;
+    }
+    if (oldFlags !== flags) {
+      desc.setUint16(at + 12, flags, true); // le16 flags
+      this.#descFlags[id] = flags;
+    }
   }
 
   /** §2.7.13.2: the head goes into the next free slot of the available ring; the idx that
@@ -546,6 +575,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#resetFreeList();
     this.#state.fill(FREE);
     this.#reserved.fill(0);
+    this.#chainUnset.fill(0);
     this.#chainDescs.fill(0);
     this.#writable.fill(0);
     this.#descAddr.fill(0);

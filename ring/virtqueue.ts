@@ -104,6 +104,8 @@ export interface FixedChainQueue<T> extends Virtqueue<T> {
   setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void;
   /** Makes reserved chain `head` available with `token` (published by kick()). */
   addReserved(head: number, token: T): void;
+  /** setChainBuffer(head, 1, ...) + addReserved(head, token) in one call. */
+  postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void;
   /** pop() without the completion object: the token, or undefined if the used ring is empty. */
   take(): T | undefined;
   /** The used length of the entry take() returned last. */

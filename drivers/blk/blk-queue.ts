@@ -72,6 +72,7 @@ export class BlkQueue {
   #freeCount: number;
   readonly #heads: Int32Array;
   readonly #type: Int32Array;
+  readonly #sectorHigh: Float64Array;
   readonly #expectIn: Float64Array;
   readonly #dataLen: Float64Array;
   readonly #stamp: Float64Array;
@@ -112,6 +113,7 @@ export class BlkQueue {
     this.#free = new Uint16Array(n);
     this.#heads = new Int32Array(n).fill(-1);
     this.#type = new Int32Array(n).fill(-1);
+    this.#sectorHigh = new Float64Array(n); // the block starts zeroed
     this.#expectIn = new Float64Array(n);
     this.#dataLen = new Float64Array(n);
     this.#stamp = new Float64Array(n);
@@ -183,15 +185,12 @@ export class BlkQueue {
   post(type: number, sector: number, phys: number, len: number, value: unknown,
     resolve: (value: unknown) => void, reject: (error: Error) => void): boolean {
     const fixed = this.#fixed;
-    if (fixed === null || this.#freeCount === 0) return false;
-    const slot = this.#free[--this.#freeCount]!;
+    if (fixed === null || this.#freeCount === 0 || this.#failure !== null) return false;
+    const slot = this.#free[this.#freeCount - 1]!;
     const isRead = type === BlkRequestType.IN;
-    try {
-      fixed.setChainBuffer(this.#heads[slot]!, 1, phys, len, isRead);
-    } catch (error) {
-      this.#free[this.#freeCount++] = slot;
-      throw error;
-    }
+    // Checked by the ring (the buffer lies in the DMA pool) before anything is taken.
+    fixed.postReserved(this.#heads[slot]!, phys, len, isRead, slot);
+    this.#freeCount--;
     this.#header(slot, type, sector);
     this.#state[slot] = BUSY;
     this.#expectIn[slot] = isRead ? len : 0;
@@ -199,7 +198,6 @@ export class BlkQueue {
     this.#resolve[slot] = resolve;
     this.#reject[slot] = reject;
     this.#value[slot] = value;
-    fixed.addReserved(this.#heads[slot]!, slot);
     this.#posted(slot);
     return true;
   }
@@ -339,13 +337,11 @@ export class BlkQueue {
       view.setUint32(at, type, true); // type, le32
       this.#type[slot] = type;
     }
-    if (sector < TWO_32) {
-      view.setUint32(at + 8, sector, true); // sector, le64 (low)
-      view.setUint32(at + 12, 0, true); // sector, le64 (high)
-    } else {
-      const high = Math.floor(sector / TWO_32);
-      view.setUint32(at + 8, sector - high * TWO_32, true);
-      view.setUint32(at + 12, high, true);
+    const high = sector < TWO_32 ? 0 : Math.floor(sector / TWO_32);
+    view.setUint32(at + 8, sector - high * TWO_32, true); // sector, le64 (low)
+    if (this.#sectorHigh[slot] !== high) {
+      view.setUint32(at + 12, high, true); // sector, le64 (high)
+      this.#sectorHigh[slot] = high;
     }
     this.#bytes[at + STATUS_OFFSET] = 0xff; // status, u8
   }

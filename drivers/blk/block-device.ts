@@ -47,6 +47,12 @@ export class BlockDevice {
   /** The failure already reported through onError. */
   #reported: Error | null = null;
   #bq: BlkQueue | null = null;
+  /** #bq while requests may go the hot path (live, not given up, not closed). */
+  #fastQueue: BlkQueue | null = null;
+  /** The capacity in sectors, for the hot path's range test (0 until attached). */
+  #capacity = 0;
+  /** VIRTIO_BLK_F_RO negotiated (worked out at attach: bigint tests are slow on XS). */
+  #readOnly = false;
   #config: BlkConfigValues | null = null;
   #features = 0n;
   #queueSize = 0;
@@ -143,7 +149,7 @@ export class BlockDevice {
   }
 
   get readOnly(): boolean {
-    return hasFeature(this.#features, BlkFeature.RO);
+    return this.#readOnly;
   }
 
   stats(): BlockStats {
@@ -163,8 +169,10 @@ export class BlockDevice {
    * Resolves to the bytes read.
    */
   read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
-    if (into !== undefined && !(into instanceof Uint8Array) && count <= this.#perFast) {
-      const fast = this.#fast(BlkRequestType.IN, lba, count, into, "read");
+    if (into !== undefined && !(into instanceof Uint8Array) && this.#fastFits(lba, count, into)) {
+      const bytes = into.bytes;
+      const length = count * SECTOR_SIZE;
+      const fast = this.#post(BlkRequestType.IN, lba, into.phys, length, bytes.length === length ? bytes : bytes.subarray(0, length));
       if (fast !== null) return fast as Promise<Uint8Array>;
     }
     return this.#read(lba, count, into);
@@ -172,10 +180,10 @@ export class BlockDevice {
 
   /** Writes `data` (a whole number of sectors) at `lba`. Refused on a read-only disk. */
   write(lba: number, data: BlockBuffer): Promise<void> {
-    if (!(data instanceof Uint8Array) && this.#perFast > 0 && !this.readOnly) {
-      const size = (data as DmaBuffer).size;
-      if (size > 0 && size % SECTOR_SIZE === 0 && size / SECTOR_SIZE <= this.#perFast) {
-        const fast = this.#fast(BlkRequestType.OUT, lba, size / SECTOR_SIZE, data, "write");
+    if (!(data instanceof Uint8Array) && !this.readOnly) {
+      const count = (data as DmaBuffer).size / SECTOR_SIZE;
+      if (this.#fastFits(lba, count, data)) {
+        const fast = this.#post(BlkRequestType.OUT, lba, data.phys, count * SECTOR_SIZE, undefined);
         if (fast !== null) return fast as Promise<void>;
       }
     }
@@ -262,7 +270,9 @@ export class BlockDevice {
     // A prepared chain per slot, when the queue also keeps room for one general request.
     const fixedChains = MIN_CHAIN * slots + MIN_CHAIN <= size;
     this.#config = config;
+    this.#capacity = config.capacity;
     this.#features = features;
+    this.#readOnly = hasFeature(features, BlkFeature.RO);
     this.#queueSize = size;
     this.#indirect = indirect;
     this.#reservedDescs = 0;
@@ -291,6 +301,7 @@ export class BlockDevice {
   /** At DRIVER_OK. */
   start(): void {
     this.#live = true;
+    this.#fastQueue = this.#givenUp === null && !this.#closed && this.#bq?.fast === true ? this.#bq : null;
   }
 
   /** From remove(): the device is reset, so every request in flight fails and its memory
@@ -300,6 +311,7 @@ export class BlockDevice {
     if (reason === "unbind") this.#closed = true;
     this.#live = false;
     this.#perFast = 0;
+    this.#fastQueue = null;
     const bq = this.#bq;
     this.#bq = null;
     bq?.close(error);
@@ -324,6 +336,7 @@ export class BlockDevice {
     if (capacity === config.capacity) return;
     const previous = config.capacity;
     this.#config = { ...config, capacity };
+    this.#capacity = capacity;
     this.#stats.capacityChanges++;
     try {
       this.#onCapacityChange?.(capacity, previous);
@@ -346,23 +359,26 @@ export class BlockDevice {
 
   // ---- requests ----
 
-  /** The hot path: null if it does not apply (then the general path runs). Never throws:
-   * a bad call is a rejected promise. */
-  #fast(type: number, lba: number, count: number, buffer: BlockBuffer, operation: string): Promise<unknown> | null {
-    const bq = this.#bq;
-    if (bq === null || bq.freeSlots === 0 || !isDmaBuffer(buffer)) return null;
-    const length = count * SECTOR_SIZE;
-    try {
-      this.#checkRange(lba, count, operation);
-      if (buffer.size < length) throw new BlkBufferError(this.location, buffer.size, `too small for ${count} sectors (${length} bytes)`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const bytes = buffer.bytes;
-    const value = type === BlkRequestType.OUT ? undefined : bytes.length === length ? bytes : bytes.subarray(0, length);
+  /** The hot path applies: a live queue with prepared chains, a range inside the disk,
+   * at most one data descriptor of sectors, and a DMA buffer big enough. Only cheap
+   * tests; anything else goes the general path, which checks it all again and says why. */
+  #fastFits(lba: number, count: number, buffer: BlockBuffer): buffer is DmaBuffer {
+    return (
+      this.#fastQueue !== null && typeof lba === "number" && typeof count === "number" &&
+      count >= 1 && count <= this.#perFast && lba >= 0 && lba % 1 === 0 && count % 1 === 0 &&
+      lba + count <= this.#capacity && typeof (buffer as DmaBuffer).phys === "number" &&
+      (buffer as DmaBuffer).size >= count * SECTOR_SIZE && (buffer as DmaBuffer).bytes instanceof Uint8Array
+    );
+  }
+
+  /** Posts one fast request: its promise, or null if no slot is free (then the general
+   * path waits for one). A buffer the ring refuses is a rejected promise. */
+  #post(type: number, lba: number, phys: number, length: number, value: unknown): Promise<unknown> | null {
+    const bq = this.#fastQueue!;
+    if (bq.freeSlots === 0) return null;
     const promise = new Promise(this.#grab);
     try {
-      bq.post(type, lba, buffer.phys, length, value, this.#gotResolve!, this.#gotReject!);
+      if (!bq.post(type, lba, phys, length, value, this.#gotResolve!, this.#gotReject!)) return null;
       this.#stats.requests++;
     } catch (error) {
       this.#gotReject!(asError(error));
@@ -550,6 +566,7 @@ export class BlockDevice {
       // Unbinding resets it (it gives back its chains and their memory, §2.4) and leaves
       // it unbound; every later request fails at once with this error.
       this.#givenUp = new DeviceBrokenError(this.location, `requests timed out after ${this.#stats.restarts} re-initialization(s): given up`);
+      this.#fastQueue = null;
       this.#fault(this.#givenUp);
       void this.#device.unbind().then(afterReset);
       return;
