@@ -10,7 +10,7 @@ import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { Feature, bit } from "../virtio/features.js";
 import { readBlkConfig } from "./blk-config.js";
 import { BlkFeature } from "./blk-spec.js";
-import { BlockDevice, type BlockDeviceOptions } from "./block-device.js";
+import { BlockDevice, checkQueueFits, type BlockDeviceOptions } from "./block-device.js";
 
 /** §5.2.2: queue 0, requestq (the only one without VIRTIO_BLK_F_MQ). */
 const REQUEST_QUEUE = 0;
@@ -52,12 +52,16 @@ export class BlkDriver implements VirtioDriver {
     // Validate the configuration before taking any resource: a bad value fails the
     // device (FAILED, with the error shown by `devices`) and nothing is left allocated.
     const config = readBlkConfig(device);
-    const blk = this.#devices.obtain(device);
+    const indirect = device.hasFeature(Feature.RING_INDIRECT_DESC);
+    let blk: BlockDevice | undefined;
     const queue = device.createQueue<number>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 256,
-      onUsed: () => void blk.onUsed(),
+      onUsed: () => void blk?.onUsed(),
     });
-    blk.attach(queue, config, device.features, device.hasFeature(Feature.RING_INDIRECT_DESC));
+    // A queue that cannot hold one request fails the probe (the core takes the queue back).
+    checkQueueFits(device.location, queue.size, indirect);
+    blk = this.#devices.obtain(device);
+    blk.attach(queue, config, device.features, indirect);
   }
 
   ready(device: VirtioDevice): void {

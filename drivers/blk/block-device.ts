@@ -28,6 +28,14 @@ export type { BlockBuffer, BlockDeviceOptions, BlockInfo, BlockStats, WriteZeroe
 /** Descriptors one request needs at least without indirect ones: header, data, status. */
 const MIN_CHAIN = 3;
 
+/** Throws BlkConfigError if a queue of `size` descriptors cannot hold one request: without
+ * indirect descriptors a chain takes header, data and status (§2.7.13.1, §5.2.6). */
+export function checkQueueFits(location: string, size: number, indirect: boolean): void {
+  if (!indirect && size < MIN_CHAIN) {
+    throw new BlkConfigError(location, "queue size", size, `a request needs ${MIN_CHAIN} descriptors (header, data, status) without INDIRECT_DESC`);
+  }
+}
+
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -263,9 +271,7 @@ export class BlockDevice {
    * BlkConfigError if the queue cannot hold one request (§2.7.13.1, defect 8). */
   attach(queue: Virtqueue<number>, config: BlkConfigValues, features: bigint, indirect: boolean): void {
     const size = queue.size;
-    if (!indirect && size < MIN_CHAIN) {
-      throw new BlkConfigError(this.location, "queue size", size, `a request needs ${MIN_CHAIN} descriptors (header, data, status) without INDIRECT_DESC`);
-    }
+    checkQueueFits(this.location, size, indirect);
     const slots = Math.min(this.#maxInFlight, size);
     // A prepared chain per slot, when the queue also keeps room for one general request.
     const fixedChains = MIN_CHAIN * slots + MIN_CHAIN <= size;
@@ -538,7 +544,11 @@ export class BlockDevice {
     return new Promise<T>((resolve, reject) => {
       bq.submit(slot, type, sector, built.readable, built.writable, built.expectIn, {
         settle: (error, len) => {
-          if (error !== null) return reject(error);
+          if (error !== null) {
+            // Siblings of a multi-piece call see it at once: none is sent after this.
+            if (group !== undefined) group.failed ??= error;
+            return reject(error);
+          }
           try {
             resolve(built.finish ? built.finish(len) : (undefined as T));
           } catch (e) {

@@ -18,8 +18,13 @@ export const MAX_EMPTY_RECHECKS = 2;
  * re-checks in a row that yield nothing (a device cannot keep the loop going for ever).
  * A ring violation (RingError from pop) is thrown to the caller, which fails its
  * requests; the queue stays broken. Returns how many completions were handled.
+ *
+ * Stopped by `limit` while entries are still waiting, no interrupt will come for them
+ * (with EVENT_IDX the device interrupts only when used idx passes used_event, §2.7.10):
+ * `again` is called to drain again soon, or, without it, the rest is drained from a
+ * promise job (a ring error found there stays on the queue, which every later call throws).
  */
-export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completion<T>) => void, limit = queue.size * 4): number {
+export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completion<T>) => void, limit = queue.size * 4, again?: () => void): number {
   let handled = 0;
   let emptyRechecks = 0;
   for (;;) {
@@ -29,7 +34,10 @@ export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completi
     while (completion !== null) {
       handle(completion);
       if (++handled >= limit) {
-        queue.enableInterrupts();
+        if (queue.enableInterrupts()) {
+          if (again !== undefined) again();
+          else void Promise.resolve().then(() => drainLater(queue, handle, limit));
+        }
         return handled;
       }
       completion = queue.pop();
@@ -37,5 +45,14 @@ export function drainQueue<T>(queue: Virtqueue<T>, handle: (completion: Completi
     // enableInterrupts() tells if entries arrived meanwhile: then go round again.
     if (!queue.enableInterrupts()) return handled;
     if (emptyRechecks >= MAX_EMPTY_RECHECKS) return handled;
+  }
+}
+
+function drainLater<T>(queue: Virtqueue<T>, handle: (completion: Completion<T>) => void, limit: number): void {
+  if (queue.broken !== null) return;
+  try {
+    drainQueue(queue, handle, limit);
+  } catch {
+    // a RingError: the queue is broken and says so to its owner's next call
   }
 }
