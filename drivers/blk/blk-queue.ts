@@ -257,6 +257,20 @@ export class BlkQueue {
     if (this.#roomWaiters.length > 0 || !place()) this.#roomWaiters.push(place);
   }
 
+  /** Publishes what was posted now (for a caller that polls and runs no promise jobs). */
+  flush(): void {
+    if (this.#unkicked > 0) this.#kickNow();
+  }
+
+  /** A polling caller gave up on the request on `slot`: it is told `error`; the slot
+   * and its memory stay held until the device returns the chain or is reset. */
+  abandon(slot: number, error: Error): void {
+    if (this.#state[slot] !== BUSY) return;
+    this.#state[slot] = HELD;
+    this.#heldError[slot] = error;
+    this.#settleSlot(slot, error, 0);
+  }
+
   // ---- completions ----
 
   /** Drains the used ring (the used-buffer interrupt, or the watchdog's poll). */

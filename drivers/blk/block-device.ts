@@ -260,9 +260,9 @@ export class BlockDevice {
    * (unbound, given up, not live, broken throw as they would reject). Chains added to
    * it complete through onUsed(), as the interrupt path's do.
    */
-  pollingQueue(): RequestQueue {
+  pollingQueue(): BlkQueue {
     this.#checkUsable();
-    return this.#rq!;
+    return this.#bq!;
   }
 
   // ---- the driver's calls ----
