@@ -144,7 +144,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     const queue = this.#txq;
     if (this.closed) throw new DeviceRemovedError(this.location, "device unbound");
     if (this.broken !== null) throw this.broken;
-    if (queue === null || !this.live) throw new DeviceStateError(this.location, this.device.step, "write to the console");
+    if (queue === null || !this.live) throw new DeviceStateError(this.location, this.device.state, "write to the console");
     if (bytes.length > this.writable) throw new ConsoleWriteError(this.location, bytes.length, this.writable);
     if (bytes.length === 0) return;
     try {

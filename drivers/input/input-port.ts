@@ -114,7 +114,7 @@ export class InputPort extends DevicePort<InputListener> {
     const memory = this.#statusMemory;
     if (this.closed) throw new DeviceRemovedError(this.location, "device unbound");
     if (this.#statusBroken !== null) throw this.#statusBroken;
-    if (queue === null || memory === null || !this.live) throw new DeviceStateError(this.location, this.device.step, "send a status event");
+    if (queue === null || memory === null || !this.live) throw new DeviceStateError(this.location, this.device.state, "send a status event");
     const slot = queue.freeCount >= 2 ? this.#statusFree.pop() : undefined;
     if (slot === undefined) throw new InputStatusBusyError(this.location);
     const at = slot * STATUS_SLOT;

@@ -170,7 +170,7 @@ export class NetDevice implements Nic {
 
   /** Between DRIVER_OK and the next reset, not closed, not broken. */
   get ready(): boolean {
-    return this.#live && !this.#closed && this.#broken === null;
+    return this.#live && this.#device.live && !this.#closed && this.#broken === null;
   }
 
   /** The error that broke a queue, until the device is re-initialized. */
@@ -185,7 +185,7 @@ export class NetDevice implements Nic {
 
   /** Transmit slots free now. */
   get writable(): number {
-    return this.#live ? this.#txFree.length : 0;
+    return this.#live && this.#device.live ? this.#txFree.length : 0;
   }
 
   /** Receive buffers posted to the device now. */
@@ -215,7 +215,8 @@ export class NetDevice implements Nic {
     if (this.#broken !== null) throw this.#broken;
     if (bytes.length < ETH_HEADER_LEN || bytes.length > ETH_MAX_FRAME) throw new FrameSizeError(bytes.length, ETH_MAX_FRAME);
     const queue = this.#txQueue;
-    if (queue === null || !this.#live) throw new NetClosedError(this.location, `not ready (${this.#device.step})`);
+    // Quiesced from the start of a reset (device.live false), not only from detach().
+    if (queue === null || !this.#live || !this.#device.live) throw new NetClosedError(this.location, `not ready (${this.#device.state})`);
     if (this.#txFree.length === 0) this.onTxUsed(); // reclaim what the device already returned
     const slot = this.#txFree.pop();
     if (slot === undefined) {

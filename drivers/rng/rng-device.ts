@@ -194,7 +194,7 @@ export class RngDevice {
   #refusal(): Error | null {
     if (this.#closed) return new DeviceRemovedError(this.location, "device unbound");
     if (this.#broken !== null) return this.#broken;
-    if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.step, "read entropy");
+    if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.state, "read entropy");
     return null;
   }
 

@@ -37,9 +37,11 @@ export abstract class DevicePort<L extends PortListener> {
     return this.device.location;
   }
 
-  /** True between DRIVER_OK and the next reset. */
+  /** True between DRIVER_OK and the start of the next reset: false as soon as the core
+   * begins a reset (quiesced: writes are refused before the device stops), not only
+   * once the driver's remove() runs. */
   get live(): boolean {
-    return this.#live;
+    return this.#live && this.#device.live;
   }
 
   /** True once the device was unbound: the port is gone for good. */

@@ -62,10 +62,14 @@ export interface DeviceStats {
   readonly initializations: number;
   /** Re-initializations after DEVICE_NEEDS_RESET or restart(). */
   readonly restarts: number;
+  /** Queue kicks while the device was not live: not written to QueueNotify. */
+  readonly quiescedNotifies: number;
 }
 
-/** Where the device is in its life, as the core sees it. */
-type Phase = "unbound" | "initializing" | "setup" | "live" | "failed" | "resetting";
+/** Where the device is in its life, as the core sees it: "live" between DRIVER_OK and the
+ * start of the next reset only; in every other state its queues are quiesced. */
+export type DeviceState = "unbound" | "initializing" | "setup" | "live" | "failed" | "resetting";
+type Phase = DeviceState;
 
 interface QueueEntry {
   readonly queue: Virtqueue<unknown>;
@@ -119,7 +123,7 @@ export class VirtioDevice {
   #probedSinceBind = false;
   /** The running bind / restart / unbind, so that they never overlap. */
   #busy: Promise<void> = Promise.resolve();
-  #stats = { interrupts: 0, spuriousInterrupts: 0, configChanges: 0, initializations: 0, restarts: 0 };
+  #stats = { interrupts: 0, spuriousInterrupts: 0, configChanges: 0, initializations: 0, restarts: 0, quiescedNotifies: 0 };
 
   constructor(platform: Platform, transport: Transport, slot: number, base: number, options: VirtioDeviceOptions = {}) {
     this.#platform = platform;
@@ -151,9 +155,15 @@ export class VirtioDevice {
     return statusStep(this.#status);
   }
 
-  /** True between DRIVER_OK and the next reset. */
+  /** True between DRIVER_OK and the start of the next reset (or failure, or unbind). */
   get live(): boolean {
     return this.#phase === "live";
+  }
+
+  /** Where the device is in its life (DeviceState), e.g. "resetting" while the core
+   * waits for a reset to complete: for error messages and tests. */
+  get state(): DeviceState {
+    return this.#phase;
   }
 
   /** Feature bits negotiated (0n before negotiation). */
@@ -252,7 +262,12 @@ export class VirtioDevice {
       layout: this.transport.queueLayout,
       indirect: this.hasFeature(Feature.RING_INDIRECT_DESC),
       eventIdx: this.hasFeature(Feature.RING_EVENT_IDX),
-      notify: () => this.transport.notify(index),
+      // Quiescing (§3.1.1 step 8, §2.4.2): a queue notifies only a live device; a kick
+      // while it is being reset, set up or given up is counted and not written.
+      notify: () => {
+        if (this.#phase === "live") this.transport.notify(index);
+        else this.#stats.quiescedNotifies++;
+      },
     });
     try {
       this.transport.enableQueue(index, queue.addresses);
