@@ -8,7 +8,7 @@ import type { DmaBuffer, Platform } from "../../platform/platform.js";
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
-import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { DeviceBrokenError, DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { RequestWatchdog, type WatchedRequest } from "../virtio/request-watchdog.js";
 import { RngDeviceError } from "./errors.js";
@@ -20,6 +20,10 @@ export interface RngOptions {
   readonly timeoutMs?: number;
   /** Empty returns (length 0) tolerated per request before it fails. Default 16. */
   readonly maxEmptyReturns?: number;
+  /** Re-initializations after request timeouts at most (each takes back the buffers the
+   * device kept); once spent, the device is given up on: reset and unbound, every
+   * request fails with DeviceBrokenError. Default 3, as blk and net. */
+  readonly maxRestarts?: number;
 }
 
 export interface RngStats {
@@ -34,6 +38,8 @@ export interface RngStats {
   /** Completions found by the watchdog poll rather than by an interrupt. */
   readonly polledCompletions: number;
   readonly timeouts: number;
+  /** Re-initializations this driver asked for after timeouts (at most maxRestarts). */
+  readonly restarts: number;
 }
 
 /** One fill() call. */
@@ -67,6 +73,9 @@ export class RngDevice {
   readonly #chunkSize: number;
   readonly #timeoutMs: number;
   readonly #maxEmptyReturns: number;
+  readonly #maxRestarts: number;
+  /** Set once the restart budget is spent: the device is not used again. */
+  #givenUp: DeviceBrokenError | null = null;
   #queue: Virtqueue<Chunk> | null = null;
   #live = false;
   #closed = false;
@@ -75,11 +84,14 @@ export class RngDevice {
   #pending: Piece[] = [];
   readonly #watchdog: RequestWatchdog;
   #pumpScheduled = false;
-  #stats = { requests: 0, buffersPosted: 0, bytes: 0, shortReturns: 0, polledCompletions: 0, timeouts: 0 };
+  #stats = { requests: 0, buffersPosted: 0, bytes: 0, shortReturns: 0, polledCompletions: 0, timeouts: 0, restarts: 0 };
 
   constructor(device: VirtioDevice, options: RngOptions = {}) {
     const chunkSize = options.chunkSize ?? 4096;
+    const maxRestarts = options.maxRestarts ?? 3;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize ${chunkSize} must be a positive integer`);
+    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
+    this.#maxRestarts = maxRestarts;
     this.#device = device;
     this.#platform = device.platform;
     this.#chunkSize = chunkSize;
@@ -97,9 +109,7 @@ export class RngDevice {
         this.onUsed();
         if (this.#stats.bytes !== before && queued > 0) this.#stats.polledCompletions++;
       },
-      onExpired: (count) => {
-        this.#stats.timeouts += count;
-      },
+      onExpired: (count) => this.#expired(count),
     });
   }
 
@@ -107,14 +117,21 @@ export class RngDevice {
     return this.#device.location;
   }
 
-  /** The error that broke the queue, until the device is re-initialized. */
+  /** The error that broke the queue (until the device is re-initialized), or the one
+   * it was given up with. */
   get broken(): Error | null {
-    return this.#broken;
+    return this.#givenUp ?? this.#broken;
   }
 
   /** Requests not yet fully answered. */
   get pendingRequests(): number {
     return this.#jobs.size;
+  }
+
+  /** Parts of requests waiting for a free descriptor (never more than the requests
+   * pending need: a failed request's parts are dropped). */
+  get queuedBuffers(): number {
+    return this.#pending.length;
   }
 
   stats(): RngStats {
@@ -192,6 +209,7 @@ export class RngDevice {
 
   /** Why a new request cannot be served now, or null. */
   #refusal(): Error | null {
+    if (this.#givenUp !== null) return this.#givenUp;
     if (this.#closed) return new DeviceRemovedError(this.location, "device unbound");
     if (this.#broken !== null) return this.#broken;
     if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.state, "read entropy");
@@ -262,7 +280,30 @@ export class RngDevice {
     this.#jobs.delete(job);
     job.watched.done();
     if (error === null) job.resolve(job.target);
-    else job.reject(error);
+    else {
+      // Its parts not yet on the ring go now (those on the ring stay the device's until
+      // it returns them or is reset).
+      if (this.#pending.length > 0) this.#pending = this.#pending.filter((piece) => piece.job !== job);
+      job.reject(error);
+    }
+  }
+
+  /** Requests passed their deadline: the device keeps buffers it does not answer, and
+   * only a reset takes them back (§2.4), so re-initialize it, a few times at most. */
+  #expired(count: number): void {
+    this.#stats.timeouts += count;
+    if (this.#givenUp !== null || this.#closed) return;
+    if (this.#stats.restarts >= this.#maxRestarts) {
+      // Unbinding resets the device (its buffers come back and are freed) and leaves it
+      // unbound; every later request fails at once with this error.
+      this.#givenUp = new DeviceBrokenError(this.location, `requests timed out after ${this.#stats.restarts} re-initialization(s): given up`);
+      this.#device.reportError(this.#givenUp);
+      this.#failAll(this.#givenUp);
+      void this.#device.unbind();
+      return;
+    }
+    this.#stats.restarts++;
+    void this.#device.restart();
   }
 
   /** The device broke a ring rule: fail every request; the queue stays broken (its
@@ -274,7 +315,7 @@ export class RngDevice {
   }
 
   #failAll(error: Error): void {
-    for (const job of [...this.#jobs]) this.#settle(job, error);
     this.#pending = [];
+    for (const job of [...this.#jobs]) this.#settle(job, error);
   }
 }

@@ -83,13 +83,19 @@ for (const version of VERSIONS) {
 
   test(`v${version}: a device that never answers -> RequestTimeoutError; its buffer is kept until the reset`, async () => {
     const device = new RngDevice({ delayTurns: 1_000_000_000 });
-    const { r, handle } = await boundRng(version, device);
+    const { r, handle, vd } = await boundRng(version, device);
+    const ringsOnly = r.model.dma.stats().used;
+    r.dev.faults.resetDelayReads = 5; // the reset the driver asks for after the timeout takes a few polls
     const started = performance.now();
     assert.is(await outcome(handle.read(8)), "RequestTimeoutError");
     assert.ok(performance.now() - started < 1000);
     assert.is(handle.stats().timeouts, 1);
-    assert.ok(r.model.dma.stats().used > 0, "the device still holds the buffer");
-    await r.bus.shutdown(); // reset: now the buffer comes back
+    assert.is(vd.state, "resetting");
+    assert.ok(r.model.dma.stats().used > ringsOnly, "the device still holds the buffer until its reset completes");
+    await vd.settled(); // reset (then re-initialized): now the buffer comes back
+    assert.is(handle.stats().restarts, 1);
+    assert.is(r.model.dma.stats().used, ringsOnly, "only the new rings");
+    await r.bus.shutdown();
     assert.is(r.model.dma.stats().used, 0);
     await finish(r);
   });
