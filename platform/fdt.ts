@@ -5,6 +5,7 @@
 // against the blob, and a malformed blob throws an FdtError naming the offending value.
 
 import type { BoardInfo, VirtioMmioWindow } from "./platform.js";
+import { parsePciHost } from "./fdt-pci.js";
 
 const FDT_MAGIC = 0xd00dfeed;
 const FDT_BEGIN_NODE = 1;
@@ -174,7 +175,7 @@ export function propCells(value: Uint8Array | undefined, what: string): number[]
 /** Cell counts per node (parents are asked once per child otherwise). */
 const cellCache = new WeakMap<FdtNode, { "#address-cells"?: number; "#size-cells"?: number }>();
 
-function cellCount(node: FdtNode | null, name: "#address-cells" | "#size-cells", fallback: number): number {
+export function cellCount(node: FdtNode | null, name: "#address-cells" | "#size-cells", fallback: number): number {
   if (!node) return fallback;
   let cached = cellCache.get(node);
   if (!cached) cellCache.set(node, (cached = {}));
@@ -194,7 +195,7 @@ function cellCountUncached(node: FdtNode | null, name: "#address-cells" | "#size
 }
 
 /** A 1- or 2-cell number; above 2^53 cannot be a 32-bit board's address. */
-function cellsToNumber(cells: number[], at: number, count: number, what: string): number {
+export function cellsToNumber(cells: number[], at: number, count: number, what: string): number {
   let v = 0;
   for (let i = 0; i < count; i++) v = v * 0x1_0000_0000 + cells[at + i]!;
   if (!Number.isSafeInteger(v)) throw new FdtError(`${what}: value too large`, undefined, v);
@@ -266,7 +267,8 @@ export function interruptOf(node: FdtNode, byPhandle: Map<number, FdtNode>): num
   throw new FdtError(`${node.name}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
 }
 
-/** BoardInfo from a DTB: model, the first RAM bank, the virtio-mmio windows in address order. */
+/** BoardInfo from a DTB: model, the first RAM bank, the virtio-mmio windows in address order,
+ * the PCIe host bridge (fdt-pci.ts) if it is reachable. */
 export function parseBoardInfo(blob: Uint8Array): BoardInfo {
   const root = parseFdtTree(blob);
   const byPhandle = new Map<number, FdtNode>();
@@ -278,7 +280,9 @@ export function parseBoardInfo(blob: Uint8Array): BoardInfo {
 
   let ram: { base: number; size: number } | null = null;
   const windows: { base: number; size: number; irq: number }[] = [];
+  const pciHosts: FdtNode[] = [];
   walk(root, (n) => {
+    if (hasString(n.props.get("device_type"), "pci") && isEnabled(n)) pciHosts.push(n);
     if (!ram && hasString(n.props.get("device_type"), "memory") && isEnabled(n)) {
       const banks = regOf(n);
       if (banks.length) ram = banks[0]!;
@@ -293,5 +297,6 @@ export function parseBoardInfo(blob: Uint8Array): BoardInfo {
   windows.sort((a, b) => a.base - b.base);
   const virtioMmio: VirtioMmioWindow[] = windows.map((w, slot) => Object.freeze({ slot, base: w.base, size: w.size, irq: w.irq }));
   const r: { base: number; size: number } = ram;
-  return Object.freeze({ model, ram: Object.freeze({ base: r.base, size: r.size }), virtioMmio: Object.freeze(virtioMmio) });
+  const pci = parsePciHost(pciHosts, byPhandle);
+  return Object.freeze({ model, ram: Object.freeze({ base: r.base, size: r.size }), virtioMmio: Object.freeze(virtioMmio), pci });
 }

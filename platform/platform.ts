@@ -137,11 +137,47 @@ export interface VirtioMmioWindow {
   readonly irq: number;
 }
 
+/** One address window of a PCI host bridge (its `ranges`): CPU address = PCI address + (cpuBase - pciBase). */
+export interface PciWindow {
+  /** "io" (I/O space), "mem32" or "mem64" (memory space, 32/64-bit PCI addresses). */
+  readonly kind: "io" | "mem32" | "mem64";
+  readonly prefetchable: boolean;
+  readonly pciBase: number;
+  readonly cpuBase: number;
+  readonly size: number;
+}
+
+/** One `interrupt-map` entry: a (device, pin) pattern under `interrupt-map-mask` and its line. */
+export interface PciInterruptRoute {
+  /** Device number bits of the child unit address (phys.hi & mask), as (phys.hi >> 11) & 0x1f. */
+  readonly device: number;
+  /** Interrupt pin 1-4 (INTA-INTD). */
+  readonly pin: number;
+  /** GIC INTID the pin reaches. */
+  readonly irq: number;
+}
+
+/** The PCIe host bridge (`pci-host-ecam-generic`) as the device tree describes it. */
+export interface PciHostInfo {
+  /** The ECAM window (4 KiB of configuration space per function, 1 MiB per bus). */
+  readonly ecam: { readonly base: number; readonly size: number };
+  readonly busStart: number;
+  readonly busEnd: number;
+  readonly windows: readonly PciWindow[];
+  /** `interrupt-map-mask` on the device bits (phys.hi >> 11) and on the pin. */
+  readonly interruptMask: { readonly device: number; readonly pin: number };
+  readonly interruptMap: readonly PciInterruptRoute[];
+  /** The MSI frame (`arm,gic-v2m-frame`) the bridge's `msi-map`/`msi-parent` names, if any. */
+  readonly msiFrame: { readonly base: number; readonly size: number } | null;
+}
+
 /** What the board's device tree says, parsed at boot; nothing of it is hard-coded. */
 export interface BoardInfo {
   readonly model: string;
   readonly ram: { readonly base: number; readonly size: number };
   readonly virtioMmio: readonly VirtioMmioWindow[];
+  /** The PCIe host bridge, if the board has one reachable from 32-bit addresses. */
+  readonly pci?: PciHostInfo | null;
 }
 
 /** Heap and slot use of the JavaScript engine, where the platform can tell. */

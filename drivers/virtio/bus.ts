@@ -104,7 +104,11 @@ export class VirtioBus {
 
   /** Every transport that holds a device, in slot order. */
   devices(): DeviceInfo[] {
-    return this.#sorted().map((device) => device.info());
+    return this.#sorted().map((device) => {
+      const t = device.transport;
+      const d = t.describe?.() ?? { mode: `${t.bus} v${t.version}`, pciAddress: null, interrupt: `line ${t.irq}` };
+      return { ...device.info(), transport: t.bus, mode: d.mode, pciAddress: d.pciAddress, interrupt: d.interrupt };
+    });
   }
 
   /** The device in `slot`, if one was found there. */

@@ -24,4 +24,12 @@ export interface DeviceInfo {
   readonly driver: string | null;
   /** Last error of the device or its driver, if any. */
   readonly error: string | null;
+  /** The transport kind: "mmio" or "pci" (added by the bus). */
+  readonly transport?: string;
+  /** "mmio v1", "mmio v2", "pci modern", "pci legacy". */
+  readonly mode?: string;
+  /** "00:01.0" for a PCI function, null for mmio. */
+  readonly pciAddress?: string | null;
+  /** "line 48" (mmio), "intx 36", "msix 3 (80-82)". */
+  readonly interrupt?: string;
 }

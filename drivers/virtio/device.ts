@@ -253,7 +253,8 @@ export class VirtioDevice {
     if (max === 0) throw new QueueSetupError(where, index, "not available (QueueNumMax 0)");
     if (this.transport.queueInUse(index)) throw new QueueSetupError(where, index, "already in use by the device");
     const wanted = options.size ?? this.#defaultQueueSize;
-    const size = floorPowerOfTwo(Math.min(wanted, max, MAX_QUEUE_SIZE));
+    // A legacy virtio-pci queue has the device's size, no other (§4.1.4.8: no queue_size write).
+    const size = this.transport.fixedQueueSize === true ? max : floorPowerOfTwo(Math.min(wanted, max, MAX_QUEUE_SIZE));
     const queue = this.#queueFactory<T>({
       index,
       size,
@@ -528,7 +529,7 @@ export class VirtioDevice {
 
   #attachIrq(): void {
     if (this.#irqAttached) return;
-    const irq = this.#platform.irq;
+    const irq = this.transport.interrupts ?? this.#platform.irq; // a PCI transport routes its own
     irq.attach(this.transport.irq, () => this.#onInterrupt());
     irq.enable(this.transport.irq);
     this.#irqAttached = true;
@@ -536,7 +537,7 @@ export class VirtioDevice {
 
   #detachIrq(): void {
     if (!this.#irqAttached) return;
-    const irq = this.#platform.irq;
+    const irq = this.transport.interrupts ?? this.#platform.irq;
     irq.disable(this.transport.irq);
     irq.detach(this.transport.irq);
     this.#irqAttached = false;

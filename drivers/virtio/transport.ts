@@ -2,6 +2,8 @@
 // whatever the bus. Only transport implementations (transports/mmio/, transports/pci/) touch
 // registers; the core, rings and device drivers see this interface only.
 
+import type { Interrupts } from "../../platform/platform.js";
+
 /** Where a virtqueue's three areas live, as physical addresses (VIRTIO 1.2 §2.7). */
 export interface QueueAddresses {
   /** Queue size: number of descriptors, a power of two (§2.7). */
@@ -33,8 +35,18 @@ export interface QueueLayout {
 export const INTERRUPT_USED_BUFFER = 1;
 export const INTERRUPT_CONFIG_CHANGE = 2;
 
+/** How a transport describes itself for `devices` (DeviceInfo). */
+export interface TransportDescription {
+  /** "mmio v1", "mmio v2", "pci modern", "pci legacy". */
+  readonly mode: string;
+  /** "00:01.0" for a PCI function, null elsewhere. */
+  readonly pciAddress: string | null;
+  /** "line 48", "intx 36", "msix 3 (80-82)". */
+  readonly interrupt: string;
+}
+
 export interface Transport {
-  /** "mmio" (or "pci" later). */
+  /** "mmio" or "pci". */
   readonly bus: string;
   /** Human-readable location, e.g. "mmio@0x0a003e00". */
   readonly location: string;
@@ -43,8 +55,18 @@ export interface Transport {
   /** Device ID (§5): 1 net, 2 blk, 3 console, 4 rng, 18 input, ... */
   readonly deviceId: number;
   readonly vendorId: number;
-  /** Interrupt line of this transport. */
+  /** Interrupt line of this transport (for MSI-X: the first vector's line). */
   readonly irq: number;
+  /**
+   * The interrupt controller the core attaches its handler to, when not the platform's
+   * own: virtio-pci shares INTx lines between functions and spreads MSI-X vectors over
+   * several lines, all delivered to the one handler.
+   */
+  readonly interrupts?: Interrupts;
+  /** True when a queue must have exactly queueMaxSize() entries (legacy virtio-pci). */
+  readonly fixedQueueSize?: boolean;
+  /** Mode, address and interrupt kind, for `devices`. */
+  describe?(): TransportDescription;
   /** Queue memory layout the transport requires. */
   readonly queueLayout: QueueLayout;
 

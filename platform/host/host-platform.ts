@@ -18,6 +18,8 @@ import { HostTimers } from "./timers.js";
 import { MmioDeviceModel, type MmioDeviceOptions } from "./virtio-mmio-device.js";
 import { MMIO_WINDOW_SIZE } from "./virtio-constants.js";
 import { ViolationLog, type Violation } from "./violations.js";
+import { HOST_PCI_INFO, PciHostModel } from "./pci/pci-host-model.js";
+import { VirtioPciDeviceModel, type VirtioPciOptions } from "./pci/virtio-pci-device.js";
 
 export interface HostModelOptions {
   /** RAM base (default 0x40000000, as on `virt`). */
@@ -32,6 +34,13 @@ export interface HostModelOptions {
   readonly emptyVersion?: 1 | 2;
   /** Called by platform.powerOff(). */
   readonly onPowerOff?: () => void;
+  /** Give the board virt's PCIe host bridge (ECAM, windows, INTx map, GICv2m frame); default false. */
+  readonly pci?: boolean;
+}
+
+/** Where attachPci puts a function: bus 0, the next free device number unless told. */
+export interface PciPlacement extends VirtioPciOptions {
+  readonly device?: number;
 }
 
 export const VIRTIO_MMIO_BASE = 0x0a00_0000;
@@ -60,6 +69,8 @@ export class HostModel {
   readonly #log = new ViolationLog();
   readonly #scheduler = new HostScheduler();
   readonly #devices = new Map<number, MmioDeviceModel>();
+  readonly #pci: PciHostModel | null = null;
+  readonly #pciDevices: VirtioPciDeviceModel[] = [];
 
   constructor(options: HostModelOptions = {}) {
     const ramBase = options.ramBase ?? DEFAULT_RAM_BASE;
@@ -82,7 +93,8 @@ export class HostModel {
       windows.push({ slot, base, size: MMIO_WINDOW_SIZE, irq: VIRTIO_MMIO_FIRST_IRQ + slot });
       this.bus.map(base, MMIO_WINDOW_SIZE, new EmptyMmioWindow(options.emptyVersion ?? 2));
     }
-    this.board = { model: "linux,dummy-virt (host model)", ram: { base: ramBase, size: ramSize }, virtioMmio: windows };
+    this.board = { model: "linux,dummy-virt (host model)", ram: { base: ramBase, size: ramSize }, virtioMmio: windows, pci: options.pci ? HOST_PCI_INFO : null };
+    if (options.pci) this.#pci = new PciHostModel(this.bus, this.interrupts, (rule, message) => this.#log.record(-1, rule, `pci host: ${message}`));
     this.platform = this.#makePlatform(options.onPowerOff);
   }
 
@@ -135,6 +147,43 @@ export class HostModel {
     this.bus.remap(window.base, model);
     this.#devices.set(slot, model);
     return model;
+  }
+
+  /**
+   * Puts `device` behind a virtio-pci function on bus 0 (00.1, 00.2, ... as QEMU fills
+   * them). Its violations are recorded under slot 32 + n (the n-th PCI device), the slot
+   * the PCI transport provider gives it.
+   */
+  attachPci(device: DeviceModel, options: PciPlacement = {}): VirtioPciDeviceModel {
+    const host = this.#pci;
+    if (!host) throw new HostModelUsageError("attachPci: create the model with { pci: true }");
+    const number = options.device ?? host.nextDevice();
+    const intx = 35 + ((number + 0) % 4); // INTA of device `number` through virt's interrupt-map
+    const slot = this.board.virtioMmio.length + this.#pciDevices.length;
+    const model = new VirtioPciDeviceModel(device, options, {
+      slot,
+      irq: intx,
+      memory: this.memory,
+      scheduler: this.#scheduler,
+      violations: this.#log,
+      raiseLine: () => this.interrupts.raise(intx),
+      writeBarriers: () => this.barrierCounts.wmb + this.barrierCounts.mb,
+      sendMessage: (address, data) => {
+        try {
+          this.bus.write32(address, data);
+        } catch (error) {
+          this.#log.record(slot, "msix-message-address", `${device.name}: MSI-X message to 0x${address.toString(16)} reached no device (${(error as Error).message})`);
+        }
+      },
+    });
+    host.add(0, number, 0, model);
+    this.#pciDevices.push(model);
+    return model;
+  }
+
+  /** The n-th PCI device attached. */
+  pciDevice(n: number): VirtioPciDeviceModel | undefined {
+    return this.#pciDevices[n];
   }
 
   /** The device model at `slot`, if any. */

@@ -1,7 +1,10 @@
 // The host model's public surface: import from "platform/host/index.js" in tests.
 
 export { createHostModel, HostModel, VIRTIO_MMIO_BASE, VIRTIO_MMIO_FIRST_IRQ } from "./host-platform.js";
-export type { HostModelOptions, BarrierCounts } from "./host-platform.js";
+export type { HostModelOptions, BarrierCounts, PciPlacement } from "./host-platform.js";
+export { VirtioPciDeviceModel } from "./pci/virtio-pci-device.js";
+export type { VirtioPciMode, VirtioPciOptions } from "./pci/virtio-pci-device.js";
+export { HOST_PCI_INFO, V2M_BASE, V2M_FIRST_INTID } from "./pci/pci-host-model.js";
 export { MmioDeviceModel } from "./virtio-mmio-device.js";
 export type { MmioDeviceOptions, DeviceCounters } from "./virtio-mmio-device.js";
 export type { DeviceModel, DeviceContext, ConfigField } from "./device-model.js";

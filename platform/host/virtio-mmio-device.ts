@@ -45,6 +45,12 @@ export interface MmioDeviceWiring {
   readonly violations: ViolationLog;
   /** Raises the transport's interrupt line (an edge). */
   readonly raiseLine: () => void;
+  /**
+   * A front that signals interrupts by message (virtio-pci with MSI-X enabled): when it
+   * returns true, the interrupt (`bits`, for `queue`, -1 for configuration) is sent as a
+   * message and neither InterruptStatus nor the line is touched.
+   */
+  readonly messageSignal?: (bits: number, queue: number) => boolean;
   /** Write barriers executed so far on the platform (to check §2.7.13.3.1), if counted. */
   readonly writeBarriers?: () => number;
 }
@@ -581,15 +587,19 @@ export class MmioDeviceModel implements MmioHandler {
       const q = this.#queues[i]!;
       if (q.live && q.needInterrupt()) {
         q.counters.interrupts++;
-        this.#raise(INT_USED_BUFFER);
+        this.#raise(INT_USED_BUFFER, i);
       }
     }
   }
 
   /** Sets InterruptStatus bits and raises the line on its 0 -> non-zero edge. */
-  #raise(bits: number): void {
+  #raise(bits: number, queue = -1): void {
     if (bits & INT_USED_BUFFER) this.counters.interrupts++;
     if (bits & INT_CONFIG_CHANGE) this.counters.configInterrupts++;
+    if (this.#w.messageSignal !== undefined && !this.faults.dropInterrupts && this.#w.messageSignal(bits, queue)) {
+      this.counters.lineRaises++;
+      return;
+    }
     const before = this.#interruptStatus;
     this.#interruptStatus |= bits;
     if (this.faults.dropInterrupts) {

@@ -3,11 +3,12 @@
 import type { Command } from "../command.js";
 import { batchCommand } from "./batch.js";
 import { devicesCommand } from "./devices.js";
+import { pciCommand } from "./pci.js";
 import { helpCommand } from "./help.js";
 import { jsCommand } from "./js.js";
 import { memCommand } from "./mem.js";
 import { poweroffCommand } from "./poweroff.js";
 
 export function builtinCommands(): Command[] {
-  return [helpCommand, devicesCommand, jsCommand, memCommand, batchCommand, poweroffCommand];
+  return [helpCommand, devicesCommand, pciCommand, jsCommand, memCommand, batchCommand, poweroffCommand];
 }

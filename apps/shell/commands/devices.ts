@@ -1,9 +1,12 @@
-// `devices [--json]`: every virtio-mmio transport that holds a device, from bus.devices():
-// slot, base, IRQ, transport version, device ID and type, vendor, status reached and the
+// `devices [--json]`: every transport (virtio-mmio window, virtio PCI function) that holds
+// a device, from bus.devices(): slot, base, IRQ (line, INTx or MSI-X vectors), the bus
+// ("mmio", or "pci" with the function's address), transport version (2 modern, 1 legacy),
+// device ID and type, vendor, status reached and the
 // negotiated features (hex, then the bit names: apps/shell/feature-names.ts, from the
 // core's transport bits and each driver's device bits).
 // `--json` prints one JSON array on one line (keys: slot, base, irq,
-// version, deviceId, type, vendor, status, features; hex values as strings).
+// version, deviceId, type, vendor, status, features, transport, mode, pci, interrupt;
+// hex values as strings).
 
 import type { DeviceInfo } from "../../../drivers/virtio/device-info.js";
 import { UsageError, type Command } from "../command.js";
@@ -24,6 +27,14 @@ export interface DeviceRecord {
   readonly status: string;
   /** The 64 negotiated feature bits: "0x0000000130000000". */
   readonly features: string;
+  /** "mmio" or "pci". */
+  readonly transport: string;
+  /** "mmio v1", "mmio v2", "pci modern", "pci legacy". */
+  readonly mode: string;
+  /** PCI address "00:01.0", null for mmio. */
+  readonly pci: string | null;
+  /** "line 79", "intx 36", "msix 3 (80-82)". */
+  readonly interrupt: string;
 }
 
 export function deviceRecord(info: DeviceInfo): DeviceRecord {
@@ -37,10 +48,14 @@ export function deviceRecord(info: DeviceInfo): DeviceRecord {
     vendor: hex(info.vendorId, 8),
     status: info.status,
     features: hex(info.features, 16),
+    transport: info.transport ?? "mmio",
+    mode: info.mode ?? `mmio v${info.version}`,
+    pci: info.pciAddress ?? null,
+    interrupt: info.interrupt ?? `line ${info.irq}`,
   };
 }
 
-const HEADER = ["SLOT", "BASE", "IRQ", "VER", "ID", "TYPE", "VENDOR", "STATUS", "DRIVER", "FEATURES"];
+const HEADER = ["SLOT", "BASE", "IRQ", "BUS", "VER", "ID", "TYPE", "VENDOR", "STATUS", "DRIVER", "FEATURES"];
 
 /** The table's lines; a device's driver error follows its row. */
 export function deviceTable(infos: readonly DeviceInfo[]): string[] {
@@ -49,7 +64,9 @@ export function deviceTable(infos: readonly DeviceInfo[]): string[] {
     const names = featureNamesFor(info.deviceId, info.features).join(" ");
     const features = names === "" ? r.features : `${r.features} ${names}`;
     const id = String(r.deviceId);
-    return [String(r.slot), r.base, String(r.irq), String(r.version), id, r.type, r.vendor, r.status, info.driver ?? "-", features];
+    const irq = r.transport === "mmio" ? String(r.irq) : r.interrupt;
+    const bus = r.pci === null ? r.transport : `${r.transport} ${r.pci}`;
+    return [String(r.slot), r.base, irq, bus, String(r.version), id, r.type, r.vendor, r.status, info.driver ?? "-", features];
   });
   const lines = table([HEADER, ...rows]);
   const out = [lines[0]!];

@@ -22,8 +22,8 @@ test("devices --json: one JSON array on one line with the documented keys", asyn
   assert.is(status, "@@status 0");
   const records = JSON.parse(json!);
   assert.equal(records, [
-    { slot: 30, base: "0x0a003c00", irq: 78, version: 2, deviceId: 2, type: "blk", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000244" },
-    { slot: 31, base: "0x0a003e00", irq: 79, version: 2, deviceId: 4, type: "rng", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000000" },
+    { slot: 30, base: "0x0a003c00", irq: 78, version: 2, deviceId: 2, type: "blk", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000244", transport: "mmio", mode: "mmio v2", pci: null, interrupt: "line 78" },
+    { slot: 31, base: "0x0a003e00", irq: 79, version: 2, deviceId: 4, type: "rng", vendor: "0x554d4551", status: "DRIVER_OK", features: "0x0000000130000000", transport: "mmio", mode: "mmio v2", pci: null, interrupt: "line 79" },
   ]);
 });
 
@@ -36,8 +36,8 @@ test("devices: a table with feature names, driver and errors", async () => {
   const { run } = setup([RNG, BAD]);
   const lines = (await run("devices")).split("\r\n");
   assert.is(lines[0], "devices");
-  assert.ok(/^SLOT\s+BASE\s+IRQ\s+VER\s+ID\s+TYPE\s+VENDOR\s+STATUS\s+DRIVER\s+FEATURES$/.test(lines[1]!), lines[1]);
-  assert.ok(/^0\s+0x0a000000\s+48\s+1\s+1\s+net\s+0x554d4551\s+FAILED\s+-\s+0x0000000000000000$/.test(lines[2]!), lines[2]);
+  assert.ok(/^SLOT\s+BASE\s+IRQ\s+BUS\s+VER\s+ID\s+TYPE\s+VENDOR\s+STATUS\s+DRIVER\s+FEATURES$/.test(lines[1]!), lines[1]);
+  assert.ok(/^0\s+0x0a000000\s+48\s+mmio\s+1\s+1\s+net\s+0x554d4551\s+FAILED\s+-\s+0x0000000000000000$/.test(lines[2]!), lines[2]);
   assert.is(lines[3], "      error: FEATURES_OK refused");
   assert.ok(lines[4]!.endsWith("virtio-rng  0x0000000130000000 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1"), lines[4]);
 });

@@ -1,0 +1,130 @@
+// The host model's PCIe host bridge, as QEMU's `virt` with highmem=off has it: ECAM at
+// 0x3f000000 (buses 0-15), the I/O window at CPU 0x3eff0000 (PCI 0), the 32-bit memory
+// window 0x10000000-0x3efeffff, INTA-INTD swizzled over INTID 35-38, and a GICv2m frame
+// at 0x08020000 (64 SPIs from INTID 80). Functions live behind ECAM; BAR accesses are
+// routed to the function whose decoded BAR holds the address.
+
+import type { PciHostInfo, PciInterruptRoute } from "../../platform.js";
+import type { MmioBus, MmioHandler, MmioWidth } from "../mmio-bus.js";
+import type { HostInterrupts } from "../interrupts.js";
+import { COMMAND_IO, COMMAND_MEMORY, PciConfigSpace } from "./pci-config-space.js";
+
+export const PCI_ECAM_BASE = 0x3f00_0000;
+export const PCI_IO_CPU_BASE = 0x3eff_0000;
+export const PCI_MEM_BASE = 0x1000_0000;
+export const PCI_MEM_SIZE = 0x2eff_0000;
+export const V2M_BASE = 0x0802_0000;
+export const V2M_FIRST_INTID = 80;
+export const V2M_SPIS = 64;
+/** GICv2m registers (ARM GICv2m architecture: MSI_TYPER, MSI_SETSPI_NS). */
+export const V2M_MSI_TYPER = 0x008;
+export const V2M_MSI_SETSPI = 0x040;
+
+/** A function behind the bridge: its config space and what its BARs decode. */
+export interface PciFunctionModel {
+  readonly config: PciConfigSpace;
+  /** An access to BAR `bar` at `offset` bytes into it. */
+  barRead(bar: number, offset: number, width: MmioWidth): number;
+  barWrite(bar: number, offset: number, width: MmioWidth, value: number): void;
+}
+
+function interruptMap(): PciInterruptRoute[] {
+  const routes: PciInterruptRoute[] = [];
+  for (let device = 0; device < 4; device++) {
+    for (let pin = 1; pin <= 4; pin++) routes.push({ device, pin, irq: 35 + ((device + pin - 1) % 4) });
+  }
+  return routes;
+}
+
+export const HOST_PCI_INFO: PciHostInfo = {
+  ecam: { base: PCI_ECAM_BASE, size: 0x100_0000 },
+  busStart: 0,
+  busEnd: 15,
+  windows: [
+    { kind: "io", prefetchable: false, pciBase: 0, cpuBase: PCI_IO_CPU_BASE, size: 0x1_0000 },
+    { kind: "mem32", prefetchable: false, pciBase: PCI_MEM_BASE, cpuBase: PCI_MEM_BASE, size: PCI_MEM_SIZE },
+  ],
+  interruptMask: { device: 3, pin: 7 },
+  interruptMap: interruptMap(),
+  msiFrame: { base: V2M_BASE, size: 0x1000 },
+};
+
+export class PciHostModel {
+  readonly #functions = new Map<number, PciFunctionModel>(); // key: bus << 8 | dev << 3 | fn
+  readonly #report: (rule: string, message: string) => void;
+
+  constructor(bus: MmioBus, interrupts: HostInterrupts, report: (rule: string, message: string) => void) {
+    this.#report = report;
+    // 00.0: the host bridge itself (1b36:0008, class 0x060000), as on QEMU.
+    const bridge = new PciConfigSpace({ vendorId: 0x1b36, deviceId: 0x0008, revision: 0, classCode: 0x060000, subsystemVendorId: 0x1af4, subsystemId: 0x1100, interruptPin: 0 }, report);
+    this.add(0, 0, 0, { config: bridge, barRead: () => 0, barWrite: () => {} });
+    bus.map(PCI_ECAM_BASE, 0x100_0000, this.#ecam());
+    bus.map(PCI_MEM_BASE, PCI_MEM_SIZE, this.#window("mem"));
+    bus.map(PCI_IO_CPU_BASE, 0x1_0000, this.#window("io"));
+    bus.map(V2M_BASE, 0x1000, {
+      read: (offset) => (offset === V2M_MSI_TYPER ? (V2M_FIRST_INTID << 16) | V2M_SPIS : 0),
+      write: (offset, _width, value) => {
+        if (offset !== V2M_MSI_SETSPI) return;
+        if (value >= V2M_FIRST_INTID && value < V2M_FIRST_INTID + V2M_SPIS) interrupts.raise(value);
+        else report("msi-bad-spi", `MSI message data ${value} names no SPI of the v2m frame`);
+      },
+    });
+  }
+
+  add(bus: number, device: number, fn: number, model: PciFunctionModel): void {
+    this.#functions.set((bus << 8) | (device << 3) | fn, model);
+  }
+
+  /** The next free device number on bus 0 (QEMU fills 00.1, 00.2, ...). */
+  nextDevice(): number {
+    for (let d = 1; d < 32; d++) if (!this.#functions.has(d << 3)) return d;
+    throw new RangeError("bus 0 is full");
+  }
+
+  #ecam(): MmioHandler {
+    const at = (offset: number) => ({ fn: this.#functions.get(offset >>> 12), reg: offset & 0xfff });
+    return {
+      read: (offset, width) => {
+        const { fn, reg } = at(offset);
+        return fn ? fn.config.read(reg, width) : 0xffff_ffff >>> (32 - 8 * width); // no function: all ones
+      },
+      write: (offset, width, value) => {
+        const { fn, reg } = at(offset);
+        fn?.config.write(reg, width, value);
+      },
+    };
+  }
+
+  /** The function and BAR decoding `address` in the I/O or memory space, if any. */
+  #decode(space: "io" | "mem", address: number): { fn: PciFunctionModel; bar: number; offset: number } | null {
+    for (const fn of this.#functions.values()) {
+      const decoding = space === "io" ? COMMAND_IO : COMMAND_MEMORY;
+      for (let bar = 0; bar < 6; bar++) {
+        const spec = fn.config.bars[bar];
+        if (!spec || (spec.kind === "io") !== (space === "io")) continue;
+        const base = fn.config.barAddress(bar);
+        if (base === 0 || address < base || address >= base + spec.size) continue;
+        if ((fn.config.command & decoding) === 0) {
+          this.#report("pci-bar-decode-off", `access at 0x${address.toString(16)} in BAR${bar} while the command register's ${space === "io" ? "I/O" : "memory"} decode is off`);
+          return null;
+        }
+        return { fn, bar, offset: address - base };
+      }
+    }
+    return null;
+  }
+
+  #window(space: "io" | "mem"): MmioHandler {
+    const base = space === "io" ? 0 : PCI_MEM_BASE; // PCI address of the window's first byte
+    return {
+      read: (offset, width) => {
+        const hit = this.#decode(space, base + offset);
+        return hit ? hit.fn.barRead(hit.bar, hit.offset, width) : 0xffff_ffff >>> (32 - 8 * width);
+      },
+      write: (offset, width, value) => {
+        const hit = this.#decode(space, base + offset);
+        hit?.fn.barWrite(hit.bar, hit.offset, width, value);
+      },
+    };
+  }
+}
