@@ -136,7 +136,7 @@ test("the core knows no transport: a bus with no provider refuses to scan", asyn
   } catch (error) {
     assert.match((error as Error).message, /no transport provider/);
   }
-  assert.equal(r.bus.providers(), ["mmio"]);
+  assert.equal(r.bus.providers(), ["mmio", "pci"]);
   await finish(r);
 });
 
