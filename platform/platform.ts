@@ -4,6 +4,8 @@
 //   platform/host/  the Node host model (simulated memory, MMIO bus and virtio devices)
 // Nothing in this file may depend on Node or on XS.
 
+import type { PagePool } from "./page-pool.js";
+
 /**
  * Memory-mapped I/O. Every access states its width; values are little-endian as the
  * virtio-mmio registers are (VIRTIO 1.2 §4.2.2). Addresses are physical.
@@ -197,6 +199,12 @@ export interface Platform {
   readonly timers: Timers;
   readonly console: ConsolePort;
   readonly board: BoardInfo;
+  /**
+   * RAM no one else uses, in 4 KiB pages with physical addresses (platform/page-pool.ts),
+   * for memory devices (virtio-balloon lends pages of it to the host) and large app
+   * buffers. Absent on a platform that has none to spare.
+   */
+  readonly pages?: PagePool;
   /** Engine memory statistics for the `mem` command. */
   engineStats(): EngineStats;
   /** Powers the machine off (PSCI SYSTEM_OFF on `virt`); in Node, ends the model. */

@@ -4,6 +4,7 @@
 // It reaches the device only through a Transport; queues are built by a queue factory
 // (SplitQueue by default) and know nothing of the transport.
 
+import { deviceMemory } from "./device-memory.js";
 import type { Platform } from "../../platform/platform.js";
 import type { Virtqueue, VirtqueueOptions } from "../../ring/virtqueue.js";
 import { SplitQueue } from "../../ring/split-queue.js";
@@ -258,7 +259,7 @@ export class VirtioDevice {
     const queue = this.#queueFactory<T>({
       index,
       size,
-      dma: this.#platform.dma,
+      dma: deviceMemory(this.#platform),
       barriers: this.#platform.barriers,
       layout: this.transport.queueLayout,
       indirect: this.hasFeature(Feature.RING_INDIRECT_DESC),

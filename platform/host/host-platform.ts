@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import type { Barriers, BoardInfo, EngineStats, Platform, VirtioMmioWindow } from "../platform.js";
 import { DmaPool } from "../dma-pool.js";
+import { PAGE_SIZE, PagePool } from "../page-pool.js";
 import { HostConsole } from "./console.js";
 import type { DeviceModel } from "./device-model.js";
 import { EmptyMmioWindow } from "./empty-window.js";
@@ -28,6 +29,8 @@ export interface HostModelOptions {
   readonly ramSize?: number;
   /** Size of the DMA region at the top of RAM (default 4 MiB). */
   readonly dmaSize?: number;
+  /** Size of the page pool just below the DMA region (default 4 MiB, or what RAM leaves). */
+  readonly pagePoolSize?: number;
   /** Number of virtio-mmio windows (default 32, as on `virt`). */
   readonly slots?: number;
   /** Version the empty windows answer (default 2). */
@@ -60,6 +63,7 @@ export class HostModel {
   readonly console: HostConsole;
   readonly timers: HostTimers;
   readonly dma: DmaPool;
+  readonly pages: PagePool;
   readonly board: BoardInfo;
   readonly barrierCounts: BarrierCounts = { mb: 0, rmb: 0, wmb: 0 };
   /** Exceptions that escaped an interrupt handler, a timer callback or device work. */
@@ -79,6 +83,12 @@ export class HostModel {
     if (dmaSize > ramSize || dmaSize <= 0) throw new HostModelUsageError(`DMA region of ${dmaSize} bytes does not fit RAM of ${ramSize}`);
     this.memory = new PhysicalMemory(ramBase, ramSize);
     this.dma = new DmaPool(this.memory.region(ramBase + ramSize - dmaSize, dmaSize));
+    const room = Math.max(0, Math.floor((ramSize - dmaSize) / 2 / PAGE_SIZE) * PAGE_SIZE);
+    const poolSize = options.pagePoolSize ?? Math.min(4 * 1024 * 1024, room);
+    if (poolSize < 0 || poolSize % PAGE_SIZE !== 0 || poolSize > ramSize - dmaSize) {
+      throw new HostModelUsageError(`page pool of ${poolSize} bytes: whole 4 KiB pages below the DMA region of ${dmaSize} (RAM ${ramSize})`);
+    }
+    this.pages = new PagePool(this.memory.region(ramBase + ramSize - dmaSize - poolSize, poolSize));
     this.bus = new MmioBus();
     this.#scheduler.onError = (e) => this.#escaped(-1, "model-error", e);
     this.interrupts = new HostInterrupts(this.#scheduler);
@@ -111,6 +121,7 @@ export class HostModel {
       mmio: this.bus,
       barriers,
       dma: this.dma,
+      pages: this.pages,
       irq: this.interrupts,
       clock: { now: () => performance.now() - start },
       timers: this.timers,

@@ -44,7 +44,8 @@ void board_main(void) {
 	if (g_board.ram_base > (uint32_t)__dtb_start || ram_end <= (uint32_t)__heap_start + 0x100000u)
 		fatal("RAM from the DTB does not hold the firmware and its heap");
 	mmu_init(g_board.ram_base, g_board.ram_size);
-	heap_set_limit(ram_end);
+	/* The C heap keeps what the engine may use; the RAM above it is the page pool (page_pool.c). */
+	heap_set_limit(page_pool_init((uint32_t)__heap_start, ram_end, FW_ENGINE_LIMIT));
 	gic_init(g_board.gicd_base, g_board.gicc_base);
 	timer_init();
 	gic_enable(g_board.uart_intid);

@@ -192,6 +192,7 @@ void natives_install(xsMachine* the) {
 		def(the, "__xsDmaCrc32", xs_dma_crc32, 3);
 		def(the, "__xsGc", xs_gc, 0);
 		def(the, "__xsPowerOff", xs_power_off, 0);
+		page_pool_natives(the);
 	}
 	xsEndHost(the);
 }

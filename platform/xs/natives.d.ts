@@ -34,6 +34,9 @@ declare function __xsRmb(): void;
 /** The DMA pool (Normal non-cacheable, fixed address). */
 declare function __xsDmaRegion(): XsHostBuffer;
 declare function __xsDmaBase(): number;
+/** The page pool: RAM above the C heap's limit (platform/xs/page_pool.c); may be empty. */
+declare function __xsPagePoolRegion(): XsHostBuffer;
+declare function __xsPagePoolBase(): number;
 /** The device tree blob QEMU placed at the start of RAM (read it, never write). */
 declare function __xsDtb(): XsHostBuffer;
 declare function __xsIrqEnable(line: number): void;

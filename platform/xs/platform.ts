@@ -18,6 +18,7 @@ import type {
   Timers,
 } from "../platform.js";
 import { DmaPool } from "../dma-pool.js";
+import { PagePool } from "../page-pool.js";
 import { parseBoardInfo } from "../fdt.js";
 import { errorText, installConsole } from "./console-global.js";
 import { TimerQueue } from "./timer-queue.js";
@@ -144,6 +145,7 @@ export function createXsPlatform(): Platform {
     bytes: new Uint8Array(__xsDmaRegion() as unknown as ArrayBuffer),
   });
   const dma: DmaAllocator = new DmaPool(region);
+  const pages = new PagePool({ phys: __xsPagePoolBase(), bytes: new Uint8Array(__xsPagePoolRegion() as unknown as ArrayBuffer) });
   const board: BoardInfo = parseBoardInfo(new Uint8Array(__xsDtb() as unknown as ArrayBuffer));
   const irq = new XsInterrupts();
   const consolePort = new XsConsole();
@@ -170,6 +172,7 @@ export function createXsPlatform(): Platform {
     timers,
     console: consolePort,
     board,
+    pages,
     engineStats,
     powerOff: () => __xsPowerOff(),
   });
