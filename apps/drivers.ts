@@ -2,6 +2,7 @@
 // globals they bring. Adding a driver is one entry in `drivers` (plus, when it brings
 // commands, a small function like `rng()` below). DriverModule is in apps/start.ts.
 
+import { BalloonDriver } from "../drivers/balloon/balloon-driver.js";
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { IpStack } from "../net/ip/ip-stack.js";
@@ -11,6 +12,7 @@ import { ConsoleDriver } from "../drivers/console/console-driver.js";
 import { InputDriver } from "../drivers/input/input-driver.js";
 import { consoleCommand } from "./shell/commands/console.js";
 import { inputCommand } from "./shell/commands/input.js";
+import { balloonCommand } from "./shell/commands/balloon.js";
 import { blkCommand } from "./shell/commands/blk.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
@@ -44,10 +46,16 @@ function input(): Parts {
   return { driver, commands: [inputCommand(driver)], globals: { input: driver } };
 }
 
+function balloon(): Parts {
+  const driver = new BalloonDriver();
+  return { driver, commands: [balloonCommand(driver)], globals: { balloon: driver } };
+}
+
 export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "rng", create: rng },
   { name: "blk", create: blk },
   { name: "net", create: net },
   { name: "console", create: virtioConsole },
   { name: "input", create: input },
+  { name: "balloon", create: balloon },
 ];
