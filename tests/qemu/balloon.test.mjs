@@ -12,7 +12,10 @@ import { crc32Hex, makeRandomImage, pseudoRandomBytes } from "../../tools/lib/di
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
 
 const MiB = 1 << 20;
-const RAM = 128 * MiB;
+// 256 MiB: the DMA pool (manifest dmaPoolBytes) takes 72 MiB, so a 128 MiB board has too
+// little page pool left to give the host 64 MiB.
+const RAM = 256 * MiB;
+const MEMORY = "256M";
 const ECHO_PORT = 7;
 const dir = mkdtempSync(join(tmpdir(), "virtio-balloon-test-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +82,7 @@ for (const legacy of [false, true]) {
     const hostPort = await freeUdpPort();
     const m = await bootShell({
       legacy,
+      memory: MEMORY,
       commandTimeoutMs: 30000,
       devices: [
         "virtio-balloon-device,id=bal0",
@@ -154,7 +158,7 @@ for (const legacy of [false, true]) {
 }
 
 test("modern: deflate-on-oom=on: allocations past the free pool take pages back from the balloon", async () => {
-  const m = await bootShell({ commandTimeoutMs: 30000, devices: ["virtio-balloon-device,id=bal0,deflate-on-oom=on"] });
+  const m = await bootShell({ memory: MEMORY, commandTimeoutMs: 30000, devices: ["virtio-balloon-device,id=bal0,deflate-on-oom=on"] });
   try {
     const pool = jsonLine((await m.command("mem --json")).output).pages;
     const poolBytes = pool.totalPages * 4096;

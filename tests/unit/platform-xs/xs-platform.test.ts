@@ -22,6 +22,9 @@ for (const w of [8, 16, 32]) {
 g.__xsNow = () => now;
 g.__xsDmaRegion = () => dma;
 g.__xsDmaBase = () => 0x40300000;
+const pagePool = new ArrayBuffer(8 * 4096);
+g.__xsPagePoolRegion = () => pagePool;
+g.__xsPagePoolBase = () => 0x42000000;
 g.__xsDtb = () => dtbBuffer;
 g.__xsEngineStats = () => ({ chunksUsed: 1, slotsUsed: 2 });
 
@@ -29,6 +32,16 @@ const { createXsPlatform, InterruptLineError } = await import("../../../platform
 const platform = createXsPlatform();
 const hooks = () => g.__xsHooks as { irq(l: number): void; rx(b: ArrayBuffer): void; timers(): void };
 const last = (name: string) => calls.filter((c) => c[0] === name).at(-1);
+
+test("the page pool is the region the natives name, in 4 KiB pages", () => {
+  const pages = platform.pages!;
+  assert.is(pages.totalPages, 8);
+  const page = pages.alloc();
+  assert.is(page.phys, 0x42000000);
+  page.bytes[0] = 7;
+  assert.is(new Uint8Array(pagePool)[0], 7, "the page is a view of the region, not a copy");
+  pages.free(page);
+});
 
 test("one platform per boot, board from the DTB, DMA pool over the region", () => {
   assert.is(createXsPlatform(), platform);
