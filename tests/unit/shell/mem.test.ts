@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { PagePool } from "../../../platform/page-pool.js";
 import { fakePlatform } from "./fake-platform.js";
 import { fakeShell } from "./shell-rig.js";
 
@@ -29,8 +30,24 @@ test("mem --json prints one object", async () => {
   assert.equal(JSON.parse(json!), {
     engine: { heapUsed: 307200, slotsUsed: 1500 },
     dma: { total: 2097152, used: 4096, free: 2093056, peak: 8192, allocations: 2 },
+    pages: null,
   });
   assert.is(status, "@@status 0");
+});
+
+test("mem lists the page pool by holder when the platform has one", async () => {
+  const pages = new PagePool({ phys: 0x4200_0000, bytes: new Uint8Array(16 * 4096) });
+  pages.take("balloon", 5, new Uint32Array(5));
+  const platform = { ...fakePlatform({ dmaStats: { total: 2097152, used: 4096, peak: 8192, allocations: 2 } }), pages };
+  const { run } = fakeShell({ platform });
+  const out = await run("mem");
+  assert.ok(out.includes("page pool (4 KiB pages: 0x42000000+65536 (64.0 KiB)):"), out);
+  assert.ok(/free\s+45056 \(44\.0 KiB\) \(11 pages\)/.test(out), out);
+  assert.ok(/held by balloon\s+5 pages/.test(out), out);
+  await run("batch on");
+  const json = JSON.parse((await run("mem --json")).split("\r\n")[0]!);
+  assert.is(json.pages.freePages, 11);
+  assert.is(json.pages.held.balloon, 5);
 });
 
 test("mem when the engine cannot tell: DMA still printed, status 1", async () => {
