@@ -41,6 +41,9 @@ export async function runOurs({ elf, image, scratch, legacy, memory, work, sampl
       const { reqKiB, depth, passes } = work.seq;
       const r = await json(m, `blk bench seq ${reqKiB} ${depth} ${passes}`, 120000);
       if (!Array.isArray(r.passes) || r.passes.length !== passes) throw new BenchCheckError(`ours: blk bench seq printed ${r.passes?.length} passes, not ${passes}`);
+      // Linux reads with the same request size (bench.mjs).
+      if (Number.isInteger(r.requestKiB)) work.seq.linuxReqKiB = r.requestKiB;
+      samples.add(`seq_request_kib${suffix}`, r.requestKiB);
       r.passes.forEach((p, i) => {
         if (p.crc32 !== image.crc32) throw new BenchCheckError(`ours: sequential pass ${i + 1} read CRC-32 ${p.crc32}, the image's is ${image.crc32}`);
         if (!(p.ms > 0)) throw new BenchCheckError(`ours: sequential pass ${i + 1} took ${p.ms} ms`);

@@ -16,9 +16,9 @@ export function methodLines(rep) {
   if (seq) {
     lines.push(
       `sequential: the whole 64 MiB disk into one 64 MiB region, ${seq.passes} passes per boot into the same memory; the first pass (into memory untouched since power-on) is *_first, the others the figure; every pass CRC-32 checked after its timed window.`,
-      `  ours:   ${seq.reqKiB} KiB requests (${perPass ?? "?"} per pass), ${seq.depth} in flight, guest-timed (generic timer)`,
+      `  ours:   ${rep.ours.seq_request_kib?.median ?? "?"} KiB requests (${perPass ?? "?"} per pass), ${seq.depth} in flight, guest-timed (generic timer)`,
       `  U-Boot: one \`virtio read\` of 64 MiB = one request (one 64 MiB descriptor), depth 1, host-timed whole command (echo-corrected beside it)`,
-      `  Linux:  ${seq.reqKiB} KiB O_DIRECT preads, ${seq.depth} in flight (AIO), guest-timed; the kernel cuts each into requests of at most ${lx("queue_max_sectors_kb") ?? "?"} KiB, ${lx("queue_max_segments") ?? "?"} segments`,
+      `  Linux:  ${seq.linuxReqKiB} KiB O_DIRECT preads, ${seq.depth} in flight (AIO), guest-timed; the kernel cuts each into requests of at most ${lx("queue_max_sectors_kb") ?? "?"} KiB, ${lx("queue_max_segments") ?? "?"} segments`,
     );
   }
   lines.push(

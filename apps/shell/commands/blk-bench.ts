@@ -13,7 +13,7 @@ import { UsageError, type CommandIO } from "../command.js";
 import { crc32, crc32Hex } from "../crc32.js";
 
 export const BENCH_USAGE =
-  "blk bench seq [REQ_KIB] [DEPTH] [PASSES] [nocrc] | read4k COUNT DEPTH [SEED] | write4k COUNT DEPTH [SEED] | stats";
+  "blk bench seq [REQ_KIB|max] [DEPTH] [PASSES] [nocrc] | read4k COUNT DEPTH [SEED] | write4k COUNT DEPTH [SEED] | stats";
 
 const SECTOR = 512;
 const BLOCK = 4096;
@@ -133,7 +133,9 @@ function chunkOf(region: DmaBuffer, offset: number, length: number): DmaBuffer {
  */
 async function seq(args: readonly string[], io: CommandIO, device: BlockDevice): Promise<number> {
   const perDirect = device.info.maxSectorsPerDirectRequest;
-  const requestSectors = (parseInteger(args[0], "REQ_KIB", (perDirect * SECTOR) / 1024) * 1024) / SECTOR;
+  // REQ_KIB `max` (or left out): the driver's largest direct request.
+  const requestKiB = args[0] === "max" ? (perDirect * SECTOR) / 1024 : parseInteger(args[0], "REQ_KIB", (perDirect * SECTOR) / 1024);
+  const requestSectors = (requestKiB * 1024) / SECTOR;
   const depth = parseInteger(args[1], "DEPTH", 4);
   const passes = parseInteger(args[2], "PASSES", 4);
   // `nocrc`: no checksum (nothing is verified then).

@@ -97,18 +97,19 @@ test("report: method lines name request sizes and depths; Markdown has a verdict
   const { checkTargets } = await load("tools/lib/bench-targets.mjs");
   const rep: Record<string, any> = goodReport();
   rep.ours.seq_requests_per_pass = fig(16);
+  rep.ours.seq_request_kib = fig(4096);
   rep.linux.queue_max_sectors_kb = fig(1280);
   rep.linux.queue_max_segments = fig(254);
   rep.ratios = { uboot: {}, linux: {} };
   rep.targets = { modern: checkTargets(rep, "") };
   rep.meta = {
     date: "d", seconds: 1, qemu: "7.2", machine: "m", host: "h", loadavg: ["1"], loadavgStart: ["0"], runs: 1, failures: [],
-    seq: { reqKiB: 4096, depth: 4, passes: 4 }, counts: { qd1: 1000, qd32: 2000, w1: 400, w32: 1000, uboot: 1000 },
+    seq: { reqKiB: "max", linuxReqKiB: 4096, depth: 4, passes: 4 }, counts: { qd1: 1000, qd32: 2000, w1: 400, w32: 1000, uboot: 1000 },
   };
   const lines = (methodLines(rep) as string[]).join("\n");
   assert.match(lines, /4096 KiB requests \(16 per pass\), 4 in flight/);
   assert.match(lines, /one request \(one 64 MiB descriptor\), depth 1/);
-  assert.match(lines, /at most 1280 KiB, 254 segments/);
+  assert.match(lines, /4096 KiB O_DIRECT preads, 4 in flight \(AIO\).*at most 1280 KiB, 254 segments/);
   const md = reportMarkdown(rep) as string;
   assert.match(md, /\| qd1_read_vs_uboot \| 1\.111 \| >= 1 \| met \|/);
   assert.match(md, /\| ready_vs_uboot \| 0\.909 \| <= 1 \| met \|/);

@@ -83,6 +83,9 @@ for (const version of VERSIONS) {
     // The default request is the driver's largest direct one.
     const [dflt] = await json("blk bench seq");
     assert.is(dflt.requestKiB, (r.blk.info.maxSectorsPerDirectRequest * 512) / 1024);
+    const [max] = await json("blk bench seq max 2 1");
+    assert.is(max.requestKiB, dflt.requestKiB);
+    assert.is(max.depth, 2);
     await finish(r);
   });
 

@@ -151,7 +151,7 @@ export async function runLinux({ linux, image, scratch, legacy, memory, work, sa
       samples.add("queue_max_segments", limits[1]);
     }
     if (work.seq) {
-      const { reqKiB, depth, passes } = work.seq;
+      const { linuxReqKiB: reqKiB, depth, passes } = work.seq;
       const line = `blkbench seq /dev/img ${reqKiB} ${depth} ${passes}`;
       const r = await timed(m, line, 180000);
       const got = blkbenchSeqPasses(r.output);
