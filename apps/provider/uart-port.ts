@@ -27,7 +27,7 @@ export class UartPort implements SerialPort {
   #listener: ConsoleListener | null = null;
   #fifo: Uint8Array[] = [];
   #bytes = 0;
-  #writableTold = false;
+  #writablePending = false;
   /** Bytes dropped because nobody read them in time. */
   dropped = 0;
   /** What a callback threw last (recorded, never escaping into the event loop). */
@@ -92,14 +92,13 @@ export class UartPort implements SerialPort {
     if (bytes.length > UART_WRITABLE) throw new RangeError(`${this.location}: cannot write ${bytes.length} bytes: at most ${UART_WRITABLE} at once`);
     this.#platform.console.write(bytes);
     // The room is back at once: told once per turn, after the caller's write returns.
-    if (this.#writableTold || this.#listener === null) return;
-    this.#writableTold = true;
     const listener = this.#listener;
-    this.tellSoon(listener, (l) => {
-      this.#writableTold = false;
-      l.writable(UART_WRITABLE);
+    if (this.#writablePending || listener === null) return;
+    this.#writablePending = true;
+    void Promise.resolve().then(() => {
+      this.#writablePending = false;
+      if (this.#listener === listener) this.#tell((l) => l.writable(UART_WRITABLE));
     });
-    void Promise.resolve().then(() => (this.#writableTold = false));
   }
 
   #received(data: Uint8Array): void {

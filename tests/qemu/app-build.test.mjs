@@ -13,6 +13,8 @@ import { ROOT } from "./lib/firmware.mjs";
 import { bootApp } from "./lib/app.mjs";
 import { buildApp } from "../../tools/lib/app-build.mjs";
 import { freeUdpPort, udpRoundTrips } from "./lib/udp.mjs";
+import { QemuMachine } from "../../tools/lib/qemu.mjs";
+import { makeFilledImage } from "../../tools/lib/disk-image.mjs";
 
 const scratch = mkdtempSync(join(tmpdir(), "virtio-apps-"));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -46,7 +48,7 @@ test("the README's example builds and runs as shown", async () => {
     await m.waitFor(/hello from my app 3/, 10000);
     // The address line may come before or after the third greeting (DHCP's pace).
     if (!/address 10\.0\.2\.15/.test(m.transcript)) await m.waitFor(/address 10\.0\.2\.15/, 20000);
-    for (const n of [1, 2, 3]) assert.match(m.transcript, `hello from my app ${n}\r\n`);
+    for (const n of [1, 2, 3]) assert.match(m.transcript, `hello from my app ${n}`);
   } finally {
     await m.close();
   }
@@ -121,21 +123,31 @@ test("examples/udp-echo copied outside the tree: npm start -- --app DIR, a host 
   }
 });
 
-test("an app that includes the shell's manifest runs beside the shell", async () => {
+test("an app that includes the shell's manifest runs beside the shell; device.block and device.entropy on QEMU", async () => {
+  const image = join(scratch, "shell-app.img");
+  makeFilledImage(image, 1 << 20, 0x5a);
   const dir = writeApp("with-shell", {
     "manifest.json": JSON.stringify({ include: ["$(VIRTIO_XS)/apps/shell/manifest.json"], modules: { "*": "./main" } }),
-    "main.ts": 'import device from "embedded:provider/builtin";\n(globalThis as { fromApp?: number }).fromApp = device.block.devices().length + 41;\n',
+    "main.ts": [
+      'import device from "embedded:provider/builtin";',
+      "const g = globalThis as { fromApp?: unknown; entropy?: unknown };",
+      "const disks = device.block.devices();",
+      "g.fromApp = `${disks.length} ${disks[0]?.capacity}`;",
+      'device.entropy.read(16).then((b) => { g.entropy = `${b.byteLength} ${new Uint8Array(b).some((x) => x !== 0)}`; }, (e: Error) => { g.entropy = e.message; });',
+      "",
+    ].join("\n"),
   });
   const { elf } = await buildApp({ dir, quiet: true });
-  const { QemuMachine } = await import("../../tools/lib/qemu.mjs");
-  const m = new QemuMachine({ elf, devices: [{ net: true }], bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600 });
+  const m = new QemuMachine({ elf, devices: [{ disk: image }, "virtio-rng-device"], bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600 });
   try {
     await m.start();
     const r = await m.command("js fromApp");
     assert.is(r.status, 0, r.output);
-    assert.is(r.output.trim(), "41");
-    const devices = await m.command("devices");
-    assert.match(devices.output, /virtio-net/);
+    assert.is(r.output.trim(), "1 2048", "one disk of 2048 sectors");
+    const e = await m.command("js entropy");
+    assert.is(e.output.trim(), "16 true", "16 random bytes");
+    const blk = await m.command("blk read 0 2048");
+    assert.is(blk.status, 0, blk.output);
   } finally {
     await m.close();
   }
