@@ -26,7 +26,11 @@ options:
   --legacy            QEMU's legacy virtio-mmio, transport version 1
   --no-defaults       no default devices (default: demo disk, rng, console, net, keyboard)
   --disk FILE         a virtio-blk device on that raw image (repeatable)
-  --device SPEC       one QEMU -device value, e.g. virtio-rng-device (repeatable)
+  --device SPEC       one QEMU -device value, e.g. virtio-rng-device or
+                      virtio-rng-pci,vectors=0 (repeatable)
+  --pci               the default devices and --disk as virtio-*-pci (PCIe bridge of virt)
+  --pci-props PROPS   properties for those PCI devices, e.g. vectors=0 or
+                      disable-modern=on,disable-legacy=off (legacy virtio-pci)
   --qemu "ARGS"       raw extra QEMU arguments (quotes group words)
   --run "CMD"         run a shell command, print its output (repeatable, in order), then
                       power off. Exit status: 0 all ok, 1 a command failed, 3 the firmware
@@ -44,7 +48,8 @@ options:
   --help              this text
 
 --disk and --device keep their command-line order; virtio-mmio slots are filled from 31
-downwards in that order (default devices first).
+downwards in that order (default devices first), PCI functions from 00:01.0 up; mmio and
+PCI devices can be mixed.
 Exit statuses: 2 bad option, 5 missing dependency or build failure.`;
 
 /** Splits a string into words as a shell would for simple quoting ('...' and "..."). */
@@ -70,7 +75,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
+  const o = { pci: false, pciProps: "", legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -85,6 +90,8 @@ function parseArgs(argv) {
       case "--modern": o.legacy = false; break;
       case "--legacy": o.legacy = true; break;
       case "--no-defaults": o.defaults = false; break;
+      case "--pci": o.pci = true; break;
+      case "--pci-props": o.pciProps = take(a); o.pci = true; break;
       case "--disk": {
         const f = resolve(take(a));
         if (!existsSync(f)) usage(`--disk ${f}: no such file`);
@@ -122,6 +129,18 @@ function parseArgs(argv) {
     }
   }
   return o;
+}
+
+/** With --pci: the default devices and --disk items become virtio-*-pci (with --pci-props);
+ * explicit --device values stay as given. */
+function withPci(o, devices) {
+  if (!o.pci) return devices;
+  const pci = o.pciProps || true;
+  const props = o.pciProps ? `,${o.pciProps}` : "";
+  return devices.map((d) => {
+    if (typeof d === "string") return o.defaults && /^virtio-\w+-device$/.test(d) && !o.devices.includes(d) ? d.replace(/-device$/, `-pci${props}`) : d;
+    return { ...d, pci };
+  });
 }
 
 /** The default devices: demo disk, entropy, console, network (with `hostfwd` rules), keyboard. */
@@ -290,7 +309,7 @@ async function main() {
   mkdirSync(join(ROOT, ".cache"), { recursive: true });
   if (o.hostfwd.length && !o.defaults) usage("--hostfwd applies to the default network device (drop --no-defaults, or use --device / --qemu)");
   if (o.app && (o.run.length || o.bootTimes)) usage("--run and --boot-times drive the shell: not with --app (an app that includes the shell: use the shell firmware's --run, or the HIL harness)");
-  const devices = [...(o.defaults ? defaultDevices(o.hostfwd) : []), ...o.devices];
+  const devices = withPci(o, [...(o.defaults ? defaultDevices(o.hostfwd) : []), ...o.devices]);
   if (o.bootTimes) return bootTimes(o, elf, devices);
   if (o.run.length) return runCommands(o, elf, devices);
   return interactive(o, elf, devices);

@@ -13,6 +13,13 @@ typedef struct {
 	uint32_t rtc_base;               /* arm,pl031 reg (0 if none): wall-clock time for Date */
 	uint32_t virtio_lo, virtio_hi;   /* span of the virtio,mmio windows' reg [lo, hi): the only
 	                                    registers JavaScript may reach (natives.c); 0, 0 if none */
+	/* The PCIe host bridge (pci-host-ecam-generic, below 4 GiB: boot with highmem=off) and
+	 * the GICv2m frame: JavaScript may also reach ECAM, the I/O and 32-bit memory windows
+	 * (where the BARs it assigns live) and the frame. 0 sizes when absent. */
+	uint32_t ecam_base, ecam_size;
+	uint32_t pci_io_base, pci_io_size;   /* CPU address of PCI I/O space */
+	uint32_t pci_mem_base, pci_mem_size; /* 32-bit memory window (CPU addresses) */
+	uint32_t v2m_base, v2m_size;         /* arm,gic-v2m-frame */
 	char model[64];
 } board_t;
 

@@ -1,5 +1,6 @@
 /* A minimal flattened-device-tree walker (Devicetree Specification v0.4, chapter 5) for
- * what C needs before JavaScript runs: RAM, the PL011, the GIC, the timer, PSCI. The full
+ * what C needs before JavaScript runs: RAM, the PL011, the GIC, the timer, PSCI, and the
+ * address ranges JavaScript may reach (virtio-mmio, the PCIe bridge, the GICv2m frame). The full
  * parse for JavaScript (BoardInfo) is platform/fdt.ts. All blob values are big-endian. */
 #include <string.h>
 #include "board.h"
@@ -52,9 +53,14 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 	const char* strings = (const char*)dtb + off_strings;
 	uint32_t addr_cells = 2, size_cells = 1, depth = 0;
 	/* Per top-level node: what it is and its reg / interrupts. */
-	enum { N_OTHER, N_MEMORY, N_UART, N_GIC, N_TIMER, N_PSCI, N_RTC, N_VIRTIO } kind = N_OTHER;
-	const uint8_t *reg = 0, *irqs = 0, *method = 0;
-	uint32_t reg_len = 0, irqs_len = 0;
+	enum { N_OTHER, N_MEMORY, N_UART, N_GIC, N_TIMER, N_PSCI, N_RTC, N_VIRTIO, N_PCI } kind = N_OTHER;
+	const uint8_t *reg = 0, *irqs = 0, *method = 0, *ranges = 0;
+	uint32_t reg_len = 0, irqs_len = 0, ranges_len = 0;
+	/* The depth-2 node's own cell sizes (for its children, e.g. the GIC's v2m frame). */
+	uint32_t node_addr_cells = 2, node_size_cells = 1;
+	int v2m = 0;
+	const uint8_t* v2m_reg = 0;
+	uint32_t v2m_reg_len = 0;
 	int found = 0;
 	memset(b, 0, sizeof(*b));
 	while (s + 4 <= end) {
@@ -67,9 +73,38 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 			depth++;
 			if (depth == 2) {
 				kind = (!strncmp(name, "memory", 6)) ? N_MEMORY : N_OTHER;
-				reg = irqs = method = 0;
+				reg = irqs = method = ranges = 0;
+				node_addr_cells = 2;
+				node_size_cells = 1;
+			} else if (depth == 3) {
+				v2m = 0;
+				v2m_reg = 0;
 			}
 		} else if (tok == FDT_END_NODE) {
+			if (depth == 3 && v2m && v2m_reg && v2m_reg_len >= 4 * (node_addr_cells + node_size_cells) && !b->v2m_base) {
+				uint32_t base, size;
+				if (cells_value(v2m_reg, node_addr_cells, &base) && cells_value(v2m_reg + 4 * node_addr_cells, node_size_cells, &size)) {
+					b->v2m_base = base;
+					b->v2m_size = size;
+				}
+			}
+			if (depth == 2 && kind == N_PCI && reg && reg_len >= 4 * (addr_cells + size_cells) && !b->ecam_size) {
+				uint32_t base, size;
+				/* ECAM above 4 GiB (highmem on) fails cells_value: no PCI for JavaScript. */
+				if (cells_value(reg, addr_cells, &base) && cells_value(reg + 4 * addr_cells, size_cells, &size) && size <= 0xFFFFFFFFu - base) {
+					b->ecam_base = base;
+					b->ecam_size = size;
+					/* ranges: <phys.hi phys.mid phys.lo> <parent address> <size: 2 cells> */
+					uint32_t step = 4 * (3 + addr_cells + 2);
+					for (uint32_t o = 0; ranges && o + step <= ranges_len; o += step) {
+						uint32_t space = (be32(ranges + o) >> 24) & 3, cpu, len;
+						if (!cells_value(ranges + o + 12, addr_cells, &cpu) || !cells_value(ranges + o + 12 + 4 * addr_cells, 2, &len)) continue;
+						if (len == 0 || len > 0xFFFFFFFFu - cpu) continue;
+						if (space == 1 && !b->pci_io_size) { b->pci_io_base = cpu; b->pci_io_size = len; }
+						else if (space == 2 && !b->pci_mem_size) { b->pci_mem_base = cpu; b->pci_mem_size = len; }
+					}
+				}
+			}
 			if (depth == 2) {
 				uint32_t v;
 				if (kind == N_MEMORY && reg && reg_len >= 4 * (addr_cells + size_cells) && !(found & 1)) {
@@ -105,7 +140,12 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 				else if (!strcmp(pname, "#size-cells") && len == 4) size_cells = be32(val);
 				else if (!strcmp(pname, "model")) { strncpy(b->model, (const char*)val, sizeof(b->model) - 1); }
 				if (addr_cells > 2 || size_cells > 2) return "DTB: more than 2 address/size cells";
+			} else if (depth == 3) {
+				if (!strcmp(pname, "compatible") && has_compatible(val, len, "arm,gic-v2m-frame")) v2m = 1;
+				else if (!strcmp(pname, "reg")) { v2m_reg = val; v2m_reg_len = len; }
 			} else if (depth == 2) {
+				if (!strcmp(pname, "#address-cells") && len == 4) node_addr_cells = be32(val);
+				else if (!strcmp(pname, "#size-cells") && len == 4) node_size_cells = be32(val);
 				if (!strcmp(pname, "compatible")) {
 					if (has_compatible(val, len, "arm,pl011")) kind = N_UART;
 					else if (has_compatible(val, len, "arm,cortex-a15-gic") || has_compatible(val, len, "arm,gic-400")) kind = N_GIC;
@@ -113,10 +153,12 @@ const char* fdt_scan(const uint8_t* dtb, board_t* b) {
 					else if (has_compatible(val, len, "arm,psci-0.2") || has_compatible(val, len, "arm,psci")) kind = N_PSCI;
 					else if (has_compatible(val, len, "arm,pl031")) kind = N_RTC;
 					else if (has_compatible(val, len, "virtio,mmio")) kind = N_VIRTIO;
+					else if (has_compatible(val, len, "pci-host-ecam-generic")) kind = N_PCI;
 				} else if (!strcmp(pname, "device_type") && !strcmp((const char*)val, "memory")) kind = N_MEMORY;
 				else if (!strcmp(pname, "reg")) { reg = val; reg_len = len; }
 				else if (!strcmp(pname, "interrupts")) { irqs = val; irqs_len = len; }
 				else if (!strcmp(pname, "method")) method = val;
+				else if (!strcmp(pname, "ranges")) { ranges = val; ranges_len = len; }
 			}
 			s = val + ((len + 3) & ~3u);
 		} else if (tok == FDT_NOP) {

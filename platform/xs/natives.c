@@ -25,16 +25,24 @@ static uint32_t arg_value(xsMachine* the, int i, uint32_t width) {
 	return (uint32_t)(int64_t)d;
 }
 
+/* [base, base + size) holds the whole access. */
+static int within(uint32_t a, uint32_t width, uint32_t base, uint32_t size) {
+	return size != 0 && a >= base && a - base < size && width <= size - (a - base);
+}
+
 /* A device register address: aligned to its width and inside the span of the virtio-mmio
- * windows the DTB lists (board.h). JavaScript reaches no other device: not the GIC or the
- * UART the firmware drives, not fw_cfg (whose DMA interface writes anywhere in RAM), not
- * flash; and never RAM itself. */
+ * windows the DTB lists, or the PCIe bridge's ECAM, I/O and 32-bit memory windows (the
+ * BARs the firmware assigns live there), or the GICv2m frame (board.h). JavaScript
+ * reaches no other device: not the GIC or the UART the firmware drives, not fw_cfg
+ * (whose DMA interface writes anywhere in RAM), not flash; and never RAM itself. */
 static uint32_t mmio_addr(xsMachine* the, uint32_t width) {
 	uint32_t a = arg_u32(the, 0, "mmio address");
 	uint32_t ram_end = g_board.ram_base + g_board.ram_size;
 	if (a & (width - 1)) xsRangeError("mmio: address 0x%08lx is not %u-byte aligned", (unsigned long)a, (unsigned)width);
-	if (a < g_board.virtio_lo || a >= g_board.virtio_hi || width > g_board.virtio_hi - a)
-		xsRangeError("mmio: address 0x%08lx is outside the virtio-mmio windows", (unsigned long)a);
+	int virtio = a >= g_board.virtio_lo && a < g_board.virtio_hi && width <= g_board.virtio_hi - a;
+	if (!virtio && !within(a, width, g_board.ecam_base, g_board.ecam_size) && !within(a, width, g_board.pci_io_base, g_board.pci_io_size) &&
+	    !within(a, width, g_board.pci_mem_base, g_board.pci_mem_size) && !within(a, width, g_board.v2m_base, g_board.v2m_size))
+		xsRangeError("mmio: address 0x%08lx is outside the virtio-mmio windows and the PCI bridge's windows", (unsigned long)a);
 	if (a + width > g_board.ram_base && a < ram_end) xsRangeError("mmio: address 0x%08lx is RAM, not a device register", (unsigned long)a);
 	return a;
 }

@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createSocket } from "node:dgram";
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
+import { freeUdpPort } from "./lib/udp.mjs";
 
 const DATAGRAMS = 1000;
 const MAX_PAYLOAD = 1472; // 1500 - IPv4 20 - UDP 8: the largest without fragments
@@ -98,11 +99,15 @@ async function waitForAddress(m, ms) {
   }
 }
 
-async function echoTest(legacy) {
+async function echoTest(legacy, pci = false) {
   // The board picks a free loopback port for the forward: parallel boards never share one.
-  const m = await bootShell({ legacy, net: { forward: [{ protocol: "udp", guest: ECHO_PORT }] } });
+  // Over PCI (virtio-net-pci) the forward is given as a device item with a port found here.
+  const pciPort = pci ? await freeUdpPort() : 0;
+  const m = pci
+    ? await bootShell({ devices: [{ net: { hostfwd: [`udp:127.0.0.1:${pciPort}-:${ECHO_PORT}`] }, pci: true }] })
+    : await bootShell({ legacy, net: { forward: [{ protocol: "udp", guest: ECHO_PORT }] } });
   try {
-    const hostPort = m.hostPort(ECHO_PORT, "udp");
+    const hostPort = pci ? pciPort : m.hostPort(ECHO_PORT, "udp");
     const info = await waitForAddress(m, 15000);
     assert.is(info.address, "10.0.2.15");
     assert.is(info.gateway, "10.0.2.2");
@@ -122,7 +127,7 @@ async function echoTest(legacy) {
     assert.ok(Number(echoed[1]) >= DATAGRAMS, r.output);
     assert.is(stats.received, DATAGRAMS);
     assert.is(stats.corrupt, 0, "no datagram came back changed");
-    console.log(`  ${legacy ? "legacy" : "modern"}: ${DATAGRAMS} datagrams (1-${MAX_PAYLOAD} bytes) echoed intact in ${ms} ms; ${stats.resent} resent, ${stats.duplicates} late duplicates`);
+    console.log(`  ${pci ? "pci " : ""}${legacy ? "legacy" : "modern"}: ${DATAGRAMS} datagrams (1-${MAX_PAYLOAD} bytes) echoed intact in ${ms} ms; ${stats.resent} resent, ${stats.duplicates} late duplicates`);
     const after = jsonLine((await m.command("net info --json")).output);
     assert.is(after.device.rxBadLength, 0);
     assert.ok(after.ip.udpReceived >= DATAGRAMS);
@@ -134,6 +139,8 @@ async function echoTest(legacy) {
 test("modern: DHCP gives 10.0.2.15; 1,000 UDP datagrams of 1-1472 bytes echoed intact", () => echoTest(false));
 
 test("legacy: DHCP gives 10.0.2.15; 1,000 UDP datagrams of 1-1472 bytes echoed intact", () => echoTest(true));
+
+test("virtio-net-pci (modern, MSI-X): 1,000 UDP datagrams of 1-1472 bytes echoed intact", () => echoTest(false, true));
 
 test("link status follows QMP set_link (a config change interrupt)", async () => {
   const m = await bootShell({ devices: [{ net: true }] });

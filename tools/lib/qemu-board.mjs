@@ -67,13 +67,22 @@ export function stripHarnessOwned(args) {
 /** QEMU option values use `,` as a separator; a literal comma is written `,,`. */
 export const qemuEscape = (s) => String(s).replace(/,/g, ",,");
 
+/** The QEMU device name of a virtio device: virtio-NAME-device (mmio) or virtio-NAME-pci
+ * with `pci` (true, or a string of extra properties such as "disable-modern=on"). */
+function virtioDevice(name, pci) {
+  if (!pci) return `virtio-${name}-device`;
+  return `virtio-${name}-pci${typeof pci === "string" && pci ? `,${pci}` : ""}`;
+}
+
 /**
  * Turns a device list into QEMU arguments, in order (virtio-mmio slots are filled from 31
- * downwards in command-line order). Items:
- *   "virtio-rng-device" or {device: "..."}      one -device value
+ * downwards in command-line order; PCI functions from 00.1 up). Items:
+ *   "virtio-rng-device" or {device: "..."}      one -device value ("virtio-rng-pci" too)
  *   {disk: FILE, readonly?: true}               a raw image on virtio-blk
  *   {net: true | {hostfwd?: ["udp:127.0.0.1:5555-:7", ...]}}   user networking on virtio-net
  *   {console: true | {path?}}                   virtio-serial + virtconsole on a unix socket
+ * disk, net and console items take `pci: true | "PROPS"` for the virtio-*-pci device
+ * (with PROPS appended, e.g. "disable-modern=on,disable-legacy=off" or "vectors=0").
  * Returns {args, consoles: [socket paths]}.
  */
 export function deviceArgs(devices, tempDir) {
@@ -89,18 +98,19 @@ export function deviceArgs(devices, tempDir) {
       const id = `d${disk++}`;
       const ro = d.readonly ? ",readonly=on" : "";
       args.push("-drive", `if=none,id=${id},format=${d.format ?? "raw"},file=${qemuEscape(d.disk)}${ro}`);
-      args.push("-device", `virtio-blk-device,drive=${id}`);
+      args.push("-device", `${virtioDevice("blk", d.pci)},drive=${id}`);
     } else if (d && d.net !== undefined && d.net !== false) {
       const id = `net${net++}`;
       const fwd = (d.net === true ? [] : d.net.hostfwd ?? []).map((f) => `,hostfwd=${f}`).join("");
       args.push("-netdev", `user,id=${id}${fwd}`);
-      args.push("-device", `virtio-net-device,netdev=${id}`);
+      // virtio-net-pci would load a boot ROM (efi-virtio.rom) this firmware has no use for.
+      args.push("-device", `${virtioDevice("net", d.pci)},netdev=${id}${d.pci ? ",romfile=" : ""}`);
     } else if (d && d.console !== undefined && d.console !== false) {
       const id = `con${con++}`;
       const path = (d.console === true ? null : d.console.path) ?? join(tempDir, `${id}.sock`);
       consoles.push(path);
       args.push("-chardev", `socket,id=${id},path=${qemuEscape(path)},server=on,wait=off`);
-      args.push("-device", "virtio-serial-device", "-device", `virtconsole,chardev=${id}`);
+      args.push("-device", virtioDevice("serial", d.pci), "-device", `virtconsole,chardev=${id}`);
     } else {
       throw new TypeError(`unknown device entry: ${JSON.stringify(d)}`);
     }
