@@ -267,6 +267,18 @@ export class Board {
   /** Sends `poweroff`; resolves QEMU's exit code. */
   poweroff(opts) { return this.#guard(this.#machine.poweroff(opts)); }
 
+  /**
+   * A power cut: SIGKILLs QEMU's process group at once (no flush, no shutdown); resolves
+   * once QEMU is gone. The temp dir (and disk copies in it) stays until close().
+   */
+  async powerCut() {
+    this.#machine.signal("SIGKILL");
+    if (this.#machine.pid !== null) await this.#machine.exited;
+  }
+
+  /** The harness's name for a power cut (synchronous: QEMU may not be reaped yet). */
+  killNow() { this.#machine.killNow(); }
+
   /** Kills QEMU (its process group), closes sockets, removes the temp dir. Safe twice. */
   async close() {
     if (this.#closed) return;

@@ -160,6 +160,10 @@ export declare class Board {
   hostPort(guestPort: number, protocol?: "udp" | "tcp"): number;
   saveDisk(index: number, dest: string): string;
   poweroff(opts?: { timeoutMs?: number }): Promise<number | null>;
+  /** SIGKILLs QEMU at once (a power cut: nothing flushed); resolves once it is gone. The temp dir stays until close(). */
+  powerCut(): Promise<void>;
+  /** SIGKILL and remove the temp dir now, synchronously (the harness's exit-hook kill). */
+  killNow(): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
   /** The harness underneath (tools/lib/qemu.mjs QemuMachine). */

@@ -77,6 +77,18 @@ test("withBoard: a throwing test still kills QEMU and removes the temp dir", asy
   assert.not.ok(existsSync(board.tempDir));
 });
 
+test("powerCut: QEMU is SIGKILLed at once; the temp dir stays until close()", async () => {
+  const b = await Board.boot({ firmware: fake("cut.bin", "on\r\n"), prompt: "on", batch: false });
+  const { pid } = b.machine;
+  await b.powerCut();
+  assert.ok(b.exit !== null, "QEMU has exited");
+  assert.not.ok(b.running);
+  assert.not.ok(groupAlive(pid));
+  assert.ok(existsSync(b.tempDir), "the temp dir stays until close()");
+  await b.close();
+  assert.not.ok(existsSync(b.tempDir));
+});
+
 test("bad options fail before anything starts, with the option's name", async () => {
   assert.throws(() => new Board({ consoles: -1 }), /consoles must be a count/);
   assert.throws(() => new Board({ disks: "a.img" }), /disks must be an array/);
@@ -139,6 +151,7 @@ test("firmware: a copied disk takes the writes, the original stays; run({check})
     await port.write("quit\n");
     assert.is((await echo.finish({ timeoutMs: 10000 })).status, 0);
     assert.is(await b.poweroff(), 0);
+    await b.powerCut(); // after the exit: nothing left to kill, and fine
     const saved = b.saveDisk(0, join(scratch, "saved.img"));
     assert.ok(readFileSync(saved).subarray(0, 4 * 512).every((x) => x === 0x77), "the copy holds the writes");
   } finally {

@@ -377,6 +377,13 @@ export class QemuMachine {
     return x.code;
   }
 
+  /** Sends a signal to QEMU's process group (SIGKILL: a power cut); no clean-up. */
+  signal(sig = "SIGKILL") {
+    if (this.#child && this.#exit === null) {
+      try { process.kill(-this.#child.pid, sig); } catch { /* already gone */ }
+    }
+  }
+
   /** Synchronous kill and temp cleanup (process exit hook). */
   killNow() {
     if (this.#child && this.#exit === null) {

@@ -1,18 +1,16 @@
-// Shared by the app suites: builds an application (tools/lib/app-build.mjs, incremental)
-// and boots it with QEMU, waiting for a line it prints; the caller closes the machine.
-import { QemuMachine } from "../../../tools/lib/qemu.mjs";
-import { buildApp } from "../../../tools/lib/app-build.mjs";
+// Shared by the app suites: builds an application (tools/lib/app-build.mjs, incremental,
+// through virtio-xs/hil's `app` option) and boots it, waiting for a line it prints; the
+// caller closes the board.
+import { Board } from "virtio-xs/hil";
 
-/** Builds the app in `dir` and boots it; resolves once the UART shows `ready`. */
+/** Builds the app in `dir` and boots it; resolves the Board once the UART shows `ready`. */
 export async function bootApp(dir, { ready, devices = [], legacy = false } = {}) {
-  const { elf } = await buildApp({ dir, quiet: true });
-  const m = new QemuMachine({ elf, legacy, devices, prompt: null, batch: false, bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600 });
+  const b = await Board.boot({ app: dir, legacy, devices, prompt: null, batch: false, bootTimeoutMs: 20000, commandTimeoutMs: 20000, lifetimeS: 600 });
   try {
-    await m.start();
-    if (ready) await m.waitFor(ready, 20000, { what: `the app's ${ready}` });
+    if (ready) await b.waitFor(ready, { timeoutMs: 20000, what: `the app's ${ready}` });
   } catch (e) {
-    await m.close();
+    await b.close();
     throw e;
   }
-  return m;
+  return b;
 }
