@@ -106,10 +106,42 @@ export class PagePool {
     }
     if (pages === 0) return;
     this.#regions.push({ firstFrame, pages, bytes: region.bytes, state: new Uint8Array(pages), holder: new Uint8Array(pages), untouched: 0 });
-    const grown = new Uint32Array(this.#free.length + pages);
-    grown.set(this.#free.subarray(0, this.#stackCount));
-    this.#free = grown;
+    const total = this.totalPages;
+    if (total > this.#free.length) {
+      const grown = new Uint32Array(total);
+      grown.set(this.#free.subarray(0, this.#stackCount));
+      this.#free = grown;
+    }
     this.#freeCount += pages;
+  }
+
+  /**
+   * Takes a region out of the pool again (virtio-mem unplugs it, §5.15.6), only if every one
+   * of its pages is free. Returns false (and changes nothing) if a page is in use.
+   */
+  removeRegion(phys: number, size: number): boolean {
+    const i = this.#regions.findIndex((r) => r.firstFrame * PAGE_SIZE === phys && r.pages * PAGE_SIZE === size);
+    if (i < 0) throw new PagePoolUsageError("BadRegion", `page pool: no region at 0x${phys.toString(16)} of ${size} bytes`, phys);
+    const r = this.#regions[i]!;
+    for (let k = 0; k < r.pages; k++) if (r.state[k] !== FREE) return false;
+    let w = 0;
+    for (let j = 0; j < this.#stackCount; j++) {
+      const f = this.#free[j]!;
+      if (f >= r.firstFrame && f < r.firstFrame + r.pages) continue;
+      this.#free[w++] = f;
+    }
+    this.#stackCount = w;
+    this.#freeCount -= r.pages;
+    this.#regions.splice(i, 1);
+    return true;
+  }
+
+  /** True when every page of the region at `phys` is free (it could be removed). */
+  regionFree(phys: number, size: number): boolean {
+    const r = this.#regions.find((x) => x.firstFrame * PAGE_SIZE === phys && x.pages * PAGE_SIZE === size);
+    if (r === undefined) return false;
+    for (let k = 0; k < r.pages; k++) if (r.state[k] !== FREE) return false;
+    return true;
   }
 
   get totalPages(): number {

@@ -182,6 +182,18 @@ export interface BoardInfo {
   readonly pci?: PciHostInfo | null;
 }
 
+/** Maps and unmaps hot-plugged RAM (Platform.memoryHotplug). */
+export interface MemoryHotplug {
+  /**
+   * Maps [phys, phys + size) as ordinary RAM and returns its view. Refuses (throws a
+   * RangeError) a range that is not page-aligned, overlaps RAM, the DMA pool or any device
+   * window of the board, or lies beyond what the CPU can address.
+   */
+  map(phys: number, size: number): DmaRegion;
+  /** Takes a mapping away: any later access faults (unplugged memory is inaccessible). */
+  unmap(phys: number, size: number): void;
+}
+
 /** Heap and slot use of the JavaScript engine, where the platform can tell. */
 export interface EngineStats {
   readonly [key: string]: number;
@@ -205,6 +217,12 @@ export interface Platform {
    * buffers. Absent on a platform that has none to spare.
    */
   readonly pages?: PagePool;
+  /**
+   * Memory that appears at run time (virtio-mem plugs blocks, VIRTIO 1.2 §5.15): maps a
+   * range as RAM and gives its CPU view, or takes the mapping away again. Absent where the
+   * platform cannot add memory.
+   */
+  readonly memoryHotplug?: MemoryHotplug;
   /** Engine memory statistics for the `mem` command. */
   engineStats(): EngineStats;
   /** Powers the machine off (PSCI SYSTEM_OFF on `virt`); in Node, ends the model. */

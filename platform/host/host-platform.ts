@@ -31,6 +31,9 @@ export interface HostModelOptions {
   readonly dmaSize?: number;
   /** Size of the page pool just below the DMA region (default 4 MiB, or what RAM leaves). */
   readonly pagePoolSize?: number;
+  /** Room for hot-plugged memory (virtio-mem) right after RAM, in bytes (default 0: none).
+   * It is simulated memory the board does not report as RAM; platform.memoryHotplug maps it. */
+  readonly hotplugSize?: number;
   /** Number of virtio-mmio windows (default 32, as on `virt`). */
   readonly slots?: number;
   /** Version the empty windows answer (default 2). */
@@ -64,6 +67,9 @@ export class HostModel {
   readonly timers: HostTimers;
   readonly dma: DmaPool;
   readonly pages: PagePool;
+  /** Where hot-plugged memory can appear (virtio-mem's region goes here), and what is mapped. */
+  readonly hotplug: { readonly base: number; readonly size: number };
+  readonly hotplugMapped = new Map<number, number>();
   readonly board: BoardInfo;
   readonly barrierCounts: BarrierCounts = { mb: 0, rmb: 0, wmb: 0 };
   /** Exceptions that escaped an interrupt handler, a timer callback or device work. */
@@ -81,7 +87,10 @@ export class HostModel {
     const ramSize = options.ramSize ?? DEFAULT_RAM_SIZE;
     const dmaSize = options.dmaSize ?? Math.min(4 * 1024 * 1024, ramSize);
     if (dmaSize > ramSize || dmaSize <= 0) throw new HostModelUsageError(`DMA region of ${dmaSize} bytes does not fit RAM of ${ramSize}`);
-    this.memory = new PhysicalMemory(ramBase, ramSize);
+    const hotplugSize = options.hotplugSize ?? 0;
+    if (hotplugSize < 0 || hotplugSize % (1 << 20) !== 0) throw new HostModelUsageError(`hotplug room of ${hotplugSize} bytes: whole MiB`);
+    this.memory = new PhysicalMemory(ramBase, ramSize + hotplugSize);
+    this.hotplug = { base: ramBase + ramSize, size: hotplugSize };
     this.dma = new DmaPool(this.memory.region(ramBase + ramSize - dmaSize, dmaSize));
     const room = Math.max(0, Math.floor((ramSize - dmaSize) / 2 / PAGE_SIZE) * PAGE_SIZE);
     const poolSize = options.pagePoolSize ?? Math.min(4 * 1024 * 1024, room);
@@ -122,6 +131,21 @@ export class HostModel {
       barriers,
       dma: this.dma,
       pages: this.pages,
+      memoryHotplug: {
+        map: (phys, size) => {
+          const { base, size: room } = this.hotplug;
+          if (!Number.isSafeInteger(phys) || !Number.isSafeInteger(size) || size <= 0 || phys % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 ||
+            phys < base || phys + size > base + room) {
+            throw new RangeError(`memory hotplug: [0x${phys.toString(16)}, +${size}) is not inside the hotplug room [0x${base.toString(16)}, +${room})`);
+          }
+          this.hotplugMapped.set(phys, size);
+          return this.memory.region(phys, size);
+        },
+        unmap: (phys, size) => {
+          if (this.hotplugMapped.get(phys) !== size) throw new RangeError(`memory hotplug: nothing mapped at 0x${phys.toString(16)} of ${size} bytes`);
+          this.hotplugMapped.delete(phys);
+        },
+      },
       irq: this.interrupts,
       clock: { now: () => performance.now() - start },
       timers: this.timers,
