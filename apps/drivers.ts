@@ -4,6 +4,7 @@
 
 import { BalloonDriver } from "../drivers/balloon/balloon-driver.js";
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
+import { MemDriver } from "../drivers/mem/mem-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { IpStack } from "../net/ip/ip-stack.js";
 import { RngDriver } from "../drivers/rng/rng-driver.js";
@@ -14,6 +15,7 @@ import { consoleCommand } from "./shell/commands/console.js";
 import { inputCommand } from "./shell/commands/input.js";
 import { balloonCommand } from "./shell/commands/balloon.js";
 import { blkCommand } from "./shell/commands/blk.js";
+import { vmemCommand } from "./shell/commands/vmem.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
 import type { DriverModule, DriverParts } from "./start.js";
@@ -51,6 +53,11 @@ function balloon(): Parts {
   return { driver, commands: [balloonCommand(driver)], globals: { balloon: driver } };
 }
 
+function vmem(): Parts {
+  const driver = new MemDriver();
+  return { driver, commands: [vmemCommand(driver)], globals: { vmem: driver } };
+}
+
 export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "rng", create: rng },
   { name: "blk", create: blk },
@@ -58,4 +65,5 @@ export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "console", create: virtioConsole },
   { name: "input", create: input },
   { name: "balloon", create: balloon },
+  { name: "vmem", create: vmem },
 ];

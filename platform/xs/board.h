@@ -99,6 +99,9 @@ uint32_t heap_used(void);
 uint32_t heap_limit(void);
 void heap_set_limit(uint32_t end);
 
+/* Hot-plugged RAM sections (mmu.c): map (1) or unmap (0); -1 for a refused range. */
+int mmu_hotplug(uint32_t phys, uint32_t size, int map, uint32_t ram_end);
+
 /* The page pool above the C heap (page_pool.c): returns the heap's new end. */
 uint32_t page_pool_init(uint32_t heap_start, uint32_t ram_end, uint32_t engine_limit);
 

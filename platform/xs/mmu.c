@@ -46,3 +46,21 @@ void mmu_init(uint32_t ram_base, uint32_t ram_size) {
 	sctlr &= ~((1u << 1) | (1u << 28) | (1u << 29));          /* A, TRE, AFE off */
 	__asm__ volatile("mcr p15, 0, %0, c1, c0, 0\n isb" :: "r"(sctlr) : "memory");
 }
+
+/* Hot-plugged RAM (virtio-mem, platform/xs/page_pool.c): 1 MiB sections above the end of RAM
+ * and below 4 GiB become Normal memory (write-back, execute-never), or, unmapped, faulting
+ * entries, so that a stray access to unplugged memory is a data abort and not a silent read.
+ * Returns 0, or -1 for a range this rule refuses (nothing changed then). */
+int mmu_hotplug(uint32_t phys, uint32_t size, int map, uint32_t ram_end) {
+	if ((phys & 0xFFFFFu) || (size & 0xFFFFFu) || size == 0) return -1;
+	if (phys < ram_end || (uint64_t)phys + size > 0x100000000ull) return -1;
+	uint32_t* ttb = __ttb_start;
+	uint32_t first = phys >> 20, count = size >> 20;
+	for (uint32_t i = first; i < first + count; i++) {
+		ttb[i] = map ? ((i << 20) | ATTR_RAM | XN) : 0u;
+		__asm__ volatile("mcr p15, 0, %0, c8, c7, 1" :: "r"(i << 20) : "memory"); /* TLBIMVA */
+	}
+	dsb();
+	__asm__ volatile("mcr p15, 0, %0, c7, c5, 6\n isb" :: "r"(0) : "memory"); /* BPIALL */
+	return 0;
+}

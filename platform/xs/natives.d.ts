@@ -37,6 +37,10 @@ declare function __xsDmaBase(): number;
 /** The page pool: RAM above the C heap's limit (platform/xs/page_pool.c); may be empty. */
 declare function __xsPagePoolRegion(): XsHostBuffer;
 declare function __xsPagePoolBase(): number;
+/** Maps hot-plugged memory as RAM (1 MiB sections above RAM, below 4 GiB); throws RangeError otherwise. */
+declare function __xsMapRam(phys: number, size: number): XsHostBuffer;
+/** Unmaps it again: later accesses fault. */
+declare function __xsUnmapRam(phys: number, size: number): void;
 /** The device tree blob QEMU placed at the start of RAM (read it, never write). */
 declare function __xsDtb(): XsHostBuffer;
 declare function __xsIrqEnable(line: number): void;

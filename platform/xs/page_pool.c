@@ -26,6 +26,28 @@ uint32_t page_pool_init(uint32_t heap_start, uint32_t ram_end, uint32_t engine_l
 
 static void xs_page_pool_base(xsMachine* the) { xsResult = xsNumber((double)pool_base); }
 
+static uint32_t arg_u32(xsMachine* the, int i) {
+	double v = xsToNumber(xsArg(i));
+	if (!(v >= 0 && v <= 4294967295.0) || v != (double)(uint32_t)v) xsRangeError("not a 32-bit address or size: %g", v);
+	return (uint32_t)v;
+}
+
+/* __xsMapRam(phys, size): hot-plugged memory (virtio-mem) mapped as RAM, as a host buffer. */
+static void xs_map_ram(xsMachine* the) {
+	uint32_t phys = arg_u32(the, 0), size = arg_u32(the, 1);
+	if (mmu_hotplug(phys, size, 1, pool_end) != 0)
+		xsRangeError("cannot map 0x%08lx+0x%lx as RAM: 1 MiB sections above RAM, below 4 GiB", (unsigned long)phys, (unsigned long)size);
+	xsResult = xsNewHostObject(NULL);
+	xsSetHostBuffer(xsResult, (void*)phys, size);
+}
+
+/* __xsUnmapRam(phys, size): the sections fault again. */
+static void xs_unmap_ram(xsMachine* the) {
+	uint32_t phys = arg_u32(the, 0), size = arg_u32(the, 1);
+	if (mmu_hotplug(phys, size, 0, pool_end) != 0)
+		xsRangeError("cannot unmap 0x%08lx+0x%lx", (unsigned long)phys, (unsigned long)size);
+}
+
 static void xs_page_pool_region(xsMachine* the) {
 	xsResult = xsNewHostObject(NULL);
 	xsSetHostBuffer(xsResult, (void*)pool_base, pool_end - pool_base);
@@ -37,4 +59,8 @@ void page_pool_natives(xsMachine* the) {
 	xsDefine(xsGlobal, xsID("__xsPagePoolBase"), xsVar(0), xsDontEnum);
 	xsVar(0) = xsNewHostFunction(xs_page_pool_region, 0);
 	xsDefine(xsGlobal, xsID("__xsPagePoolRegion"), xsVar(0), xsDontEnum);
+	xsVar(0) = xsNewHostFunction(xs_map_ram, 2);
+	xsDefine(xsGlobal, xsID("__xsMapRam"), xsVar(0), xsDontEnum);
+	xsVar(0) = xsNewHostFunction(xs_unmap_ram, 2);
+	xsDefine(xsGlobal, xsID("__xsUnmapRam"), xsVar(0), xsDontEnum);
 }

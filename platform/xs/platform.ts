@@ -19,6 +19,7 @@ import type {
 } from "../platform.js";
 import { DmaPool } from "../dma-pool.js";
 import { PagePool } from "../page-pool.js";
+import { xsMemoryHotplug } from "./memory-hotplug.js";
 import { parseBoardInfo } from "../fdt.js";
 import { errorText, installConsole } from "./console-global.js";
 import { TimerQueue } from "./timer-queue.js";
@@ -173,6 +174,7 @@ export function createXsPlatform(): Platform {
     console: consolePort,
     board,
     pages,
+    memoryHotplug: xsMemoryHotplug(board),
     engineStats,
     powerOff: () => __xsPowerOff(),
   });
