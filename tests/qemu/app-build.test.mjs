@@ -8,10 +8,11 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT } from "./lib/firmware.mjs";
 import { bootApp } from "./lib/app.mjs";
 import { buildApp } from "../../tools/lib/app-build.mjs";
+import { loadAppManifest, moddefs } from "../../tools/lib/app-manifest.mjs";
 import { freeUdpPort, udpRoundTrips } from "./lib/udp.mjs";
 import { QemuMachine } from "../../tools/lib/qemu.mjs";
 import { makeFilledImage } from "../../tools/lib/disk-image.mjs";
@@ -151,6 +152,30 @@ test("an app that includes the shell's manifest runs beside the shell; device.bl
   } finally {
     await m.close();
   }
+});
+
+test("manifests: includes merged first, the including one overrides; moddefs; config as mc/config", async () => {
+  const base = writeApp("lib-manifest", {
+    "manifest.json": JSON.stringify({ modules: { "*": ["./util"], helper: "./util" }, creation: { stack: 4096, keys: { initial: 100 } }, config: { a: 1, nested: { x: 1, y: 2 } }, defines: { serial: { baud: 9600 } } }),
+    "util.ts": "export const answer = 42;\n",
+  });
+  const dir = writeApp("uses-lib", {
+    "manifest.json": JSON.stringify({ include: ["$(VIRTIO_XS)/manifest.json", "../lib-manifest/manifest.json"], modules: { "*": "./main" }, creation: { keys: { incremental: 7 } }, config: { nested: { y: 3 } }, defines: { serial: { echo: true }, name: "demo" } }),
+    "main.ts": 'import { answer } from "util";\nimport config from "mc/config";\nconst n: number = answer + config.nested.y;\nexport default n;\n',
+  });
+  const app = loadAppManifest(join(dir, "manifest.json"));
+  assert.is(app.modules.util, join(base, "util.ts"));
+  assert.is(app.modules.helper, join(base, "util.ts"));
+  assert.is(app.modules.main, join(dir, "main.ts"), "the app's main overrides the stack's");
+  assert.equal(app.config, { a: 1, nested: { x: 1, y: 3 } });
+  assert.is(app.creation.stack, 4096);
+  assert.equal(app.creation.keys, { ...app.creation.keys, initial: 100, incremental: 7 });
+  assert.equal(moddefs(app.defines), { MODDEF_SERIAL_BAUD: 9600, MODDEF_SERIAL_ECHO: 1, MODDEF_NAME: '"demo"' });
+  const { elf } = await buildApp({ dir, quiet: true }); // a bare module name and mc/config type-check and bundle
+  assert.ok(elf.endsWith("firmware.elf"));
+  const header = readFileSync(join(dirname(elf), "gen", "fw_config.h"), "utf8");
+  assert.match(header, "#define MODDEF_SERIAL_BAUD 9600");
+  assert.match(header, "#define FW_STACK 4096");
 });
 
 test.run();

@@ -2,14 +2,14 @@
 // net (30, static 10.0.2.15), blk (29, served inside the notify so that synchronous
 // flash calls complete while the CPU polls, as on QEMU), keyboard (28), rng (27).
 
-import * as assert from "uvu/assert";
 import { createHostModel, RngDevice, type HostModel } from "../../../platform/host/index.js";
 import { ConsoleDeviceModel } from "../../../platform/host/devices/console-device.js";
 import { VirtioNetModel } from "../../../platform/host/devices/net-device.js";
 import { BlkDevice } from "../../../platform/host/devices/blk-device.js";
 import { InputDeviceModel } from "../../../platform/host/devices/input-device.js";
-import { bootProvider, shutdownProvider } from "../../../apps/provider/boot.js";
-import type { ProviderContext } from "../../../apps/provider/context.js";
+import { bootProvider } from "../../../apps/provider/boot.js";
+import { setProvider, type ProviderContext } from "../../../apps/provider/context.js";
+import { finish } from "../core/rig.js";
 import { pattern } from "../blk/blk-rig.js";
 
 export interface ProviderRig {
@@ -39,17 +39,11 @@ export async function providerRig(version: 1 | 2 = 2): Promise<ProviderRig> {
   return { model, context, console, nic, disk, keyboard };
 }
 
-/** Shuts the provider down and checks what every test must leave: no escaped exception,
- * no rule broken, every DMA byte and timer given back. */
+/** Forgets the provider, then the end every test has (tests/unit/core/rig.ts finish():
+ * shutdown, no escaped exception, no rule broken, every DMA byte and timer given back). */
 export async function finishProvider(r: ProviderRig): Promise<void> {
-  await r.model.settle();
-  await shutdownProvider(r.context);
-  await r.model.settle();
-  assert.equal(r.model.escapedErrors, [], "no exception escaped into the event loop");
-  r.model.assertNoViolations();
-  assert.is(r.model.dma.stats().used, 0, "all DMA memory freed");
-  assert.is(r.model.timers.active, 0, "no timer left running");
-  r.model.platform.powerOff();
+  setProvider(null);
+  await finish({ model: r.model, bus: r.context.bus, dev: r.model.device(31)! });
 }
 
 /** Runs `body` and returns the promise rejections nobody handled meanwhile. */
