@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RngDevice } from "../../../platform/host/index.js";
-import { RngDriver } from "../../../drivers/rng/rng-driver.js";
+import { RngDriver, type RngDriverOptions } from "../../../drivers/rng/rng-driver.js";
 import { finish, rig, VERSIONS } from "../core/rig.js";
 
 /** An entropy device that stops answering while `hung`: it never takes a chain. */
@@ -20,15 +20,19 @@ class HungRng extends RngDevice {
 
 const outcome = (p: Promise<unknown>) => p.then(() => "resolved", (e: Error) => e.name);
 
+/** A hung entropy device with the driver bound to it. */
+async function boundHung(version: 1 | 2, options: RngDriverOptions) {
+  const device = new HungRng();
+  const r = rig({ version, device });
+  const rng = new RngDriver(options);
+  await r.bus.register(rng);
+  await r.bus.scan();
+  return { r, device, handle: rng.devices()[0]!, vd: r.bus.device(31)! };
+}
+
 for (const version of VERSIONS) {
   test(`v${version}: timeouts reset the device (buffers back only then), bounded by maxRestarts, then given up`, async () => {
-    const device = new HungRng();
-    const r = rig({ version, device });
-    const rng = new RngDriver({ timeoutMs: 20, queueSize: 8, chunkSize: 64, maxRestarts: 2 });
-    await r.bus.register(rng);
-    await r.bus.scan();
-    const handle = rng.devices()[0]!;
-    const vd = r.bus.device(31)!;
+    const { r, handle, vd } = await boundHung(version, { timeoutMs: 20, queueSize: 8, chunkSize: 64, maxRestarts: 2 });
     const dmaIdle = r.model.dma.stats().used; // the ring itself
     const resets = r.dev.counters.resets;
     for (let round = 1; round <= 2; round++) {
@@ -53,12 +57,7 @@ for (const version of VERSIONS) {
   });
 
   test(`v${version}: a device that hangs once comes back after the reset`, async () => {
-    const device = new HungRng();
-    const r = rig({ version, device });
-    const rng = new RngDriver({ timeoutMs: 20 });
-    await r.bus.register(rng);
-    await r.bus.scan();
-    const handle = rng.devices()[0]!;
+    const { r, device, handle } = await boundHung(version, { timeoutMs: 20 });
     assert.is(await outcome(handle.read(32)), "RequestTimeoutError");
     device.hung = false;
     await r.bus.device(31)!.settled();
@@ -67,13 +66,7 @@ for (const version of VERSIONS) {
   });
 
   test(`v${version}: many timed-out calls on a hung device keep memory bounded`, async () => {
-    const device = new HungRng();
-    const r = rig({ version, device });
-    const rng = new RngDriver({ timeoutMs: 5, queueSize: 4, chunkSize: 16, maxRestarts: 1000 });
-    await r.bus.register(rng);
-    await r.bus.scan();
-    const handle = rng.devices()[0]!;
-    const vd = r.bus.device(31)!;
+    const { r, handle, vd } = await boundHung(version, { timeoutMs: 5, queueSize: 4, chunkSize: 16, maxRestarts: 1000 });
     for (let i = 0; i < 40; i++) {
       const calls = [outcome(handle.read(64)), outcome(handle.read(64))];
       for (const c of calls) {
