@@ -20,6 +20,8 @@ function usage(msg) {
   process.exit(2);
 }
 
+// Relative paths are the caller's: npm runs scripts in the package root, INIT_CWD is where `npm test` was typed.
+const fromCaller = (p) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
 const flags = new Set();
 const names = [];
 let junitFile = null;
@@ -28,8 +30,8 @@ for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === "--junit") {
     if (i + 1 >= argv.length) usage("--junit needs a file name");
-    junitFile = resolve(argv[++i]);
-  } else if (a.startsWith("--junit=")) junitFile = resolve(a.slice("--junit=".length));
+    junitFile = fromCaller(argv[++i]);
+  } else if (a.startsWith("--junit=")) junitFile = fromCaller(a.slice("--junit=".length));
   else if (["--unit", "--qemu", "--no-compile"].includes(a)) flags.add(a);
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else names.push(a);

@@ -100,6 +100,20 @@ test("--junit: well-formed XML, one testcase per test, counts equal the summary 
   }
 });
 
+test("junitXml: names with control characters, lone surrogates and markup stay well-formed", async () => {
+  const { junitXml } = await import("../../tools/lib/test-report/junit.mjs");
+  const xml = junitXml([
+    { file: "x.test.mjs", name: "bell \u0007 and \ud800 alone", status: "failed", ms: 1, message: "<b>&\u001b[31mred\u001b[0m", type: "Error", details: "]]> \u0000" },
+    { file: "x.test.mjs", name: "ok", status: "passed", ms: 2 },
+  ]);
+  const root = parseXml(xml);
+  const [bell, ok] = root.children[0].children;
+  assert.is(bell.attrs.name, "bell \ufffd and \ufffd alone");
+  assert.is(bell.children[0].attrs.message, "<b>&red");
+  assert.is(ok.attrs.time, "0.002");
+  assert.equal([root.attrs.tests, root.attrs.failures], ["2", "1"]);
+});
+
 test("the XML checker rejects what a JUnit parser would", () => {
   for (const bad of ["<a><b></a></b>", "<a>x & y</a>", "<a b=1/>", "<a/><b/>", "<a>&nope;</a>", "<a>"]) {
     assert.throws(() => parseXml(bad), SyntaxError, bad);
