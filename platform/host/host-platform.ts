@@ -47,6 +47,8 @@ export interface HostModelOptions {
 /** Where attachPci puts a function: bus 0, the next free device number unless told. */
 export interface PciPlacement extends VirtioPciOptions {
   readonly device?: number;
+  /** Behind a PCI-to-PCI bridge (a pcie-root-port at 00.`device`), at device 0 of its secondary bus. */
+  readonly behindBridge?: boolean;
 }
 
 export const VIRTIO_MMIO_BASE = 0x0a00_0000;
@@ -193,7 +195,9 @@ export class HostModel {
     const host = this.#pci;
     if (!host) throw new HostModelUsageError("attachPci: create the model with { pci: true }");
     const number = options.device ?? host.nextDevice();
-    const intx = 35 + ((number + 0) % 4); // INTA of device `number` through virt's interrupt-map
+    // INTA of device `number` through virt's interrupt-map (behind a bridge: INTA of device 0,
+    // swizzled by the bridge's device number, is the same line).
+    const intx = 35 + (number % 4);
     const slot = this.board.virtioMmio.length + this.#pciDevices.length;
     const model = new VirtioPciDeviceModel(device, options, {
       slot,
@@ -211,7 +215,8 @@ export class HostModel {
         }
       },
     });
-    host.add(0, number, 0, model);
+    if (options.behindBridge) host.addBridge(number, model);
+    else host.add(0, number, 0, model);
     this.#pciDevices.push(model);
     return model;
   }

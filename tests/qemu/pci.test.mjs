@@ -92,6 +92,30 @@ test("virtio-blk-pci legacy (disable-modern=on) with MSI-X, and modern with vect
   assert.ok(readFileSync(legacyImg).subarray(7 * SECTOR, 8 * SECTOR).every((b) => b === 0xa5), "legacy write landed");
 });
 
+test("functions behind pcie-root-port bridges: secondary buses, windows, MSI-X and swizzled INTx", async () => {
+  const m = await bootShell({
+    extraArgs: [
+      "-device", "pcie-root-port,id=rp1,chassis=1", "-device", "virtio-rng-pci,bus=rp1",
+      "-device", "pcie-root-port,id=rp2,chassis=2", "-device", "virtio-rng-pci,bus=rp2,vectors=0",
+    ],
+  });
+  try {
+    const pci = jsonLine(await run(m, "pci --json"));
+    assert.equal(pci.map((f) => f.address), ["00:00.0", "00:01.0", "01:00.0", "00:02.0", "02:00.0"]);
+    const devices = jsonLine(await run(m, "devices --json"));
+    assert.equal(devices.map((d) => [d.pci, d.status]), [["01:00.0", "DRIVER_OK"], ["02:00.0", "DRIVER_OK"]]);
+    assert.match(devices[0].interrupt, /^msix /);
+    assert.is(devices[1].interrupt, "intx 37", "INTA behind the bridge at 00:02 reaches SPI 5");
+    for (const i of [0, 1]) {
+      assert.match(await run(m, `js bus.list(4)[${i}].transport.location`), /pci@0[12]:00\.0/);
+      assert.match(await run(m, `js (async () => (await rng.devices()[${i}].read(32)).length)()`), /32/);
+      assert.ok(Number(await run(m, `js bus.list(4)[${i}].stats().interrupts`)) > 0, "interrupts, not only polls");
+    }
+  } finally {
+    await m.close();
+  }
+});
+
 const key = (qcode, down) => ({ type: "key", data: { down, key: { type: "qcode", data: qcode } } });
 
 test("virtio-serial-pci console and virtio-keyboard-pci work as their mmio twins", async () => {

@@ -32,6 +32,8 @@ export class PciConfigSpace {
   onDecodeChange: () => void = () => {};
   /** Called after a write of a byte in [start, end) that the owner watches (e.g. MSI-X control). */
   onWrite: (offset: number, width: number) => void = () => {};
+  /** End of the BAR registers: 0x28 (six, type 0 header) or 0x18 (two, type 1 bridge). */
+  barsEnd = 0x28;
   #nextCap = 0x40;
   #lastCap = -1;
 
@@ -110,7 +112,7 @@ export class PciConfigSpace {
       this.#report("pci-config-unaligned", `${width * 8}-bit config write at 0x${offset.toString(16)} is unaligned`);
       return;
     }
-    if (offset >= 0x10 && offset < 0x28) return this.#writeBar(offset, width, value);
+    if (offset >= 0x10 && offset < this.barsEnd) return this.#writeBar(offset, width, value);
     let decode = false;
     for (let i = 0; i < width; i++) {
       const at = offset + i;

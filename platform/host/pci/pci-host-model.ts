@@ -75,6 +75,38 @@ export class PciHostModel {
     this.#functions.set((bus << 8) | (device << 3) | fn, model);
   }
 
+  /**
+   * A PCI-to-PCI bridge (as QEMU's pcie-root-port, 1b36:000c) at 00.`device`, with `child`
+   * at device 0 of whatever secondary bus the driver gives it: configuration accesses to
+   * that bus reach the child only once the bridge's secondary bus number says so.
+   */
+  addBridge(device: number, child: PciFunctionModel): void {
+    const bridge = new PciConfigSpace({ vendorId: 0x1b36, deviceId: 0x000c, revision: 0, classCode: 0x060400, subsystemVendorId: 0, subsystemId: 0, interruptPin: 1 }, this.#report);
+    bridge.bytes[0x0e] = 0x01; // header type 1
+    bridge.barsEnd = 0x18; // two BARs, then the bus numbers and windows
+    bridge.allowWrite(0x18, 3); // primary, secondary, subordinate bus
+    bridge.allowWrite(0x1c, 2, 0xf0); // I/O base / limit
+    bridge.allowWrite(0x20, 8, 0xff); // memory and prefetchable base / limit
+    bridge.allowWrite(0x28, 12); // prefetchable upper halves, I/O upper halves
+    bridge.allowWrite(0x3e, 2); // bridge control
+    this.add(0, device, 0, { config: bridge, barRead: () => 0, barWrite: () => {} });
+    this.#bridges.push({ config: bridge, child });
+  }
+
+  readonly #bridges: { config: PciConfigSpace; child: PciFunctionModel }[] = [];
+
+  /** The function at ECAM offset `offset`: bus 0 directly, other buses through the bridges. */
+  #functionAt(offset: number): PciFunctionModel | undefined {
+    const bus = offset >>> 20;
+    if (bus === 0) return this.#functions.get(offset >>> 12);
+    if (((offset >>> 12) & 0xff) !== 0) return undefined; // behind a root port: device 0 only
+    return this.#bridges.find((b) => b.config.bytes[0x19] === bus)?.child;
+  }
+
+  #all(): PciFunctionModel[] {
+    return [...this.#functions.values(), ...this.#bridges.map((b) => b.child)];
+  }
+
   /** The next free device number on bus 0 (QEMU fills 00.1, 00.2, ...). */
   nextDevice(): number {
     for (let d = 1; d < 32; d++) if (!this.#functions.has(d << 3)) return d;
@@ -82,7 +114,7 @@ export class PciHostModel {
   }
 
   #ecam(): MmioHandler {
-    const at = (offset: number) => ({ fn: this.#functions.get(offset >>> 12), reg: offset & 0xfff });
+    const at = (offset: number) => ({ fn: this.#functionAt(offset), reg: offset & 0xfff });
     return {
       read: (offset, width) => {
         const { fn, reg } = at(offset);
@@ -97,7 +129,7 @@ export class PciHostModel {
 
   /** The function and BAR decoding `address` in the I/O or memory space, if any. */
   #decode(space: "io" | "mem", address: number): { fn: PciFunctionModel; bar: number; offset: number } | null {
-    for (const fn of this.#functions.values()) {
+    for (const fn of this.#all()) {
       const decoding = space === "io" ? COMMAND_IO : COMMAND_MEMORY;
       for (let bar = 0; bar < 6; bar++) {
         const spec = fn.config.bars[bar];

@@ -10,6 +10,8 @@ import { startApp } from "../../../apps/start.js";
 import { createBus } from "../../../apps/bus.js";
 import { BlkDevice, createHostModel, HOST_PCI_INFO, RngDevice, VirtioNetModel } from "../../../platform/host/index.js";
 import { PciBus } from "../../../pci/pci-bus.js";
+import { RngDriver } from "../../../drivers/rng/rng-driver.js";
+import { BlkDriver } from "../../../drivers/blk/blk-driver.js";
 import { Ecam, PciConfigAccessError } from "../../../pci/ecam.js";
 import { routeIntx, swizzle } from "../../../pci/intx.js";
 import { Cfg } from "../../../pci/config-regs.js";
@@ -69,6 +71,46 @@ test("INTx: INTA of device d reaches INTID 35 + d mod 4; bridges swizzle", () =>
   assert.is(routeIntx(HOST_PCI_INFO, [3, 0], 1), 38);
   assert.is(routeIntx(HOST_PCI_INFO, [3, 1], 1), 35);
   assert.is(routeIntx(HOST_PCI_INFO, [1], 0), null, "no pin, no line");
+});
+
+test("bridges: secondary bus numbers, forwarding windows around the BARs behind them, swizzled INTx; drivers work there", async () => {
+  const model = createHostModel({ pci: true });
+  model.attachPci(new RngDevice(), { mode: "modern", vectors: 0 }); // 00:01.0
+  model.attachPci(new RngDevice(), { mode: "modern", behindBridge: true }); // bridge 00:02.0, 01:00.0
+  model.attachPci(new BlkDevice({ image: new Uint8Array(8192) }), { mode: "legacy", vectors: 0, behindBridge: true }); // 00:03.0, 02:00.0
+  const bus = new PciBus(model.platform);
+  const fns = bus.functions();
+  assert.equal(fns.map((f) => [f.bus, f.device, f.headerType]), [[0, 0, 0], [0, 1, 0], [0, 2, 1], [1, 0, 0], [0, 3, 1], [2, 0, 0]]);
+  const [b1, b2] = [bus.find(0, 2, 0)!, bus.find(0, 3, 0)!];
+  assert.equal([b1.secondaryBus, b1.subordinateBus, b2.secondaryBus, b2.subordinateBus], [1, 1, 2, 2]);
+  const memBase = (b: typeof b1) => (bus.ecam.read16(b, Cfg.MemoryBase) & 0xfff0) << 16;
+  const memLimit = (b: typeof b1) => (((bus.ecam.read16(b, Cfg.MemoryLimit) & 0xfff0) << 16) | 0xfffff) >>> 0;
+  for (const bar of bus.find(1, 0, 0)!.bars) {
+    assert.ok(bar.pciAddress >= memBase(b1) && bar.pciAddress + bar.size - 1 <= memLimit(b1), "behind bridge 1's window");
+  }
+  const io = bus.find(2, 0, 0)!.bars[0]!;
+  assert.is(io.kind, "io");
+  const ioBase = (bus.ecam.read8(b2, Cfg.IoBase) & 0xf0) << 8;
+  const ioLimit = ((bus.ecam.read8(b2, Cfg.IoLimit) & 0xf0) << 8) | 0xfff;
+  assert.ok(io.pciAddress >= ioBase && io.pciAddress + io.size - 1 <= ioLimit, "behind bridge 2's I/O window");
+  assert.equal([bus.find(1, 0, 0)!.irq, bus.find(2, 0, 0)!.irq], [37, 38], "INTA swizzled by the bridge's device number");
+  // The drivers, unchanged, on the functions behind the bridges (a fresh enumeration).
+  const vbus = createBus(model.platform);
+  const rng = new RngDriver();
+  const blk = new BlkDriver();
+  await vbus.register(rng);
+  await vbus.register(blk);
+  await vbus.scan();
+  assert.equal(vbus.devices().map((d) => [d.pciAddress, d.mode, d.status]), [
+    ["00:01.0", "pci modern", "DRIVER_OK"], ["01:00.0", "pci modern", "DRIVER_OK"], ["02:00.0", "pci legacy", "DRIVER_OK"],
+  ]);
+  assert.is((await rng.devices()[1]!.read(16)).byteLength, 16);
+  await blk.devices()[0]!.write(3, new Uint8Array(512).fill(9));
+  assert.is(new Uint8Array(await blk.devices()[0]!.read(3, 1))[100], 9);
+  await vbus.shutdown();
+  await model.settle();
+  model.assertNoViolations();
+  assert.is(model.dma.stats().used, 0);
 });
 
 const isAccessError = (e: unknown) => e instanceof PciConfigAccessError;
