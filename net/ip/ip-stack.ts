@@ -42,6 +42,17 @@ export interface IpStackOptions {
   readonly arpPendingHops?: number;
 }
 
+/** A transport protocol above IPv4 (TCP, net/tcp), registered with setProtocol(). */
+export interface IpProtocolHandler {
+  /** A packet to our unicast address; `payload` is a view into a frame nobody else holds. */
+  receive(payload: Uint8Array, src: number, dst: number): void;
+  /** The stack closed: drop every connection and timer. */
+  close(): void;
+}
+
+/** Where the transport header starts in a frame from packetFrame() (4-byte aligned). */
+export const PACKET_PAYLOAD_OFFSET = ETH_HLEN + IPV4_HLEN;
+
 /** Receives the UDP datagrams of one port. */
 export interface UdpEndpoint {
   /** `payload` is a view into the received frame, which the stack never touches again. */
@@ -91,6 +102,7 @@ export class IpStack implements NicClient {
   readonly #arp = new ArpCache();
   readonly #pending = new Map<number, PendingHop>();
   readonly #ports = new Map<number, UdpEndpoint>();
+  readonly #protocols = new Map<number, IpProtocolHandler>();
   readonly #dhcp: DhcpClient | null;
   #address = ANY;
   #netmask = 0xffff_ff00;
@@ -207,6 +219,41 @@ export class IpStack implements NicClient {
     });
   }
 
+  /** Registers the handler of an IP protocol number (one per protocol). */
+  setProtocol(protocol: number, handler: IpProtocolHandler): void {
+    if (this.#closed) throw new SocketClosedError("IP stack");
+    if (this.#protocols.has(protocol)) throw new RangeError(`IP protocol ${protocol} already has a handler`);
+    this.#protocols.set(protocol, handler);
+  }
+
+  getProtocol(protocol: number): IpProtocolHandler | undefined {
+    return this.#protocols.get(protocol);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Transport bytes one IPv4 packet carries without fragments (MTU - 20). */
+  get maxPayload(): number {
+    return this.#link.mtu - IPV4_HLEN;
+  }
+
+  /** A frame with room for the Ethernet and IPv4 headers ahead of `length` transport bytes,
+   * which start at PACKET_PAYLOAD_OFFSET on a 4-byte boundary of the buffer. */
+  packetFrame(length: number): Uint8Array {
+    return alignedBytes(PACKET_PAYLOAD_OFFSET + length, 2);
+  }
+
+  /** Sends a frame from packetFrame() (transport bytes filled in) to `dst` as one IPv4
+   * packet of `protocol`; throws when it cannot (no address, no route, queue full). */
+  sendPacket(dst: number, protocol: number, frame: Uint8Array): void {
+    if (this.#closed) throw new SocketClosedError("IP stack");
+    if (this.#address === ANY) throw new NoRouteError(formatIpv4(dst), "no address yet");
+    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, dst, protocol, frame.length - PACKET_PAYLOAD_OFFSET, this.#ipId++);
+    this.#sendIp(dst, frame);
+  }
+
   /** Binds a UDP port (0: an ephemeral one); returns the port. */
   bindUdp(port: number, endpoint: UdpEndpoint): number {
     if (this.#closed) throw new SocketClosedError("IP stack");
@@ -242,6 +289,8 @@ export class IpStack implements NicClient {
     for (const hop of this.#pending.values()) if (hop.timer !== null) this.#env.timers.clear(hop.timer);
     this.#pending.clear();
     this.#ports.clear();
+    for (const handler of this.#protocols.values()) handler.close();
+    this.#protocols.clear();
     for (const w of this.#waiters) {
       this.#env.timers.clear(w.timer);
       w.reject(new SocketClosedError("IP stack"));
@@ -315,7 +364,11 @@ export class IpStack implements NicClient {
     this.stats.ipReceived++;
     if (packet.protocol === PROTO_UDP) this.#receiveUdp(packet.payload, packet.src, packet.dst);
     else if (packet.protocol === PROTO_ICMP) this.#receiveIcmp(packet.payload, packet.src, packet.dst);
-    else this.stats.ipOtherProtocol++;
+    else {
+      const handler = this.#protocols.get(packet.protocol);
+      if (handler !== undefined && packet.dst === this.#address) handler.receive(packet.payload, packet.src, packet.dst);
+      else this.stats.ipOtherProtocol++;
+    }
   }
 
   #receiveIcmp(message: Uint8Array, src: number, dst: number): void {

@@ -1,0 +1,611 @@
+// One TCP connection (RFC 9293): the transmission control block and the state machine,
+// every state of §3.3.2. Segment arrival follows §3.10.7 step by step (sequence check,
+// RST with RFC 5961's exact-match rule, SYN, ACK, text, FIN); output (output.ts) sends
+// what the windows allow. Memory: one send ring and one receive ring (config sizes),
+// allocated when the connection is established and dropped in TIME-WAIT and CLOSED;
+// out-of-order data sits inside the receive ring (at most maxOutOfOrder ranges).
+
+import { formatIpv4 } from "../ip/address.js";
+import { ConnectionRefusedError, ConnectionResetError, ConnectionTimeoutError } from "./errors.js";
+import { ByteRing } from "./ring.js";
+import { RtoEstimator } from "./rto.js";
+import { ACK, FIN, RST, SYN, type TcpSegment } from "./segment.js";
+import { seqAdd, seqDiff, seqLe, seqLt } from "./seq.js";
+import type { TcpHost } from "./host.js";
+import { TcpOutput } from "./output.js";
+
+export type TcpState =
+  | "CLOSED" | "SYN-SENT" | "SYN-RECEIVED" | "ESTABLISHED" | "FIN-WAIT-1" | "FIN-WAIT-2"
+  | "CLOSE-WAIT" | "CLOSING" | "LAST-ACK" | "TIME-WAIT";
+
+/** What the socket above hears. Every call comes from the event loop (a segment or a timer). */
+export interface TcpEvents {
+  connected(): void;
+  readable(count: number): void;
+  writable(count: number): void;
+  /** The peer sent FIN and every byte before it was read. */
+  peerClosed(): void;
+  /** The connection is gone (reset, refused, timed out). */
+  failed(error: Error): void;
+}
+
+export class TcpConnection {
+  state: TcpState;
+  readonly localPort: number;
+  readonly remoteAddress: number;
+  readonly remotePort: number;
+  readonly host: TcpHost;
+  events: TcpEvents | null = null;
+  /** The socket let go (close()): the connection finishes on its own. */
+  orphan = false;
+  /** Passive open: the listener port it came from (0 for an active open). */
+  readonly listenPort: number;
+
+  // send sequence space (§3.3.1)
+  readonly iss: number;
+  sndUna: number;
+  sndNxt: number;
+  /** Highest sequence number sent + 1 (sndNxt goes back to sndUna on a timeout). */
+  sndMax: number;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  sndScale = 0;
+  /** Largest segment payload the peer takes (its MSS option, our MTU). */
+  mss: number;
+  // receive sequence space
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge offered so far (never moved left, §3.8.6). */
+  rcvAdv = 0;
+  rcvScale = 0;
+  /** Window scale we offer in our SYN; applies only if the peer sends one too (RFC 7323 §2.2). */
+  readonly ourScale: number;
+  /** Both SYNs carried the window scale option. */
+  windowScaling = false;
+  peerFin = false;
+  peerFinSignalled = false;
+  /** The application closed its side: send FIN after the buffered data. */
+  finQueued = false;
+  finSent = false;
+
+  send: ByteRing | null = null;
+  recv: ByteRing | null = null;
+  /** Out-of-order ranges beyond RCV.NXT, as [start, end) sequence numbers, sorted. */
+  readonly ooo: { start: number; end: number }[] = [];
+
+  readonly rto: RtoEstimator;
+  readonly out: TcpOutput;
+  /** Consecutive timeouts of the current segment (or SYN). */
+  retries = 0;
+  // timers: deadlines on the platform clock (Infinity: off), one platform timer for all
+  rtoAt = Infinity;
+  delAckAt = Infinity;
+  persistAt = Infinity;
+  keepAliveAt = Infinity;
+  closeAt = Infinity;
+  txRetryAt = Infinity;
+  #timer: number | null = null;
+  #timerAt = Infinity;
+  persistBackoff = 0;
+  keepAliveProbes = 0;
+  lastReceived: number;
+
+  constructor(host: TcpHost, localPort: number, remoteAddress: number, remotePort: number, iss: number, state: TcpState, listenPort: number) {
+    this.host = host;
+    this.localPort = localPort;
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    this.iss = iss;
+    this.sndUna = iss;
+    this.sndNxt = iss;
+    this.sndMax = iss;
+    this.state = state;
+    this.listenPort = listenPort;
+    this.mss = Math.min(536, host.maxSegment); // RFC 9293 §3.7.1: 536 without the option
+    this.rto = new RtoEstimator(host.config);
+    let scale = 0;
+    while (scale < 14 && host.config.receiveBuffer >>> scale > 0xffff) scale++;
+    this.ourScale = scale;
+    this.out = new TcpOutput(this);
+    this.lastReceived = host.now();
+  }
+
+  get remote(): string {
+    return `${formatIpv4(this.remoteAddress)}:${this.remotePort}`;
+  }
+
+  /** Bytes the application can read now. */
+  get readable(): number {
+    return this.recv?.length ?? 0;
+  }
+
+  /** Bytes the application can write now. */
+  get writable(): number {
+    if (this.send === null || this.finQueued || !this.#canSend()) return 0;
+    return this.send.free;
+  }
+
+  /** Window we offer now (bytes, before scaling). */
+  receiveWindow(): number {
+    return Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
+  }
+
+  // ---- opens ----
+
+  /** Active open (§3.10.1): SYN with MSS and window scale. */
+  connect(): void {
+    this.state = "SYN-SENT";
+    this.out.sendSyn(false);
+  }
+
+  /** Passive open (§3.10.7.2): a SYN reached a listener. */
+  acceptSyn(seg: TcpSegment): void {
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.#takeSynOptions(seg);
+    this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = seg.ack;
+    this.rcvAdv = seqAdd(this.rcvNxt, Math.min(this.host.config.receiveBuffer, 0xffff));
+    this.out.sendSyn(true);
+  }
+
+  // ---- the application ----
+
+  /** Copies up to `n` bytes out of the receive buffer; opens the window as needed. */
+  read(n: number, out: Uint8Array, at: number): number {
+    const recv = this.recv;
+    if (recv === null) return 0;
+    const count = Math.min(n, recv.length);
+    if (count === 0) return 0;
+    recv.copyOut(0, count, out, at);
+    recv.consume(count, this.ooo.length === 0);
+    this.out.windowUpdate();
+    this.#signalPeerFin();
+    return count;
+  }
+
+  /** Appends bytes to the send buffer; returns how many fit. */
+  write(bytes: Uint8Array): number {
+    if (this.send === null || this.finQueued) return 0;
+    const n = this.send.append(bytes);
+    if (n > 0) this.out.output();
+    return n;
+  }
+
+  /** The application is done sending (§3.10.4 CLOSE). */
+  close(): void {
+    switch (this.state) {
+      case "SYN-SENT":
+      case "CLOSED":
+        this.destroy(null);
+        return;
+      case "SYN-RECEIVED":
+      case "ESTABLISHED":
+        this.state = "FIN-WAIT-1";
+        break;
+      case "CLOSE-WAIT":
+        this.state = "LAST-ACK";
+        break;
+      default:
+        return; // already closing
+    }
+    this.finQueued = true;
+    this.out.output();
+  }
+
+  /** Sends RST and drops the connection (§3.10.5 ABORT). */
+  abort(): void {
+    if (this.state === "CLOSED") return;
+    if (this.state !== "SYN-SENT" && this.state !== "TIME-WAIT") this.out.sendRst(this.sndMax);
+    this.destroy(null);
+  }
+
+  // ---- segment arrival (§3.10.7.4: every state but LISTEN, handled by the layer) ----
+
+  receive(seg: TcpSegment): void {
+    this.lastReceived = this.host.now();
+    this.keepAliveProbes = 0;
+    if (this.state === "SYN-SENT") {
+      this.#receiveInSynSent(seg);
+      return;
+    }
+    const len = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
+    // first: is the segment acceptable (§3.10.7.4, the four cases)?
+    if (!this.#acceptable(seg.seq, len)) {
+      if ((seg.flags & RST) !== 0) return;
+      if (this.state === "TIME-WAIT" && (seg.flags & FIN) !== 0) this.closeAt = this.host.now() + 2 * this.host.config.mslMs;
+      // §3.10.7.4: with a zero receive window, valid ACKs are still taken (else two full
+      // windows wait on each other's acknowledgments forever)
+      if ((seg.flags & ACK) !== 0 && seg.seq === this.rcvNxt && this.receiveWindow() === 0 && this.state !== "SYN-RECEIVED") {
+        if (this.#processAck(seg) && !this.isClosed()) this.out.output();
+      }
+      if (this.isClosed()) return;
+      this.out.sendAck();
+      this.arm();
+      return;
+    }
+    // second: RST (RFC 5961 §3.2: reset only on an exact match, else a challenge ACK)
+    if ((seg.flags & RST) !== 0) {
+      if (seg.seq !== this.rcvNxt) {
+        this.out.sendAck();
+        return;
+      }
+      this.host.stats.resetsReceived++;
+      if (this.state === "SYN-RECEIVED" && this.listenPort !== 0) this.destroy(null); // back to LISTEN: just forget it
+      else if (this.state === "CLOSING" || this.state === "LAST-ACK" || this.state === "TIME-WAIT") this.destroy(null);
+      else this.destroy(new ConnectionResetError(formatIpv4(this.remoteAddress), this.remotePort));
+      return;
+    }
+    // fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4.2)
+    if ((seg.flags & SYN) !== 0) {
+      if (this.state === "SYN-RECEIVED" && seg.seq === this.irs) this.out.sendSyn(true); // our SYN-ACK was lost
+      else this.out.sendAck();
+      return;
+    }
+    // fifth: ACK
+    if ((seg.flags & ACK) === 0) return;
+    if (this.state === "SYN-RECEIVED") {
+      if (!seqLt(this.sndUna, seg.ack) || !seqLe(seg.ack, this.sndMax)) {
+        this.out.sendRst(seg.ack);
+        return;
+      }
+      this.#established(seg);
+    }
+    if (!this.#processAck(seg)) return;
+    if (this.state === "CLOSED") return;
+    // seventh: text
+    if (seg.payload.length > 0) this.#receiveText(seg);
+    // eighth: FIN, taken only in order (after the text above reached it)
+    if ((seg.flags & FIN) !== 0 && seqAdd(seg.seq, seg.payload.length) === this.rcvNxt && !this.peerFin) this.#receiveFin();
+    this.out.output();
+    this.arm();
+  }
+
+  #receiveInSynSent(seg: TcpSegment): void {
+    const f = seg.flags;
+    if ((f & ACK) !== 0 && (!seqLt(this.iss, seg.ack) || seqLt(this.sndMax, seg.ack))) {
+      if ((f & RST) === 0) this.out.sendRst(seg.ack);
+      return;
+    }
+    if ((f & RST) !== 0) {
+      if ((f & ACK) !== 0) this.destroy(new ConnectionRefusedError(formatIpv4(this.remoteAddress), this.remotePort));
+      return;
+    }
+    if ((f & SYN) === 0) return;
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.#takeSynOptions(seg);
+    if ((f & ACK) === 0) {
+      // simultaneous open (§3.5): SYN-RECEIVED, SYN-ACK
+      this.state = "SYN-RECEIVED";
+      this.sndWnd = seg.window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.rcvAdv = seqAdd(this.rcvNxt, Math.min(this.host.config.receiveBuffer, 0xffff));
+      this.sndNxt = this.iss;
+      this.out.sendSyn(true);
+      return;
+    }
+    this.#established(seg);
+    this.sndWnd = seg.window; // a SYN's window is never scaled
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = seg.ack;
+    this.out.sendAck();
+    this.out.output();
+    this.arm();
+  }
+
+  /** The SYN is acknowledged: buffers, congestion window, the application told. */
+  #established(seg: TcpSegment): void {
+    const config = this.host.config;
+    this.state = "ESTABLISHED";
+    this.sndUna = seg.ack;
+    if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
+    this.retries = 0;
+    this.rtoAt = Infinity;
+    this.out.rttSample(seg.ack);
+    this.send = new ByteRing(config.sendBuffer);
+    this.recv = new ByteRing(config.receiveBuffer);
+    this.rcvAdv = seqAdd(this.rcvNxt, this.#scaledWindowLimit(config.receiveBuffer));
+    this.out.initCongestion();
+    if (config.keepAliveIdleMs > 0) this.keepAliveAt = this.host.now() + config.keepAliveIdleMs;
+    this.host.established(this);
+    this.events?.connected();
+  }
+
+  #scaledWindowLimit(bytes: number): number {
+    return Math.min(bytes, 0xffff << this.rcvScale);
+  }
+
+  #takeSynOptions(seg: TcpSegment): void {
+    if (seg.mss > 0) this.mss = Math.min(seg.mss, this.host.maxSegment);
+    this.windowScaling = seg.wscale >= 0;
+    if (seg.wscale >= 0) {
+      this.sndScale = seg.wscale;
+      this.rcvScale = this.ourScale;
+    } else {
+      this.sndScale = 0;
+      this.rcvScale = 0;
+    }
+  }
+
+  /** §3.10.7.4 "fifth": the ACK field and the window. False: stop processing. */
+  #processAck(seg: TcpSegment): boolean {
+    const ack = seg.ack;
+    if (seqLt(this.sndMax, ack)) {
+      this.out.sendAck(); // acknowledges something not yet sent
+      return false;
+    }
+    const window = seg.window << this.sndScale;
+    if (seqLt(this.sndUna, ack)) {
+      this.out.acked(ack);
+    } else if (ack === this.sndUna) {
+      this.out.maybeDuplicate(seg, window);
+    }
+    // window update (§3.10.7.4): from a newer segment, or the same one with a newer ACK
+    if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
+      const opened = this.sndWnd === 0 && window > 0;
+      this.sndWnd = window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = ack;
+      if (opened) this.out.windowOpened();
+    }
+    const finAcked = this.finSent && ack === this.out.finSeq + 1;
+    switch (this.state) {
+      case "FIN-WAIT-1":
+        if (finAcked) {
+          this.state = "FIN-WAIT-2";
+          if (this.orphan) this.closeAt = this.host.now() + this.host.config.finWait2Ms;
+        }
+        break;
+      case "CLOSING":
+        if (finAcked) this.#enterTimeWait();
+        break;
+      case "LAST-ACK":
+        if (finAcked) {
+          this.destroy(null);
+          return false;
+        }
+        break;
+      case "TIME-WAIT":
+        return false;
+    }
+    return true;
+  }
+
+  /** §3.10.7.4 "seventh": data in ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2. */
+  #receiveText(seg: TcpSegment): void {
+    if (this.state !== "ESTABLISHED" && this.state !== "FIN-WAIT-1" && this.state !== "FIN-WAIT-2") return;
+    const recv = this.recv!;
+    let data = seg.payload;
+    let seq = seg.seq;
+    // trim what we already have (the segment started before RCV.NXT)
+    const early = seqDiff(this.rcvNxt, seq);
+    if (early > 0) {
+      data = data.subarray(early);
+      seq = this.rcvNxt;
+    }
+    const offset = seqDiff(seq, this.rcvNxt);
+    const room = recv.free - offset;
+    if (room <= 0) {
+      this.out.ackNow();
+      return;
+    }
+    if (data.length > room) data = data.subarray(0, room); // beyond the window: dropped
+    if (this.orphan) {
+      // nobody will read: RFC 9293 §3.10.7.4 allows a reset; we keep it simple and ack
+      this.rcvNxt = seqAdd(this.rcvNxt, offset === 0 ? data.length : 0);
+      this.out.ackNow();
+      return;
+    }
+    if (offset === 0) {
+      recv.putBeyond(0, data);
+      recv.extend(data.length);
+      this.rcvNxt = seqAdd(this.rcvNxt, data.length);
+      const filled = this.#mergeOutOfOrder();
+      this.host.stats.bytesReceived += data.length;
+      if (filled) this.out.ackNow(); // a hole filled: tell the sender at once (RFC 5681 §4.2)
+      else this.out.ackLater(data.length);
+      this.events?.readable(recv.length);
+    } else {
+      this.#holdOutOfOrder(seq, data);
+      this.out.ackNow(); // a duplicate ACK for the sender's fast retransmit (RFC 5681 §4.2)
+    }
+  }
+
+  /** Out-of-order data goes into the ring at its place; its range is remembered. */
+  #holdOutOfOrder(seq: number, data: Uint8Array): void {
+    const end = seqAdd(seq, data.length);
+    const ranges = this.ooo;
+    let i = 0;
+    while (i < ranges.length && seqLt(ranges[i]!.end, seq)) i++;
+    // ranges i.. that touch [seq, end) merge with it
+    let start = seq;
+    let stop = end;
+    let j = i;
+    while (j < ranges.length && seqLe(ranges[j]!.start, end)) {
+      if (seqLt(ranges[j]!.start, start)) start = ranges[j]!.start;
+      if (seqLt(stop, ranges[j]!.end)) stop = ranges[j]!.end;
+      j++;
+    }
+    if (j === i && ranges.length >= this.host.config.maxOutOfOrder) {
+      this.host.stats.outOfOrderDropped++;
+      return;
+    }
+    this.recv!.putBeyond(seqDiff(seq, this.rcvNxt), data);
+    ranges.splice(i, j - i, { start, end: stop });
+    this.host.stats.outOfOrder++;
+  }
+
+  /** After RCV.NXT moved: take in the ranges it reached. True if any was. */
+  #mergeOutOfOrder(): boolean {
+    const ranges = this.ooo;
+    let merged = false;
+    while (ranges.length > 0 && seqLe(ranges[0]!.start, this.rcvNxt)) {
+      const r = ranges.shift()!;
+      const gain = seqDiff(r.end, this.rcvNxt);
+      if (gain > 0) {
+        this.recv!.extend(gain);
+        this.rcvNxt = r.end;
+        this.host.stats.bytesReceived += gain;
+      }
+      merged = true;
+    }
+    return merged;
+  }
+
+  /** §3.10.7.4 "eighth". */
+  #receiveFin(): void {
+    this.peerFin = true;
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.out.ackNow();
+    switch (this.state) {
+      case "SYN-RECEIVED":
+      case "ESTABLISHED":
+        this.state = "CLOSE-WAIT";
+        break;
+      case "FIN-WAIT-1":
+        this.state = this.finSent && this.sndUna === this.out.finSeq + 1 ? "TIME-WAIT" : "CLOSING";
+        if (this.state === "TIME-WAIT") this.#enterTimeWait();
+        break;
+      case "FIN-WAIT-2":
+        this.#enterTimeWait();
+        break;
+    }
+    this.#signalPeerFin();
+  }
+
+  #signalPeerFin(): void {
+    if (!this.peerFin || this.peerFinSignalled || this.readable > 0) return;
+    this.peerFinSignalled = true;
+    this.events?.peerClosed();
+  }
+
+  #enterTimeWait(): void {
+    this.state = "TIME-WAIT";
+    this.send = this.recv = null;
+    this.ooo.length = 0;
+    this.rtoAt = this.persistAt = this.keepAliveAt = this.delAckAt = this.txRetryAt = Infinity;
+    this.closeAt = this.host.now() + 2 * this.host.config.mslMs;
+    this.host.timeWait(this);
+    this.arm();
+  }
+
+  /** §3.10.7.4 first check: some of the segment falls in the receive window. */
+  #acceptable(seq: number, len: number): boolean {
+    const wnd = this.receiveWindow();
+    if (len === 0) return wnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, wnd));
+    if (wnd === 0) return false;
+    const last = seqAdd(seq, len - 1);
+    const inWindow = (s: number): boolean => seqLe(this.rcvNxt, s) && seqLt(s, seqAdd(this.rcvNxt, wnd));
+    return inWindow(seq) || inWindow(last);
+  }
+
+  #canSend(): boolean {
+    return this.state === "ESTABLISHED" || this.state === "CLOSE-WAIT";
+  }
+
+  /** A method, not a field test: callbacks and timers change the state under TypeScript's narrowing. */
+  isClosed(): boolean {
+    return this.state === "CLOSED";
+  }
+
+  // ---- timers ----
+
+  /** Arms the one platform timer for the earliest deadline. A deadline that moved later
+   * leaves the timer alone: it fires early, finds nothing due, and is set again. */
+  arm(): void {
+    if (this.state === "CLOSED") return;
+    const next = Math.min(this.rtoAt, this.delAckAt, this.persistAt, this.keepAliveAt, this.closeAt, this.txRetryAt);
+    if (next === Infinity) return;
+    if (this.#timer !== null && this.#timerAt <= next) return;
+    const timers = this.host.timers;
+    if (this.#timer !== null) timers.clear(this.#timer);
+    this.#timerAt = next;
+    this.#timer = timers.set(() => this.#fire(), Math.max(0, Math.ceil(next - this.host.now())));
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    if (this.state === "CLOSED") return;
+    const now = this.host.now();
+    if (this.closeAt <= now) {
+      this.closeAt = Infinity;
+      this.destroy(null); // TIME-WAIT over, or an orphan stuck in FIN-WAIT-2
+      return;
+    }
+    if (this.txRetryAt <= now) {
+      this.txRetryAt = Infinity;
+      this.out.output();
+    }
+    if (this.delAckAt <= now) {
+      this.delAckAt = Infinity;
+      this.out.sendAck();
+    }
+    if (this.rtoAt <= now) this.#retransmitTimeout();
+    if (this.isClosed()) return;
+    if (this.persistAt <= now) this.out.probeWindow();
+    if (this.keepAliveAt <= now) this.#keepAlive(now);
+    this.arm();
+  }
+
+  #retransmitTimeout(): void {
+    this.rtoAt = Infinity;
+    const syn = this.state === "SYN-SENT" || this.state === "SYN-RECEIVED";
+    const limit = syn ? this.host.config.synRetries : this.host.config.maxRetries;
+    if (this.retries >= limit) {
+      this.host.stats.timeouts++;
+      if (this.state === "SYN-RECEIVED" && this.listenPort !== 0) {
+        this.destroy(null);
+        return;
+      }
+      this.out.sendRst(this.sndMax);
+      this.destroy(new ConnectionTimeoutError(formatIpv4(this.remoteAddress), this.remotePort, syn ? "SYN" : "data", this.retries + 1));
+      return;
+    }
+    this.retries++;
+    this.host.stats.retransmitTimeouts++;
+    this.rto.backOff();
+    this.out.timeout(syn);
+  }
+
+  #keepAlive(now: number): void {
+    const config = this.host.config;
+    if (config.keepAliveIdleMs === 0 || (this.state !== "ESTABLISHED" && this.state !== "CLOSE-WAIT")) {
+      this.keepAliveAt = Infinity;
+      return;
+    }
+    const idle = now - this.lastReceived;
+    if (idle < config.keepAliveIdleMs && this.keepAliveProbes === 0) {
+      this.keepAliveAt = this.lastReceived + config.keepAliveIdleMs;
+      return;
+    }
+    if (this.keepAliveProbes >= config.keepAliveProbes) {
+      this.host.stats.timeouts++;
+      this.out.sendRst(this.sndMax);
+      this.destroy(new ConnectionTimeoutError(formatIpv4(this.remoteAddress), this.remotePort, "keep-alive", this.keepAliveProbes));
+      return;
+    }
+    this.keepAliveProbes++;
+    this.host.stats.keepAlives++;
+    this.out.sendProbe(); // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data
+    this.keepAliveAt = now + config.keepAliveIntervalMs;
+  }
+
+  /** To CLOSED: timer off, buffers dropped, the layer forgets it, the socket hears `error`. */
+  destroy(error: Error | null): void {
+    if (this.state === "CLOSED") return;
+    this.state = "CLOSED";
+    if (this.#timer !== null) this.host.timers.clear(this.#timer);
+    this.#timer = null;
+    this.send = this.recv = null;
+    this.ooo.length = 0;
+    this.host.remove(this);
+    const events = this.events;
+    this.events = null;
+    if (error !== null && events !== null) events.failed(error);
+  }
+}
