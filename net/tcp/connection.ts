@@ -88,6 +88,8 @@ export class TcpConnection {
   #timer: number | null = null;
   #timerAt = Infinity;
   persistBackoff = 0;
+  /** Send buffer space came back during this segment: onWritable once it is processed. */
+  writablePending = false;
   keepAliveProbes = 0;
   lastReceived: number;
 
@@ -224,6 +226,7 @@ export class TcpConnection {
       if (this.isClosed()) return;
       this.out.sendAck();
       this.arm();
+      this.#tellWritable();
       return;
     }
     // second: RST (RFC 5961 §3.2: reset only on an exact match, else a challenge ACK)
@@ -261,6 +264,14 @@ export class TcpConnection {
     if ((seg.flags & FIN) !== 0 && seqAdd(seg.seq, seg.payload.length) === this.rcvNxt && !this.peerFin) this.#receiveFin();
     this.out.output();
     this.arm();
+    this.#tellWritable();
+  }
+
+  #tellWritable(): void {
+    if (!this.writablePending) return;
+    this.writablePending = false;
+    const w = this.writable;
+    if (w > 0) this.events?.writable(w);
   }
 
   #receiveInSynSent(seg: TcpSegment): void {
@@ -564,6 +575,14 @@ export class TcpConnection {
       }
       this.out.sendRst(this.sndMax);
       this.destroy(new ConnectionTimeoutError(formatIpv4(this.remoteAddress), this.remotePort, syn ? "SYN" : "data", this.retries + 1));
+      return;
+    }
+    if (!syn && this.sndWnd === 0) {
+      // the peer's window is closed: what is in flight lies beyond it; probe instead
+      // (§3.8.6.1), which does not count against the retries while the peer answers
+      this.sndNxt = this.sndUna;
+      this.finSent = false;
+      this.out.output();
       return;
     }
     this.retries++;

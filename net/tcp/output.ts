@@ -55,7 +55,8 @@ export class TcpOutput {
       const inFlight = seqDiff(c.sndNxt, c.sndUna);
       const sentData = inFlight - (c.finSent ? 1 : 0);
       const unsent = send.length - sentData;
-      let usable = Math.min(c.sndWnd, this.cwnd) - inFlight;
+      // the right edge the peer offered (SND.WL2 + SND.WND), and the congestion window
+      let usable = Math.min(seqDiff(seqAdd(c.sndWl2, c.sndWnd), c.sndNxt), this.cwnd - inFlight);
       if (forceOne) {
         usable = Math.max(usable, Math.min(c.mss, unsent, this.cwnd));
         forceOne = false;
@@ -164,7 +165,7 @@ export class TcpOutput {
     }
     this.dupAcks = 0;
     c.rtoAt = c.sndUna === c.sndMax ? Infinity : host.now() + c.rto.rto; // RFC 6298 §5.2, §5.3
-    if (freed > 0 && c.events !== null && c.writable > 0) c.events.writable(c.writable);
+    if (freed > 0) c.writablePending = true; // told after the whole segment is processed
   }
 
   /** RFC 5681 §2: a duplicate ACK (no data, same ACK and window, data outstanding). */
@@ -260,12 +261,15 @@ export class TcpOutput {
     if (c.rcvAdv !== before && wasSmall && c.state !== "CLOSED") this.sendAck();
   }
 
-  /** A bare ACK. Its sequence number is SND.MAX, not SND.NXT: after a timeout rewound
-   * SND.NXT the peer may already hold more, and would find an older one unacceptable
-   * and ignore the acknowledgment in it. */
+  /** A bare ACK. Its sequence number is SND.MAX, not SND.NXT (after a timeout rewound
+   * SND.NXT the peer may already hold more, and would find an older one unacceptable and
+   * ignore the acknowledgment in it), but never past the right edge the peer offered (with
+   * a closed window only SEG.SEQ = RCV.NXT is taken, §3.10.7.4). */
   sendAck(): void {
     const c = this.#c;
-    if (!this.#transmit(c.sndMax, 0, 0, ACK)) c.host.stats.txErrors++;
+    const edge = seqAdd(c.sndWl2, c.sndWnd);
+    const seq = c.send !== null && seqLt(edge, c.sndMax) && seqLe(c.sndUna, edge) ? edge : c.sndMax;
+    if (!this.#transmit(seq, 0, 0, ACK)) c.host.stats.txErrors++;
   }
 
   /** Keep-alive and window probe: SEG.SEQ = SND.UNA - 1, no data; the peer answers with an ACK. */

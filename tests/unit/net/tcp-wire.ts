@@ -128,7 +128,7 @@ export interface Impairments {
 
 export class WireNic implements Nic {
   readonly mac: Uint8Array;
-  readonly mtu = 1500;
+  mtu = 1500;
   linkUp = true;
   onReadable: ((frame: Uint8Array) => void) | null = null;
   onLinkChange: ((up: boolean) => void) | null = null;
