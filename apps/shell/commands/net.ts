@@ -4,13 +4,17 @@
 //                                            echo UDP datagrams on PORT until Ctrl-C,
 //                                            N datagrams echoed, or S seconds passed
 //   net dhcp                                 ask DHCP again, print the address
+//   net tcp-echo PORT [--count N] [--timeout S]  echo TCP connections (net-serve.ts)
+//   net http-serve PORT [--count N] [--timeout S] an HTTP status page (net-serve.ts)
 
 import type { NetInterface } from "../../../drivers/net/net-driver.js";
 import { NetQueueFullError } from "../../../drivers/net/errors.js";
 import { formatIpv4, prefixLength } from "../../../net/ip/address.js";
 import type { IpStack } from "../../../net/ip/ip-stack.js";
+import { tcpLayer } from "../../../net/tcp/tcp-layer.js";
 import { UdpSocket, type UdpDatagramBuffer } from "../../../net/ip/udp-socket.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
+import { httpServe, number, tcpEcho } from "./net-serve.js";
 
 /** Anything with the NetDriver's `interfaces()` (the driver, or a test's fake). */
 export interface NetSource {
@@ -22,21 +26,25 @@ const ADDRESS_WAIT_MS = 15000;
 /** Datagrams held while the transmit queue is full, then dropped. */
 const ECHO_BACKLOG = 256;
 
+const SUBCOMMANDS = ["info", "udp-echo", "dhcp", "tcp-echo", "http-serve"];
+
 export function netCommand(source: NetSource): Command {
   return {
     name: "net",
-    usage: "net info [--json] | net udp-echo PORT [--count N] [--timeout S] | net dhcp",
-    summary: "virtio-net: interface info, a UDP echo server (Ctrl-C stops it), DHCP",
+    usage: "net info [--json] | net udp-echo PORT [--count N] [--timeout S] | net dhcp | net tcp-echo PORT [--count N] [--timeout S] | net http-serve PORT [--count N] [--timeout S]",
+    summary: "virtio-net: interface info, UDP and TCP echo servers, an HTTP status page (Ctrl-C stops them), DHCP",
     async run(args, io) {
       const [sub, ...rest] = args;
       const iface = source.interfaces()[0];
-      if (sub !== "info" && sub !== "udp-echo" && sub !== "dhcp") throw new UsageError("net info | net udp-echo PORT | net dhcp");
+      if (sub === undefined || !SUBCOMMANDS.includes(sub)) throw new UsageError(`net ${SUBCOMMANDS.join(" | ")}`);
       if (iface === undefined) {
         io.print("no virtio-net device");
         return 1;
       }
       if (sub === "info") return info(iface, rest, io);
       if (sub === "dhcp") return dhcp(iface, rest, io);
+      if (sub === "tcp-echo") return tcpEcho(iface, rest, io);
+      if (sub === "http-serve") return httpServe(iface, rest, io);
       return udpEcho(iface, rest, io);
     },
   };
@@ -59,6 +67,7 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
     mode: ip?.mode ?? "none",
     device: net.stats(),
     ip: ip === null ? null : { ...ip.stats },
+    tcp: ip === null ? null : { active: tcpLayer(ip).active, ...tcpLayer(ip).stats },
   };
   if (json) {
     io.print(JSON.stringify(record));
@@ -78,6 +87,9 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
     io.print(`ip        ${s.ipReceived} received, ${s.ipBadHeader + s.ipBadChecksum} bad, ${s.ipFragments} fragments dropped`);
     io.print(`icmp      ${s.icmpEchoes} echo replies`);
     io.print(`udp       ${s.udpReceived} received, ${s.udpSent} sent, ${s.udpBadChecksum} bad checksum, ${s.udpNoPort} to closed ports`);
+    const tcp = tcpLayer(ip);
+    const t = tcp.stats;
+    io.print(`tcp       ${tcp.active} connections, ${t.segmentsReceived} segments in, ${t.segmentsSent} out, ${t.retransmittedSegments} resent, ${t.resetsSent} resets sent, ${t.synDropped} SYNs dropped`);
   }
   return 0;
 }
@@ -91,12 +103,6 @@ async function dhcp(iface: NetInterface<IpStack>, args: readonly string[], io: C
   const lease = await iface.stack.renew();
   io.print(`${formatIpv4(lease.address)}/${prefixLength(lease.netmask)} gateway ${formatIpv4(lease.gateway)} server ${formatIpv4(lease.server)} lease ${lease.leaseSeconds} s`);
   return 0;
-}
-
-function number(text: string | undefined, what: string, min: number, max: number): number {
-  const n = text !== undefined && /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${what} must be a number from ${min} to ${max}`);
-  return n;
 }
 
 async function udpEcho(iface: NetInterface<IpStack>, args: readonly string[], io: CommandIO): Promise<number> {
