@@ -23,7 +23,8 @@ import { Feature } from "../virtio/features.js";
 import { alignedBytes, copyBytes } from "../../net/bytes.js";
 import type { Nic } from "../../net/nic.js";
 import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError } from "./errors.js";
-import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
+import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, MIN_MTU, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
+import { RxMerger } from "./rx-merge.js";
 
 export interface NetOptions {
   /** Receive buffers kept posted (capped by the queue). Default 64. */
@@ -118,6 +119,10 @@ export class NetDevice implements Nic {
   #txSlots: TxSlot[] = [];
   #txFree: TxSlot[] = [];
   #headerLen = 12;
+  #merger: RxMerger | null = null;
+  #deviceMtu = 0;
+  #txMtu = ETH_MTU;
+  #rxMaxFrame = ETH_MAX_FRAME;
   /** Descriptors one buffer takes: 1 (VERSION_1, or indirect) or 2 (legacy: header apart). */
   #splitHeader = false;
   #mac: Uint8Array = randomMac();
@@ -193,14 +198,30 @@ export class NetDevice implements Nic {
     return this.#rxQueue?.inFlight ?? 0;
   }
 
-  /** Largest frame payload (the IP packet) write() takes: 1500. */
+  /** Largest frame payload (the IP packet) write() takes: 1500, or the device's mtu if
+   * smaller (VIRTIO_NET_F_MTU, §5.1.6.2: the driver never sends more). */
   get mtu(): number {
-    return ETH_MTU;
+    return this.#txMtu;
   }
 
-  /** Largest frame write() takes (Ethernet header + 1500). */
+  /** Largest frame write() takes (Ethernet header + mtu). */
   get maxFrame(): number {
-    return ETH_MAX_FRAME;
+    return ETH_HEADER_LEN + this.#txMtu;
+  }
+
+  /** The device's mtu (config, VIRTIO_NET_F_MTU), or 0 when not negotiated. */
+  get deviceMtu(): number {
+    return this.#deviceMtu;
+  }
+
+  /** Mergeable receive buffers (VIRTIO_NET_F_MRG_RXBUF) in use. */
+  get mergeable(): boolean {
+    return this.#merger !== null;
+  }
+
+  /** Largest frame received: 1514, or 14 + the device's mtu with mergeable buffers. */
+  get maxReceiveFrame(): number {
+    return this.#rxMaxFrame;
   }
 
   stats(): NetStats {
@@ -213,7 +234,7 @@ export class NetDevice implements Nic {
     if (this.#closed) throw new NetClosedError(this.location, "closed");
     if (this.#unbound) throw new NetClosedError(this.location, "unbound");
     if (this.#broken !== null) throw this.#broken;
-    if (bytes.length < ETH_HEADER_LEN || bytes.length > ETH_MAX_FRAME) throw new FrameSizeError(bytes.length, ETH_MAX_FRAME);
+    if (bytes.length < ETH_HEADER_LEN || bytes.length > ETH_HEADER_LEN + this.#txMtu) throw new FrameSizeError(bytes.length, ETH_HEADER_LEN + this.#txMtu);
     const queue = this.#txQueue;
     // Quiesced from the start of a reset (device.live false), not only from detach().
     if (queue === null || !this.#live || !this.#device.live) throw new NetClosedError(this.location, `not ready (${this.#device.state})`);
@@ -258,6 +279,10 @@ export class NetDevice implements Nic {
     this.#unbound = false;
     this.#readMac();
     this.#linkUp = this.#readLink();
+    this.#readMtu();
+    const mergeable = device.hasFeature(NetFeature.MRG_RXBUF);
+    this.#rxMaxFrame = mergeable && this.#deviceMtu > ETH_MTU ? ETH_HEADER_LEN + this.#deviceMtu : ETH_MAX_FRAME;
+    this.#merger = mergeable ? new RxMerger(this.#headerLen, this.#rxMaxFrame, this.#headerLen + ETH_MAX_FRAME) : null;
     const size = (n: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(n * (this.#splitHeader ? 2 : 1))));
     this.#rxQueue = device.createQueue<RxSlot>(0, { size: size(this.#rxWanted), onUsed: () => this.onRxUsed() });
     this.#txQueue = device.createQueue<TxSlot>(1, { size: size(this.#txWanted), onUsed: () => this.onTxUsed() });
@@ -357,6 +382,7 @@ export class NetDevice implements Nic {
 
   /** Checks the used length (§5.1.6.4: header, then the packet) and copies the frame out. */
   #takeFrame({ token, len }: Completion<RxSlot>): Uint8Array | null {
+    if (this.#merger !== null) return this.#takeMerged(token, len);
     const max = this.#headerLen + ETH_MAX_FRAME;
     if (len < this.#headerLen + ETH_HEADER_LEN || len > max) {
       this.#stats.rxBadLength++;
@@ -370,6 +396,37 @@ export class NetDevice implements Nic {
     const frame = alignedBytes(length, token.dma.bytes.byteOffset + at);
     copyBytes(frame, 0, token.dma.bytes.subarray(at, at + length));
     return frame;
+  }
+
+  /** §5.1.6.4 with MRG_RXBUF: one of the num_buffers buffers of a frame. */
+  #takeMerged(token: RxSlot, len: number): Uint8Array | null {
+    const result = this.#merger!.take(token.dma.bytes.subarray(0, len));
+    if (result === null) return null;
+    if (typeof result === "string") {
+      this.#stats.rxBadLength++;
+      this.#report(new NetDeviceError(this.location, "merged receive buffers", result));
+      return null;
+    }
+    this.#stats.rxFrames++;
+    this.#stats.rxBytes += result.length;
+    if (result.byteOffset % 4 === 2) return result;
+    const frame = alignedBytes(result.length, 2); // the IP header on a word boundary
+    copyBytes(frame, 0, result);
+    return frame;
+  }
+
+  /** §5.1.4: mtu (le16) when VIRTIO_NET_F_MTU was negotiated; under 68 it is refused. */
+  #readMtu(): void {
+    this.#deviceMtu = 0;
+    this.#txMtu = ETH_MTU;
+    if (!this.#device.hasFeature(NetFeature.MTU)) return;
+    const mtu = this.#device.readConfig((c) => c.u16(NetConfig.MTU));
+    if (mtu < MIN_MTU) {
+      this.#report(new NetDeviceError(this.location, "mtu", mtu));
+      return;
+    }
+    this.#deviceMtu = mtu;
+    this.#txMtu = Math.min(ETH_MTU, mtu);
   }
 
   /** A receive buffer: header then 1514 bytes, in one descriptor or two (legacy). */

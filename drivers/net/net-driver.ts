@@ -13,7 +13,7 @@ import type { Platform } from "../../platform/platform.js";
 import type { NicClient } from "../../net/nic.js";
 import { NetDeviceError } from "./errors.js";
 import { formatMac, NetDevice, readConfigMac, usableMac, type NetOptions } from "./net-device.js";
-import { NetFeature } from "./net-spec.js";
+import { ETH_MTU, NetConfig, NetFeature } from "./net-spec.js";
 
 export interface NetDriverOptions<S extends NicClient = NicClient> extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {
   /** Makes the stack to run on each device (e.g. `(nic, p) => new IpStack(nic, {}, p)`);
@@ -39,14 +39,22 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
     this.#options = options;
   }
 
-  /** §5.1.3: MAC (read the address) and STATUS (follow the link); nothing else. */
+  /** §5.1.3: MAC (read the address), STATUS (follow the link), MTU (honour it), and on
+   * a VERSION_1 device MRG_RXBUF (frames over several receive buffers); no offloads. */
   features(offered: bigint): bigint {
-    return offered & (bit(NetFeature.MAC) | bit(NetFeature.STATUS));
+    const modern = (offered & (1n << 32n)) !== 0n;
+    const wanted = bit(NetFeature.MAC) | bit(NetFeature.STATUS) | bit(NetFeature.MTU) | (modern ? bit(NetFeature.MRG_RXBUF) : 0n);
+    return offered & wanted;
   }
 
   /** §5.1.5: with MAC negotiated the device's address must be used, so a device whose
    * address is multicast or zero does not get MAC (reported; a random one is used). */
   checkFeatures(device: VirtioDevice, accepted: bigint): bigint {
+    // §5.1.5: with MTU, receive buffers must hold a frame of mtu; without mergeable
+    // buffers ours hold 1514 bytes, so a larger mtu is not taken.
+    if ((accepted & bit(NetFeature.MTU)) !== 0n && (accepted & bit(NetFeature.MRG_RXBUF)) === 0n && device.readConfig((c) => c.u16(NetConfig.MTU)) > ETH_MTU) {
+      accepted &= ~bit(NetFeature.MTU);
+    }
     if ((accepted & bit(NetFeature.MAC)) === 0n) return accepted;
     const mac = readConfigMac(device);
     if (usableMac(mac)) return accepted;

@@ -60,7 +60,12 @@ export const NET_FEATURE_NAMES: Readonly<Record<number, string>> = {
 export const NetConfig = {
   MAC: 0,
   STATUS: 6,
+  MAX_VIRTQUEUE_PAIRS: 8,
+  MTU: 10,
 } as const;
+
+/** §5.1.4.1: the smallest mtu a device may offer (RFC 791's 68). */
+export const MIN_MTU = 68;
 
 /** §5.1.4: status bits. */
 export const NET_S_LINK_UP = 1;

@@ -11,8 +11,9 @@ import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
 import { ArpTimeoutError, NoRouteError, PortInUseError, SocketClosedError } from "./errors.js";
 import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, isBroadcastMac, parseEthernet, sameMac, writeEthernetHeader } from "./ethernet.js";
-import { echoReply } from "./icmp.js";
-import { IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
+import { echoReply, parseEchoReply, portUnreachable } from "./icmp.js";
+import { DEFAULT_TTL, FLAG_MF, IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
+import { Reassembler, type ReassemblyOptions } from "./fragments.js";
 import { UDP_HLEN, parseUdp, writeUdp } from "./udp.js";
 
 
@@ -40,6 +41,10 @@ export interface IpStackOptions {
    * Bounds the memory and the ARP broadcasts that, say, echo requests from many spoofed
    * sources could make the stack spend. */
   readonly arpPendingHops?: number;
+  /** Bounds of fragment reassembly (fragments.ts). */
+  readonly reassembly?: ReassemblyOptions;
+  /** TTL of the packets we send (1-255). Default 64. */
+  readonly ttl?: number;
 }
 
 /** A transport protocol above IPv4 (TCP, net/tcp), registered with setProtocol(). */
@@ -70,12 +75,16 @@ export interface IpStats {
   ipReceived: number;
   ipBadHeader: number;
   ipBadChecksum: number;
+  /** Fragments received (reassembly.stats says what became of them). */
   ipFragments: number;
+  ipFragmentsSent: number;
   ipNotForUs: number;
   /** Packets from a source no host can have (broadcast, multicast, 0/8, loopback, ours). */
   ipBadSource: number;
   ipOtherProtocol: number;
   icmpEchoes: number;
+  icmpEchoRepliesReceived: number;
+  icmpUnreachableSent: number;
   udpReceived: number;
   udpBadHeader: number;
   udpBadChecksum: number;
@@ -103,6 +112,8 @@ export class IpStack implements NicClient {
   readonly #pending = new Map<number, PendingHop>();
   readonly #ports = new Map<number, UdpEndpoint>();
   readonly #protocols = new Map<number, IpProtocolHandler>();
+  readonly reassembly: Reassembler;
+  readonly #ttl: number;
   readonly #dhcp: DhcpClient | null;
   #address = ANY;
   #netmask = 0xffff_ff00;
@@ -117,9 +128,14 @@ export class IpStack implements NicClient {
   #waiters: { resolve: () => void; reject: (e: Error) => void; timer: TimerId }[] = [];
   readonly stats: IpStats = {
     rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
-    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipNotForUs: 0, ipBadSource: 0, ipOtherProtocol: 0,
-    icmpEchoes: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, dhcpRenewals: 0,
+    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipFragmentsSent: 0, ipNotForUs: 0, ipBadSource: 0, ipOtherProtocol: 0,
+    icmpEchoes: 0, icmpEchoRepliesReceived: 0, icmpUnreachableSent: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, dhcpRenewals: 0,
   };
+  /** Echo replies to us (net/ip/ping.ts sets it). */
+  onEchoReply: ((src: number, id: number, seq: number, data: Uint8Array, ttl: number) => void) | null = null;
+  /** Port-unreachable messages sent this second (RFC 1812 §4.3.2.8 rate limit). */
+  #unreachableCount = 0;
+  #unreachableSecond = 0;
   /** Called with errors nobody else hears of (ARP give-ups, DHCP failure). */
   onError: ((error: Error) => void) | null = null;
 
@@ -127,6 +143,9 @@ export class IpStack implements NicClient {
     this.#link = link;
     this.#env = env;
     this.#options = options;
+    this.reassembly = new Reassembler(options.reassembly);
+    this.#ttl = options.ttl ?? DEFAULT_TTL;
+    if (!Number.isInteger(this.#ttl) || this.#ttl < 1 || this.#ttl > 255) throw new RangeError(`ttl ${this.#ttl} must be 1 to 255`);
     if (options.address !== undefined) {
       this.#address = toIpv4(options.address);
       this.#netmask = toIpv4(options.netmask ?? "255.255.255.0", "netmask");
@@ -219,6 +238,13 @@ export class IpStack implements NicClient {
     });
   }
 
+  /** Sends an ICMP message to `dst` (throws when it cannot). */
+  sendIcmp(dst: number, message: Uint8Array): void {
+    const frame = this.packetFrame(message.length);
+    frame.set(message, PACKET_PAYLOAD_OFFSET);
+    this.sendPacket(dst, PROTO_ICMP, frame);
+  }
+
   /** Registers the handler of an IP protocol number (one per protocol). */
   setProtocol(protocol: number, handler: IpProtocolHandler): void {
     if (this.#closed) throw new SocketClosedError("IP stack");
@@ -250,7 +276,7 @@ export class IpStack implements NicClient {
   sendPacket(dst: number, protocol: number, frame: Uint8Array): void {
     if (this.#closed) throw new SocketClosedError("IP stack");
     if (this.#address === ANY) throw new NoRouteError(formatIpv4(dst), "no address yet");
-    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, dst, protocol, frame.length - PACKET_PAYLOAD_OFFSET, this.#ipId++);
+    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, dst, protocol, frame.length - PACKET_PAYLOAD_OFFSET, this.#ipId++, undefined, this.#ttl);
     this.#sendIp(dst, frame);
   }
 
@@ -340,7 +366,7 @@ export class IpStack implements NicClient {
   }
 
   #receiveIp(bytes: Uint8Array): void {
-    const packet = parseIpv4Packet(bytes);
+    let packet = parseIpv4Packet(bytes);
     if (typeof packet === "string") {
       this.stats[packet]++;
       return;
@@ -361,9 +387,15 @@ export class IpStack implements NicClient {
       this.stats.ipBadSource++;
       return;
     }
+    if (packet.moreFragments || packet.fragmentOffset > 0) {
+      this.stats.ipFragments++;
+      const whole = this.reassembly.add(packet.src, packet.dst, packet.id, packet.protocol, packet.fragmentOffset, packet.moreFragments, packet.payload, this.#env.clock.now());
+      if (whole === null) return;
+      packet = { ...packet, moreFragments: false, fragmentOffset: 0, payload: whole };
+    }
     this.stats.ipReceived++;
-    if (packet.protocol === PROTO_UDP) this.#receiveUdp(packet.payload, packet.src, packet.dst);
-    else if (packet.protocol === PROTO_ICMP) this.#receiveIcmp(packet.payload, packet.src, packet.dst);
+    if (packet.protocol === PROTO_UDP) this.#receiveUdp(packet.payload, packet.src, packet.dst, bytes);
+    else if (packet.protocol === PROTO_ICMP) this.#receiveIcmp(packet.payload, packet.src, packet.dst, packet.ttl);
     else {
       const handler = this.#protocols.get(packet.protocol);
       if (handler !== undefined && packet.dst === this.#address) handler.receive(packet.payload, packet.src, packet.dst);
@@ -371,18 +403,24 @@ export class IpStack implements NicClient {
     }
   }
 
-  #receiveIcmp(message: Uint8Array, src: number, dst: number): void {
+  #receiveIcmp(message: Uint8Array, src: number, dst: number, ttl: number): void {
     if (dst !== this.#address) return; // no replies to broadcast pings
+    const answer = parseEchoReply(message);
+    if (answer !== null) {
+      this.stats.icmpEchoRepliesReceived++;
+      this.onEchoReply?.(src, answer.id, answer.seq, answer.data, ttl);
+      return;
+    }
     const reply = echoReply(message);
     if (reply === null) return;
     this.stats.icmpEchoes++;
     const frame = new Uint8Array(ETH_HLEN + IPV4_HLEN + reply.length);
-    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, src, PROTO_ICMP, reply.length, this.#ipId++);
+    writeIpv4Header(frame.subarray(ETH_HLEN), this.#address, src, PROTO_ICMP, reply.length, this.#ipId++, undefined, this.#ttl);
     frame.set(reply, ETH_HLEN + IPV4_HLEN);
     this.#trySendIp(src, frame);
   }
 
-  #receiveUdp(bytes: Uint8Array, src: number, dst: number): void {
+  #receiveUdp(bytes: Uint8Array, src: number, dst: number, ipPacket: Uint8Array): void {
     const datagram = parseUdp(bytes, src, dst);
     if (typeof datagram === "string") {
       this.stats[datagram]++;
@@ -397,9 +435,28 @@ export class IpStack implements NicClient {
     const endpoint = this.#ports.get(datagram.dstPort);
     if (endpoint === undefined) {
       this.stats.udpNoPort++;
+      if (dst === this.#address) this.#unreachable(src, ipPacket);
       return;
     }
     endpoint.deliver(datagram.payload, src, datagram.srcPort);
+  }
+
+  /** RFC 1122 §3.2.2.1: a datagram for a closed port gets ICMP port unreachable, at
+   * most 10 a second (a flood of them costs nothing more). */
+  #unreachable(src: number, ipPacket: Uint8Array): void {
+    const second = Math.floor(this.#env.clock.now() / 1000);
+    if (second !== this.#unreachableSecond) {
+      this.#unreachableSecond = second;
+      this.#unreachableCount = 0;
+    }
+    if (this.#unreachableCount >= 10) return;
+    this.#unreachableCount++;
+    try {
+      this.sendIcmp(src, portUnreachable(ipPacket));
+      this.stats.icmpUnreachableSent++;
+    } catch {
+      this.stats.txErrors++;
+    }
   }
 
   // ---- send ----
@@ -410,7 +467,7 @@ export class IpStack implements NicClient {
     // 2 bytes of padding before the frame put the IPv4 header and the payload on 4-byte
     // boundaries (word-wise checksum and copies, see checksum.ts and ../bytes.ts).
     const frame = alignedBytes(ETH_HLEN + IPV4_HLEN + udpLength, 2);
-    writeIpv4Header(frame.subarray(ETH_HLEN), src, dst, PROTO_UDP, udpLength, this.#ipId++);
+    writeIpv4Header(frame.subarray(ETH_HLEN), src, dst, PROTO_UDP, udpLength, this.#ipId++, undefined, this.#ttl);
     writeUdp(frame.subarray(ETH_HLEN + IPV4_HLEN), src, dst, srcPort, dstPort, payload);
     return frame;
   }
@@ -420,8 +477,37 @@ export class IpStack implements NicClient {
     this.#sendIpFrame(BROADCAST_MAC, frame);
   }
 
-  /** Routes an IPv4 frame: broadcast, on-link, or through the gateway; ARP as needed. */
+  /** Routes an IPv4 frame: broadcast, on-link, or through the gateway; ARP as needed.
+   * A packet larger than the MTU goes as fragments (RFC 791 §3.2: 8-byte units, MF on all
+   * but the last, DF clear). */
   #sendIp(dst: number, frame: Uint8Array): void {
+    if (frame.length - ETH_HLEN > this.#link.mtu) {
+      this.#sendFragments(dst, frame);
+      return;
+    }
+    this.#route(dst, frame);
+  }
+
+  #sendFragments(dst: number, frame: Uint8Array): void {
+    const header = frame.subarray(ETH_HLEN, ETH_HLEN + IPV4_HLEN);
+    const v = new DataView(header.buffer, header.byteOffset, IPV4_HLEN);
+    const id = v.getUint16(4);
+    const protocol = header[9]!;
+    const src = v.getUint32(12);
+    const payload = frame.subarray(ETH_HLEN + IPV4_HLEN);
+    const step = ((this.#link.mtu - IPV4_HLEN) >>> 3) << 3;
+    for (let at = 0; at < payload.length; at += step) {
+      const n = Math.min(step, payload.length - at);
+      const piece = alignedBytes(ETH_HLEN + IPV4_HLEN + n, 2);
+      piece.set(payload.subarray(at, at + n), ETH_HLEN + IPV4_HLEN);
+      const more = at + n < payload.length ? FLAG_MF : 0;
+      writeIpv4Header(piece.subarray(ETH_HLEN), src, dst, protocol, n, id, more | (at >>> 3), header[8]!);
+      this.stats.ipFragmentsSent++;
+      this.#route(dst, piece);
+    }
+  }
+
+  #route(dst: number, frame: Uint8Array): void {
     const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
     if (dst === BROADCAST || dst === subnetBroadcast) {
       this.#sendIpFrame(BROADCAST_MAC, frame);

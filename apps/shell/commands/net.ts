@@ -6,6 +6,7 @@
 //   net dhcp                                 ask DHCP again, print the address
 //   net tcp-echo PORT [--count N] [--timeout S]  echo TCP connections (net-serve.ts)
 //   net http-serve PORT [--count N] [--timeout S] an HTTP status page (net-serve.ts)
+//   net ping ADDR | net dns NAME | net http-get URL   clients (net-client.ts)
 
 import type { NetInterface } from "../../../drivers/net/net-driver.js";
 import { NetQueueFullError } from "../../../drivers/net/errors.js";
@@ -15,6 +16,7 @@ import { tcpLayer } from "../../../net/tcp/tcp-layer.js";
 import { UdpSocket, type UdpDatagramBuffer } from "../../../net/ip/udp-socket.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
 import { httpServe, number, tcpEcho } from "./net-serve.js";
+import { httpGet, netDns, netPing } from "./net-client.js";
 
 /** Anything with the NetDriver's `interfaces()` (the driver, or a test's fake). */
 export interface NetSource {
@@ -26,12 +28,12 @@ const ADDRESS_WAIT_MS = 15000;
 /** Datagrams held while the transmit queue is full, then dropped. */
 const ECHO_BACKLOG = 256;
 
-const SUBCOMMANDS = ["info", "udp-echo", "dhcp", "tcp-echo", "http-serve"];
+const SUBCOMMANDS = ["info", "udp-echo", "dhcp", "tcp-echo", "http-serve", "ping", "dns", "http-get"];
 
 export function netCommand(source: NetSource): Command {
   return {
     name: "net",
-    usage: "net info [--json] | net udp-echo PORT [--count N] [--timeout S] | net dhcp | net tcp-echo PORT [--count N] [--timeout S] | net http-serve PORT [--count N] [--timeout S]",
+    usage: "net info [--json] | net udp-echo PORT [--count N] [--timeout S] | net dhcp | net tcp-echo PORT [--count N] [--timeout S] | net http-serve PORT [--count N] [--timeout S] | net ping ADDR [--count N] [--size B] | net dns NAME | net http-get URL [--print]",
     summary: "virtio-net: interface info, UDP and TCP echo servers, an HTTP status page (Ctrl-C stops them), DHCP",
     async run(args, io) {
       const [sub, ...rest] = args;
@@ -45,6 +47,9 @@ export function netCommand(source: NetSource): Command {
       if (sub === "dhcp") return dhcp(iface, rest, io);
       if (sub === "tcp-echo") return tcpEcho(iface, rest, io);
       if (sub === "http-serve") return httpServe(iface, rest, io);
+      if (sub === "ping") return netPing(iface, rest, io);
+      if (sub === "dns") return netDns(iface, rest, io);
+      if (sub === "http-get") return httpGet(iface, rest, io);
       return udpEcho(iface, rest, io);
     },
   };
@@ -61,6 +66,9 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
     link: net.linkUp ? "up" : "down",
     ready: net.ready,
     headerLength: net.headerLength,
+    mergeable: net.mergeable,
+    mtu: net.mtu,
+    deviceMtu: net.deviceMtu,
     address: ip?.configured ? formatIpv4(ip.address) : null,
     netmask: ip?.configured ? formatIpv4(ip.netmask) : null,
     gateway: ip?.configured && ip.gateway !== 0 ? formatIpv4(ip.gateway) : null,
@@ -75,6 +83,7 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
   }
   io.print(`mac       ${record.mac} (${record.macSource})`);
   io.print(`link      ${record.link}${net.ready ? "" : " (device not ready)"}`);
+  io.print(`virtio    header ${net.headerLength} bytes, ${net.mergeable ? "mergeable receive buffers (frames up to " + net.maxReceiveFrame + " bytes)" : "one receive buffer per frame"}, mtu ${net.mtu}${net.deviceMtu > 0 ? ` (device ${net.deviceMtu})` : ""}`);
   if (ip === null) io.print("ipv4      none");
   else if (record.address === null) io.print(`ipv4      no address (${record.mode}${ip.dhcpError ? `: ${ip.dhcpError.message}` : ""})`);
   else io.print(`ipv4      ${record.address}/${prefixLength(ip.netmask)} gateway ${record.gateway ?? "none"} (${record.mode})`);
@@ -84,7 +93,8 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
   if (ip !== null) {
     const s = ip.stats;
     io.print(`arp       ${s.arpRequests} requests answered, ${s.arpSent} sent, ${s.arpFailures} unresolved, ${ip.arpEntries().length} cached`);
-    io.print(`ip        ${s.ipReceived} received, ${s.ipBadHeader + s.ipBadChecksum} bad, ${s.ipFragments} fragments dropped`);
+    const f = ip.reassembly.stats;
+    io.print(`ip        ${s.ipReceived} received, ${s.ipBadHeader + s.ipBadChecksum} bad; fragments ${s.ipFragments} in (${f.reassembled} datagrams, ${f.timedOut + f.overlaps + f.tooLarge + f.evicted} dropped), ${s.ipFragmentsSent} out`);
     io.print(`icmp      ${s.icmpEchoes} echo replies`);
     io.print(`udp       ${s.udpReceived} received, ${s.udpSent} sent, ${s.udpBadChecksum} bad checksum, ${s.udpNoPort} to closed ports`);
     const tcp = tcpLayer(ip);

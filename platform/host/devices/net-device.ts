@@ -13,6 +13,7 @@ import type { DeviceChain } from "../chain.js";
 import type { ConfigField, DeviceContext, DeviceModel } from "../device-model.js";
 
 export const VIRTIO_ID_NET = 1;
+export const NET_F_MTU = 3;
 export const NET_F_MAC = 5;
 export const NET_F_MRG_RXBUF = 15;
 export const NET_F_STATUS = 16;
@@ -38,11 +39,18 @@ export interface NetModelOptions {
   readonly backlog?: number;
   /** QueueNumMax of both queues. Default 256 (QEMU's virtio-net default). */
   readonly queueMaxSize?: number;
+  /** Offer VIRTIO_NET_F_MRG_RXBUF: frames spread over as many receive buffers as they
+   * need, num_buffers in the first header (§5.1.6.4). Default false. */
+  readonly offerMrgRxbuf?: boolean;
+  /** Offer VIRTIO_NET_F_MTU with this config mtu (§5.1.4). */
+  readonly mtu?: number;
 }
 
 const CONFIG_FIELDS: readonly ConfigField[] = [
   ...[0, 1, 2, 3, 4, 5].map((i) => ({ name: `mac[${i}]`, offset: i, width: 1 as const })),
   { name: "status", offset: 6, width: 2 },
+  { name: "max_virtqueue_pairs", offset: 8, width: 2 },
+  { name: "mtu", offset: 10, width: 2 },
 ];
 
 export class VirtioNetModel implements DeviceModel {
@@ -50,11 +58,15 @@ export class VirtioNetModel implements DeviceModel {
   readonly name = "net";
   readonly features: bigint;
   readonly queueCount = 2;
-  readonly config = new Uint8Array(8);
+  readonly config = new Uint8Array(12);
   readonly configFields = CONFIG_FIELDS;
   /** Frames the driver sent, when there is no peer and no loopback. */
   readonly transmitted: Uint8Array[] = [];
-  readonly counters = { rxFrames: 0, rxDropped: 0, txFrames: 0, rxShortBuffers: 0 };
+  readonly counters = { rxFrames: 0, rxDropped: 0, txFrames: 0, rxShortBuffers: 0, rxBuffersUsed: 0 };
+  /** Test hook (a hostile device): the num_buffers of the next merged frame. */
+  nextNumBuffers: number | null = null;
+  /** Receive chains taken while gathering room for a merged frame. */
+  readonly #rxStash: DeviceChain[] = [];
   /** Test hook (a hostile device): the used length of the next received frame. */
   nextRxLength: number | null = null;
   peer: ((frame: Uint8Array, model: VirtioNetModel) => void) | null;
@@ -69,9 +81,23 @@ export class VirtioNetModel implements DeviceModel {
     let features = 0n;
     if (options.offerMac ?? true) features |= 1n << BigInt(NET_F_MAC);
     if (options.offerStatus ?? true) features |= 1n << BigInt(NET_F_STATUS);
+    if (options.offerMrgRxbuf ?? false) features |= 1n << BigInt(NET_F_MRG_RXBUF);
+    if (options.mtu !== undefined) features |= 1n << BigInt(NET_F_MTU);
     this.features = features;
     this.config.set(options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 0);
     this.#setStatus(options.linkUp ?? true);
+    this.config[8] = 1; // max_virtqueue_pairs (meaningful with MQ only)
+    this.config[10] = (options.mtu ?? 1500) & 0xff;
+    this.config[11] = (options.mtu ?? 1500) >>> 8;
+  }
+
+  get mergeable(): boolean {
+    return (this.#features & (1n << BigInt(NET_F_MRG_RXBUF))) !== 0n;
+  }
+
+  /** Largest frame the device sends or takes: 14 + mtu with MTU negotiated, else 1514. */
+  get maxFrame(): number {
+    return (this.#features & (1n << BigInt(NET_F_MTU))) !== 0n ? ETH_HLEN + (this.#options.mtu ?? 1500) : ETH_MAX;
   }
 
   /** Header size the driver must use (§5.1.6): 12 with VERSION_1 or MRG_RXBUF, else 10. */
@@ -107,6 +133,7 @@ export class VirtioNetModel implements DeviceModel {
 
   reset(): void {
     this.#backlog.length = 0;
+    this.#rxStash.length = 0;
     this.#features = 0n;
   }
 
@@ -145,6 +172,10 @@ export class VirtioNetModel implements DeviceModel {
   #pumpRx(): void {
     const ctx = this.#ctx;
     if (ctx === null) return;
+    if (this.mergeable) {
+      this.#pumpMerged(ctx);
+      return;
+    }
     while (this.#backlog.length > 0) {
       const chain = ctx.takeChain(0);
       if (chain === null) return;
@@ -152,7 +183,7 @@ export class VirtioNetModel implements DeviceModel {
       if (chain.readable.length > 0) {
         ctx.violation("net-rx-readable", `receive buffer ${chain.head} holds device-readable descriptors (§5.1.6.3)`);
       }
-      if (chain.writableLength < hlen + ETH_MAX) {
+      if (chain.writableLength < hlen + this.maxFrame) {
         this.counters.rxShortBuffers++;
         ctx.violation("net-rx-buffer-small", `receive buffer ${chain.head} of ${chain.writableLength} bytes; at least ${hlen + ETH_MAX} without MRG_RXBUF (§5.1.6.3.1)`);
       }
@@ -165,6 +196,48 @@ export class VirtioNetModel implements DeviceModel {
       this.nextRxLength = null;
       this.counters.rxFrames++;
       ctx.complete(chain, length);
+    }
+  }
+
+  /** §5.1.6.4 with MRG_RXBUF: a frame takes as many buffers as it needs; the first holds
+   * the header with num_buffers, the others continue the data. */
+  #pumpMerged(ctx: DeviceContext): void {
+    while (this.#backlog.length > 0) {
+      const frame = this.#backlog[0]!;
+      const need = 12 + frame.length;
+      let room = this.#rxStash.reduce((n, c) => n + c.writableLength, 0);
+      while (room < need) {
+        const chain = ctx.takeChain(0);
+        if (chain === null) return; // wait for more buffers (kept meanwhile)
+        if (chain.readable.length > 0) ctx.violation("net-rx-readable", `receive buffer ${chain.head} holds device-readable descriptors (§5.1.6.3)`);
+        this.#rxStash.push(chain);
+        room += chain.writableLength;
+      }
+      this.#backlog.shift();
+      const chains = this.#rxStash.splice(0, this.#rxStash.length);
+      // the buffers this frame fills; any left over serve the next frame
+      let used = 0;
+      let cover = 0;
+      while (cover < need) cover += chains[used++]!.writableLength;
+      this.#rxStash.push(...chains.slice(used));
+      const data = new Uint8Array(need);
+      const n = this.nextNumBuffers ?? used;
+      this.nextNumBuffers = null;
+      data[10] = n & 0xff; // num_buffers (le16)
+      data[11] = n >>> 8;
+      data.set(frame, 12);
+      let at = 0;
+      for (let i = 0; i < used; i++) {
+        const chain = chains[i]!;
+        const piece = data.subarray(at, Math.min(need, at + chain.writableLength));
+        const written = chain.write(piece);
+        at += written;
+        const length = i === 0 && this.nextRxLength !== null ? this.nextRxLength : written;
+        if (i === 0) this.nextRxLength = null;
+        this.counters.rxBuffersUsed++;
+        ctx.complete(chain, length);
+      }
+      this.counters.rxFrames++;
     }
   }
 
@@ -193,7 +266,7 @@ export class VirtioNetModel implements DeviceModel {
       ctx.violation("net-tx-writable", `transmit chain ${chain.head} holds device-writable descriptors (§5.1.6.2)`);
     }
     const bytes = chain.read();
-    if (bytes.length < hlen + ETH_HLEN || bytes.length > hlen + ETH_MAX) {
+    if (bytes.length < hlen + ETH_HLEN || bytes.length > hlen + this.maxFrame) {
       ctx.violation("net-tx-size", `transmit chain ${chain.head} of ${bytes.length} bytes: header ${hlen} + a frame of 14 to 1514 bytes (§5.1.6.2)`);
       return null;
     }
