@@ -22,23 +22,28 @@ const OPT_WSCALE = 3;
 /** RFC 7323 §2.3: a shift above 14 is taken as 14. */
 export const MAX_WSCALE = 14;
 
-export interface TcpSegment {
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  /** The window field as sent (not scaled). */
-  readonly window: number;
-  /** MSS option, or -1 when absent. */
-  readonly mss: number;
-  /** Window scale option (0-14), or -1 when absent. */
-  readonly wscale: number;
+/** A received segment: its header fields (window as sent, not scaled; mss and wscale
+ * -1 when absent) and its data. */
+export interface TcpSegment extends TcpHeaderFields {
   /** A view into the received packet. */
   readonly payload: Uint8Array;
 }
 
 export type TcpDrop = "tcpBadHeader" | "tcpBadChecksum";
+
+/** The header fields of a segment (what writeTcp sends, what parseTcp reads). */
+export interface TcpHeaderFields {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  /** MSS option (SYN only), or -1. */
+  readonly mss: number;
+  /** Window scale option (SYN only, 0-14), or -1. */
+  readonly wscale: number;
+}
 
 /** Parses and checks a TCP segment carried in an IPv4 packet from `src` to `dst`. */
 export function parseTcp(bytes: Uint8Array, src: number, dst: number): TcpSegment | TcpDrop {
@@ -76,18 +81,6 @@ export function parseTcp(bytes: Uint8Array, src: number, dst: number): TcpSegmen
   };
 }
 
-export interface TcpHeaderFields {
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  /** MSS option to send (SYN only), or -1. */
-  readonly mss: number;
-  /** Window scale option to send (SYN only), or -1. */
-  readonly wscale: number;
-}
 
 /** Bytes of options a segment with these fields carries (a multiple of 4). */
 export function optionsLength(f: TcpHeaderFields): number {

@@ -15,7 +15,7 @@ import type { IpStack } from "../../../net/ip/ip-stack.js";
 import { tcpLayer } from "../../../net/tcp/tcp-layer.js";
 import { UdpSocket, type UdpDatagramBuffer } from "../../../net/ip/udp-socket.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
-import { httpServe, number, tcpEcho } from "./net-serve.js";
+import { httpServe, serveArgs, tcpEcho } from "./net-serve.js";
 import { httpGet, netDns, netPing } from "./net-client.js";
 
 /** Anything with the NetDriver's `interfaces()` (the driver, or a test's fake). */
@@ -116,14 +116,7 @@ async function dhcp(iface: NetInterface<IpStack>, args: readonly string[], io: C
 }
 
 async function udpEcho(iface: NetInterface<IpStack>, args: readonly string[], io: CommandIO): Promise<number> {
-  const port = number(args[0], "PORT", 1, 65535);
-  let count = Infinity;
-  let timeoutS = Infinity;
-  for (let i = 1; i < args.length; i += 2) {
-    if (args[i] === "--count") count = number(args[i + 1], "--count", 1, 1e9);
-    else if (args[i] === "--timeout") timeoutS = number(args[i + 1], "--timeout", 1, 86400);
-    else throw new UsageError(`unknown option ${args[i]}`);
-  }
+  const { port, count, timeoutS } = serveArgs(args);
   const ip = iface.stack;
   if (ip === null) {
     io.print("no IPv4 interface");
