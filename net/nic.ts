@@ -15,6 +15,9 @@ export interface Nic {
   onReadable: ((frame: Uint8Array) => void) | null;
   /** Set by the stack: called when the link goes up or down. */
   onLinkChange: ((up: boolean) => void) | null;
+  /** Set by the stack, where the NIC has it: the network asks us to announce ourselves
+   * (after a migration: virtio-net GUEST_ANNOUNCE); the stack sends a gratuitous ARP. */
+  onAnnounce?: (() => void) | null;
   /** Sends one frame (14 to 14 + mtu bytes); the NIC copies it. Throws when it cannot be
    * queued now (the implementation's own error for a full queue or a closed device). */
   write(frame: Uint8Array): void;

@@ -42,3 +42,14 @@ export class NetDeviceError extends VirtioError {
     super(`${location}: device gave bad ${what}: ${value}`);
   }
 }
+
+/** A control queue command (§5.1.6.5) was refused or not acknowledged. */
+export class NetControlError extends VirtioError {
+  constructor(
+    readonly location: string,
+    readonly command: string,
+    readonly reason: string,
+  ) {
+    super(`${location}: control command ${command}: ${reason}`);
+  }
+}

@@ -23,8 +23,9 @@ import { Feature } from "../virtio/features.js";
 import { alignedBytes, copyBytes } from "../../net/bytes.js";
 import type { Nic } from "../../net/nic.js";
 import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError } from "./errors.js";
-import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, MIN_MTU, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
+import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, MIN_MTU, NET_S_ANNOUNCE, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
 import { RxMerger } from "./rx-merge.js";
+import { NetControl } from "./control-queue.js";
 
 export interface NetOptions {
   /** Receive buffers kept posted (capped by the queue). Default 64. */
@@ -37,6 +38,9 @@ export interface NetOptions {
   onWritable?: ((slots: number) => void) | null;
   /** The link went up or down (config change, §5.1.4 status). */
   onLinkChange?: ((up: boolean) => void) | null;
+  /** The device asks for an announcement (GUEST_ANNOUNCE, §5.1.6.5.4): send a gratuitous
+   * ARP; the driver acknowledges it to the device afterwards. */
+  onAnnounce?: (() => void) | null;
   /** The device misbehaved or a callback threw; the device stays up where it can. */
   onError?: ((error: Error) => void) | null;
   /** Re-initializations (core restart()) after the device broke a ring rule. Default 3. */
@@ -55,6 +59,8 @@ export interface NetStats {
   /** write() calls refused because every transmit slot was in flight. */
   readonly txFull: number;
   readonly linkChanges: number;
+  /** Announce requests answered (GUEST_ANNOUNCE). */
+  readonly announces: number;
   /** Re-initializations after a broken queue. */
   readonly restarts: number;
 }
@@ -107,6 +113,7 @@ export class NetDevice implements Nic {
   onReadable: ((frame: Uint8Array) => void) | null;
   onWritable: ((slots: number) => void) | null;
   onLinkChange: ((up: boolean) => void) | null;
+  onAnnounce: (() => void) | null;
   onError: ((error: Error) => void) | null;
   readonly #device: VirtioDevice;
   readonly #platform: Platform;
@@ -120,6 +127,7 @@ export class NetDevice implements Nic {
   #txFree: TxSlot[] = [];
   #headerLen = 12;
   #merger: RxMerger | null = null;
+  #control: NetControl | null = null;
   #deviceMtu = 0;
   #txMtu = ETH_MTU;
   #rxMaxFrame = ETH_MAX_FRAME;
@@ -132,7 +140,7 @@ export class NetDevice implements Nic {
   #closed = false;
   #unbound = false;
   #broken: Error | null = null;
-  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0, restarts: 0 };
+  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0, announces: 0, restarts: 0 };
 
   constructor(device: VirtioDevice, options: NetOptions = {}) {
     const rx = options.rxBuffers ?? 64;
@@ -147,6 +155,7 @@ export class NetDevice implements Nic {
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
     this.onLinkChange = options.onLinkChange ?? null;
+    this.onAnnounce = options.onAnnounce ?? null;
     this.onError = options.onError ?? null;
   }
 
@@ -263,7 +272,7 @@ export class NetDevice implements Nic {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.onReadable = this.onWritable = this.onLinkChange = this.onError = null;
+    this.onReadable = this.onWritable = this.onLinkChange = this.onError = this.onAnnounce = null;
   }
 
   // ---- called by the driver ----
@@ -286,6 +295,8 @@ export class NetDevice implements Nic {
     const size = (n: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(n * (this.#splitHeader ? 2 : 1))));
     this.#rxQueue = device.createQueue<RxSlot>(0, { size: size(this.#rxWanted), onUsed: () => this.onRxUsed() });
     this.#txQueue = device.createQueue<TxSlot>(1, { size: size(this.#txWanted), onUsed: () => this.onTxUsed() });
+    // §5.1.2: without MQ the control queue is queue 2
+    this.#control = device.hasFeature(NetFeature.CTRL_VQ) ? new NetControl(device, 2) : null;
     const per = this.#descriptorsPerBuffer();
     const rxCount = Math.max(1, Math.min(this.#rxWanted, Math.floor(this.#rxQueue.size / per)));
     const txCount = Math.max(1, Math.min(this.#txWanted, Math.floor(this.#txQueue.size / per)));
@@ -311,6 +322,8 @@ export class NetDevice implements Nic {
   detach(reason: RemoveReason): void {
     this.#live = false;
     if (reason === "unbind") this.#unbound = true;
+    this.#control?.close(reason === "unbind" ? "device unbound" : "device reset");
+    this.#control = null;
     this.#rxQueue?.detachAll();
     this.#txQueue?.detachAll();
     this.#rxQueue = this.#txQueue = null;
@@ -320,14 +333,38 @@ export class NetDevice implements Nic {
     this.#txFree = [];
   }
 
-  /** The device's config changed (§2.5.2): follow the link status. */
+  /** The control queue (VIRTIO_NET_F_CTRL_VQ): receive modes, MAC filter and address,
+   * queue pairs; null when not negotiated. */
+  get control(): NetControl | null {
+    return this.#control;
+  }
+
+  /** Sets the device's MAC address through the control queue (CTRL_MAC_ADDR,
+   * §5.1.6.5.2); the interface uses it once the device acknowledged it. */
+  async setMac(mac: Uint8Array): Promise<void> {
+    const control = this.#control;
+    if (control === null) throw new NetClosedError(this.location, "no control queue");
+    if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) throw new RangeError(`MAC ${formatMac(mac)}: not a unicast address`);
+    await control.setMac(mac);
+    this.#mac = mac.slice();
+  }
+
+  /** The device's config changed (§2.5.2): follow the link status; answer an announce
+   * request (§5.1.6.5.4: the stack sends a gratuitous ARP, then ANNOUNCE_ACK). */
   configChanged(): void {
     let up: boolean;
+    let status: number;
     try {
       up = this.#readLink();
+      status = this.#device.hasFeature(NetFeature.GUEST_ANNOUNCE) ? this.#device.readConfig((c) => c.u16(NetConfig.STATUS)) : 0;
     } catch (error) {
       this.#report(toError(error));
       return;
+    }
+    if ((status & NET_S_ANNOUNCE) !== 0 && this.#control !== null) {
+      this.#stats.announces++;
+      this.#call(() => this.onAnnounce?.());
+      this.#control.announceAck().catch((e: unknown) => this.#report(toError(e)));
     }
     if (up === this.#linkUp) return;
     this.#linkUp = up;

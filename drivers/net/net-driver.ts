@@ -43,7 +43,12 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
    * a VERSION_1 device MRG_RXBUF (frames over several receive buffers); no offloads. */
   features(offered: bigint): bigint {
     const modern = (offered & (1n << 32n)) !== 0n;
-    const wanted = bit(NetFeature.MAC) | bit(NetFeature.STATUS) | bit(NetFeature.MTU) | (modern ? bit(NetFeature.MRG_RXBUF) : 0n);
+    let wanted = bit(NetFeature.MAC) | bit(NetFeature.STATUS) | bit(NetFeature.MTU) | (modern ? bit(NetFeature.MRG_RXBUF) : 0n);
+    // §5.1.3.1: CTRL_RX, CTRL_MAC_ADDR and GUEST_ANNOUNCE need CTRL_VQ (GUEST_ANNOUNCE also STATUS)
+    if ((offered & bit(NetFeature.CTRL_VQ)) !== 0n) {
+      wanted |= bit(NetFeature.CTRL_VQ) | bit(NetFeature.CTRL_RX) | bit(NetFeature.CTRL_MAC_ADDR);
+      if ((offered & bit(NetFeature.STATUS)) !== 0n) wanted |= bit(NetFeature.GUEST_ANNOUNCE);
+    }
     return offered & wanted;
   }
 

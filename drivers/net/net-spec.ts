@@ -14,7 +14,10 @@ export const NetFeature = {
   MRG_RXBUF: 15,
   STATUS: 16,
   CTRL_VQ: 17,
+  CTRL_RX: 18,
   GUEST_ANNOUNCE: 21,
+  MQ: 22,
+  CTRL_MAC_ADDR: 23,
 } as const;
 
 /** Names of every §5.1.3 feature bit (and the legacy GSO, §5.1.3.1), for `devices`. Bits

@@ -91,6 +91,8 @@ export interface IpStats {
   udpNoPort: number;
   udpSent: number;
   txErrors: number;
+  /** Gratuitous ARPs sent (announce()). */
+  announcements: number;
   /** DHCP exchanges started to renew a lease (at T1, RFC 2131 §4.4.5). */
   dhcpRenewals: number;
 }
@@ -129,7 +131,7 @@ export class IpStack implements NicClient {
   readonly stats: IpStats = {
     rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
     ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipFragmentsSent: 0, ipNotForUs: 0, ipBadSource: 0, ipOtherProtocol: 0,
-    icmpEchoes: 0, icmpEchoRepliesReceived: 0, icmpUnreachableSent: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, dhcpRenewals: 0,
+    icmpEchoes: 0, icmpEchoRepliesReceived: 0, icmpUnreachableSent: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, announcements: 0, dhcpRenewals: 0,
   };
   /** Echo replies to us (net/ip/ping.ts sets it). */
   onEchoReply: ((src: number, id: number, seq: number, data: Uint8Array, ttl: number) => void) | null = null;
@@ -163,6 +165,7 @@ export class IpStack implements NicClient {
       this.#dhcp = new DhcpClient(host, options.dhcp);
     }
     link.onReadable = (frame) => this.receive(frame);
+    if ("onAnnounce" in link) link.onAnnounce = () => this.announce();
     link.onLinkChange = (up) => {
       if (up && this.#dhcp !== null && this.#address === ANY && this.#dhcp.state !== "selecting" && this.#dhcp.state !== "requesting") this.#runDhcp();
     };
@@ -303,6 +306,14 @@ export class IpStack implements NicClient {
     const frame = this.#udpFrame(this.#address, dst, srcPort, dstPort, payload);
     this.#sendIp(dst, frame);
     this.stats.udpSent++;
+  }
+
+  /** A gratuitous ARP (RFC 5227 §3: an ARP request for our own address, broadcast):
+   * switches and peers learn where we are now. Nothing without an address. */
+  announce(): void {
+    if (this.#closed || this.#address === ANY) return;
+    this.stats.announcements++;
+    this.#sendArp(ARP_REQUEST, BROADCAST_MAC, this.#address, new Uint8Array(6));
   }
 
   /** Stops DHCP, timers and sockets' delivery. Safe twice. */

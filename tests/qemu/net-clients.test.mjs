@@ -47,6 +47,18 @@ test("ping (56 and 4000 bytes, fragmented), http-get of 1 MiB from the host, dns
     assert.is(get.status, 0, get.output);
     assert.match(get.output, new RegExp(`http-get: 200, 1048576 bytes in \\d+ ms, crc32=${crc32(body)}`));
     console.log(`  http-get: 1 MiB in ${ms} ms`);
+    // GUEST_ANNOUNCE: QMP announce-self makes the device ask; the stack answers with a
+    // gratuitous ARP and the driver acks it on the control queue
+    await m.qmp("announce-self", { initial: 50, max: 550, rounds: 2, step: 50 });
+    let announced = null;
+    for (let i = 0; i < 30; i++) {
+      announced = jsonLine((await m.command("net info --json")).output);
+      if (announced.device.announces >= 1 && announced.ip.announcements >= 1) break;
+      await m.command("js new Promise((r) => platform.timers.set(r, 100))");
+    }
+    assert.ok(announced.device.announces >= 1, JSON.stringify(announced.device));
+    assert.ok(announced.ip.announcements >= 1);
+    assert.ok((BigInt(nic.features) & (1n << 21n)) !== 0n, "GUEST_ANNOUNCE negotiated");
     const dns = await m.command("net dns example.com", { timeoutMs: 20000 });
     assert.match(dns.output, /example\.com: \d+\.\d+\.\d+\.\d+|DNS example\.com: /, dns.output);
   } finally {

@@ -17,6 +17,11 @@ export const NET_F_MTU = 3;
 export const NET_F_MAC = 5;
 export const NET_F_MRG_RXBUF = 15;
 export const NET_F_STATUS = 16;
+export const NET_F_CTRL_VQ = 17;
+export const NET_F_CTRL_RX = 18;
+export const NET_F_GUEST_ANNOUNCE = 21;
+export const NET_F_CTRL_MAC_ADDR = 23;
+const NET_S_ANNOUNCE = 2;
 const F_VERSION_1 = 32;
 const NET_S_LINK_UP = 1;
 const ETH_HLEN = 14;
@@ -44,6 +49,8 @@ export interface NetModelOptions {
   readonly offerMrgRxbuf?: boolean;
   /** Offer VIRTIO_NET_F_MTU with this config mtu (§5.1.4). */
   readonly mtu?: number;
+  /** Offer the control queue (queue 2) with CTRL_RX, CTRL_MAC_ADDR, GUEST_ANNOUNCE. Default false. */
+  readonly offerCtrl?: boolean;
 }
 
 const CONFIG_FIELDS: readonly ConfigField[] = [
@@ -57,7 +64,13 @@ export class VirtioNetModel implements DeviceModel {
   readonly deviceId = VIRTIO_ID_NET;
   readonly name = "net";
   readonly features: bigint;
-  readonly queueCount = 2;
+  readonly queueCount: number;
+  /** What the control queue set (§5.1.6.5). */
+  readonly rxMode = { promiscuous: false, allMulticast: false };
+  macFilter: { unicast: Uint8Array[]; multicast: Uint8Array[] } = { unicast: [], multicast: [] };
+  readonly controlLog: string[] = [];
+  /** Test hook (a hostile device): the ack byte of the next control command. */
+  nextCtrlAck: number | null = null;
   readonly config = new Uint8Array(12);
   readonly configFields = CONFIG_FIELDS;
   /** Frames the driver sent, when there is no peer and no loopback. */
@@ -83,6 +96,10 @@ export class VirtioNetModel implements DeviceModel {
     if (options.offerStatus ?? true) features |= 1n << BigInt(NET_F_STATUS);
     if (options.offerMrgRxbuf ?? false) features |= 1n << BigInt(NET_F_MRG_RXBUF);
     if (options.mtu !== undefined) features |= 1n << BigInt(NET_F_MTU);
+    if (options.offerCtrl ?? false) {
+      for (const f of [NET_F_CTRL_VQ, NET_F_CTRL_RX, NET_F_GUEST_ANNOUNCE, NET_F_CTRL_MAC_ADDR]) features |= 1n << BigInt(f);
+    }
+    this.queueCount = (options.offerCtrl ?? false) ? 3 : 2;
     this.features = features;
     this.config.set(options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 0);
     this.#setStatus(options.linkUp ?? true);
@@ -160,7 +177,66 @@ export class VirtioNetModel implements DeviceModel {
 
   process(queue: number): void {
     if (queue === 0) this.#pumpRx();
+    else if (queue === 2) this.#control();
     else this.#transmit();
+  }
+
+  /** As after a migration (QMP announce-self): status ANNOUNCE set, a config change. */
+  announce(): void {
+    this.config[6] = this.config[6]! | NET_S_ANNOUNCE;
+    this.#ctx?.configChanged();
+  }
+
+  /** §5.1.6.5: {class, command, data} readable, then the 1-byte ack writable. */
+  #control(): void {
+    const ctx = this.#ctx!;
+    for (let chain = ctx.takeChain(2); chain; chain = ctx.takeChain(2)) {
+      const cmd = chain.read();
+      if (chain.writableLength < 1 || cmd.length < 2) {
+        ctx.violation("net-ctrl-layout", `control chain ${chain.head}: ${cmd.length} readable bytes, ${chain.writableLength} writable (a command and a 1-byte ack)`);
+        ctx.complete(chain, 0);
+        continue;
+      }
+      const ok = this.#apply(cmd[0]!, cmd[1]!, cmd.subarray(2));
+      const ack = this.nextCtrlAck ?? (ok ? 0 : 1);
+      this.nextCtrlAck = null;
+      chain.write(new Uint8Array([ack]));
+      ctx.complete(chain, 1);
+    }
+  }
+
+  #apply(klass: number, command: number, data: Uint8Array): boolean {
+    const has = (f: number): boolean => (this.#features & (1n << BigInt(f))) !== 0n;
+    if (klass === 0 && (command === 0 || command === 1) && data.length === 1 && has(NET_F_CTRL_RX)) {
+      if (command === 0) this.rxMode.promiscuous = data[0] !== 0;
+      else this.rxMode.allMulticast = data[0] !== 0;
+      this.controlLog.push(`${command === 0 ? "promisc" : "allmulti"} ${data[0]}`);
+      return true;
+    }
+    if (klass === 1 && command === 1 && data.length === 6 && has(NET_F_CTRL_MAC_ADDR)) {
+      this.config.set(data, 0);
+      this.controlLog.push("mac set");
+      return true;
+    }
+    if (klass === 1 && command === 0 && has(NET_F_CTRL_RX)) {
+      const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      if (data.length < 8) return false;
+      const uc = v.getUint32(0, true);
+      if (4 + uc * 6 + 4 > data.length) return false;
+      const mc = v.getUint32(4 + uc * 6, true);
+      if (8 + (uc + mc) * 6 !== data.length) return false;
+      const macs = (at: number, n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => data.slice(at + i * 6, at + i * 6 + 6));
+      this.macFilter = { unicast: macs(4, uc), multicast: macs(8 + uc * 6, mc) };
+      this.controlLog.push(`mac table ${uc}+${mc}`);
+      return true;
+    }
+    if (klass === 3 && command === 0 && has(NET_F_GUEST_ANNOUNCE)) {
+      this.config[6] = this.config[6]! & ~NET_S_ANNOUNCE;
+      this.controlLog.push("announce ack");
+      return true;
+    }
+    this.controlLog.push(`refused ${klass}/${command}`);
+    return false;
   }
 
   #setStatus(up: boolean): void {
