@@ -24,7 +24,6 @@ import {
   availEventOffset,
   availRingOffset,
   checkLayout,
-  usedElemOffset,
   usedEventOffset,
   type RingAreas,
 } from "./layout.js";
@@ -271,12 +270,14 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   /** Descriptor `id` of reserved chain `head` now points at the buffer; only what changed
    * reaches the shared table. */
   #point(head: number, id: number, phys: number, len: number, writable: boolean): void {
-    // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
-    // integers and len > 0.
-    if (!(len <= MAX_DESC_LEN) || !this.#dma.contains(phys, len)) checkSpan(this.index, this.#dma, phys, len);
     const oldFlags = this.#descFlags[id]!;
     const flags = (oldFlags & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
     const oldLen = this.#descLen[id]!;
+    // The same buffer as last time was checked then and is in the table already.
+    if (oldLen === len && oldFlags === flags && this.#descAddr[id] === phys && len !== 0) return;
+    // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
+    // integers and len > 0.
+    if (!(len <= MAX_DESC_LEN) || !this.#dma.contains(phys, len)) checkSpan(this.index, this.#dma, phys, len);
     if (oldLen === 0) this.#chainUnset[head]--;
     if ((oldFlags & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] -= oldLen;
     if (writable) this.#writable[head] += len;
@@ -310,6 +311,12 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#pendingHeads[this.#pendingCount++] = head;
     this.#inFlight++;
     this.#added++;
+  }
+
+  /** True if the device returned chains not taken yet (used idx moved; no barrier, no
+   * check: a hint for a caller that polls, which then drains with take()). */
+  hasUsed(): boolean {
+    return this.#destroyed || this.#broken !== null ? false : this.#used.getUint16(USED_IDX, true) !== this.#lastUsed; // le16 used->idx
   }
 
   /** Chains added and not yet published by kick(). */
@@ -453,7 +460,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
       this.#fail("BadUsedIdx", { usedIdx, lastUsed: this.#lastUsed, ahead, held },
         `used idx ${usedIdx} is ${ahead} ahead of ${this.#lastUsed}, device holds ${held} chain(s)`);
     }
-    const at = usedElemOffset(this.#lastUsed & this.#mask);
+    const at = 4 + 8 * (this.#lastUsed & this.#mask); // usedElemOffset()
     const id = used.getUint32(at, true); // le32 used_elem.id
     const len = used.getUint32(at + 4, true); // le32 used_elem.len
     this.#checkUsed(id, len);

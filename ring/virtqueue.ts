@@ -110,6 +110,8 @@ export interface FixedChainQueue<T> extends Virtqueue<T> {
   take(): T | undefined;
   /** The used length of the entry take() returned last. */
   readonly takenLength: number;
+  /** used idx moved past what was taken (a hint for polling; take() checks the entry). */
+  hasUsed(): boolean;
 }
 
 /** True if `queue` offers reserved chains (SplitQueue does; test stubs may not). */

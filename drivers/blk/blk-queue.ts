@@ -40,7 +40,7 @@ export interface SlotClient {
 }
 
 export interface BlkQueueOptions {
-  readonly platform: Pick<Platform, "dma" | "timers">;
+  readonly platform: Pick<Platform, "dma" | "timers" | "clock">;
   readonly location: string;
   readonly queue: Virtqueue<number>;
   readonly slots: number;
@@ -48,6 +48,9 @@ export interface BlkQueueOptions {
   readonly fixedChains: boolean;
   /** Counters kept across re-initializations (the BlockDevice's). */
   readonly stats: { failures: number; sectorsRead: number; sectorsWritten: number };
+  /** How long to watch the used ring after posting at depth 1 before sleeping on the
+   * interrupt, in ms (0: never poll). */
+  readonly pollMs: number;
   /** 0: no deadline. */
   readonly timeoutMs: number;
   /** `count` requests passed their deadline (their slots are held). */
@@ -89,6 +92,7 @@ export class BlkQueue {
   #busy = 0;
   #unkicked = 0;
   #kickScheduled = false;
+  readonly #pollMs: number;
   #failure: Error | null = null;
   #closed: Error | null = null;
 
@@ -146,6 +150,7 @@ export class BlkQueue {
         this.#heads[s] = head;
       }
     }
+    this.#pollMs = options.pollMs;
     const t = options.timeoutMs;
     // A quarter of the timeout, within 1..100 ms: a lost notification costs little time.
     this.#interval = Math.max(1, Math.min(100, Math.floor(t / 4)));
@@ -371,10 +376,39 @@ export class BlkQueue {
     // posted in this turn (or by the callers a drain just settled) goes with one kick
     // from a promise job (batching).
     if (this.#kickScheduled) return;
-    if (this.#queue.inFlight === this.#unkicked) this.#kickNow();
-    else {
+    if (this.#queue.inFlight === this.#unkicked) {
+      if (this.#unkicked === 1 && this.#pollMs > 0 && this.#fixed !== null) this.#kickAndPoll(this.#fixed);
+      else this.#kickNow();
+    } else {
       this.#kickScheduled = true;
       void Promise.resolve().then(this.#kickJob);
+    }
+  }
+
+  /**
+   * Depth 1 (the device holds only this request): kick with used-buffer interrupts off
+   * and watch the used ring for up to pollMs, as Linux's hybrid polling does; back in
+   * time, it is drained here (no interrupt, no InterruptStatus read and ack). Otherwise
+   * interrupts go back on with the re-check of §2.7.14 and the request sleeps on them.
+   */
+  #kickAndPoll(fixed: FixedChainQueue<number>): void {
+    this.#unkicked = 0;
+    if (this.#failure !== null || this.#closed !== null) return;
+    const clock = this.#opts.platform.clock;
+    try {
+      fixed.disableInterrupts(); // a hint (§2.7.10): the device may still interrupt
+      fixed.kick();
+      const until = clock.now() + this.#pollMs;
+      for (let i = 1; ; i++) {
+        if (fixed.hasUsed()) {
+          this.drain(); // takes and checks the entry, interrupts back on with the re-check
+          return;
+        }
+        if ((i & 7) === 0 && clock.now() >= until) break;
+      }
+      if (fixed.enableInterrupts()) this.drain();
+    } catch (error) {
+      this.#ringFailed(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
@@ -460,9 +494,8 @@ export class BlkQueue {
 
   #freeSlot(slot: number): void {
     if (this.#closed !== null) return;
-    const waiter = this.#slotWaiters.shift();
-    if (waiter !== undefined) waiter.resolve(slot);
-    else this.#free[this.#freeCount++] = slot;
+    if (this.#slotWaiters.length === 0) this.#free[this.#freeCount++] = slot;
+    else this.#slotWaiters.shift()!.resolve(slot);
   }
 
   #retryRoom(): void {

@@ -25,6 +25,9 @@ import { BounceBudget, discardRange, runPieces, segments, type Built, type Piece
 
 export type { BlockBuffer, BlockDeviceOptions, BlockInfo, BlockStats, WriteZeroesOptions } from "./block-types.js";
 
+/** How long a request posted alone watches the used ring before sleeping on the interrupt. */
+const DEFAULT_POLL_US = 300;
+
 /** Descriptors one request needs at least without indirect ones: header, data, status. */
 const MIN_CHAIN = 3;
 
@@ -47,6 +50,7 @@ export class BlockDevice {
   readonly #maxRequestBytes: number;
   readonly #maxDirectRequestBytes: number;
   readonly #timeoutMs: number;
+  readonly #pollUs: number;
   readonly #maxRestarts: number;
   /** Set once the restart budget is spent: the device is not used again. */
   #givenUp: DeviceBrokenError | null = null;
@@ -92,6 +96,8 @@ export class BlockDevice {
     const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
     const maxRestarts = options.maxRestarts ?? 3;
+    const pollUs = options.pollMicroseconds ?? DEFAULT_POLL_US;
+    if (!(pollUs >= 0 && pollUs <= 100000)) throw new RangeError(`pollMicroseconds ${pollUs} must be 0..100000`);
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight ${maxInFlight} must be a positive integer`);
     if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < SECTOR_SIZE || maxRequestBytes % SECTOR_SIZE !== 0) {
       throw new RangeError(`maxRequestBytes ${maxRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
@@ -109,6 +115,7 @@ export class BlockDevice {
     this.#maxDirectRequestBytes = maxDirectRequestBytes;
     this.#bounce = new BounceBudget(maxBounceBytes);
     this.#timeoutMs = timeoutMs;
+    this.#pollUs = pollUs;
     this.#maxRestarts = maxRestarts;
     this.#onCapacityChange = options.onCapacityChange;
     this.#onError = options.onError;
@@ -289,6 +296,7 @@ export class BlockDevice {
       slots,
       fixedChains,
       timeoutMs: this.#timeoutMs,
+      pollMs: this.#pollUs / 1000,
       stats: this.#stats,
       onExpired: (count) => this.#expired(count),
       onRingError: (error) => this.#fault(error),

@@ -21,6 +21,10 @@ export interface BlockDeviceOptions {
   /** A request unanswered this long fails with RequestTimeoutError and the device is
    * re-initialized. 0: no limit. Default 10000 ms. */
   readonly timeoutMs?: number;
+  /** A request posted while the device holds no other watches the used ring this long
+   * (microseconds) before it sleeps on the interrupt (Linux's hybrid polling): at depth
+   * 1 the answer usually comes first and no interrupt is taken. 0: never. Default 300. */
+  readonly pollMicroseconds?: number;
   /** Re-initializations after request timeouts at most; once spent, the device is given
    * up on: reset and unbound, every request fails with DeviceBrokenError. Default 3. */
   readonly maxRestarts?: number;
