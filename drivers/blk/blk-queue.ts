@@ -374,12 +374,14 @@ export class BlkQueue {
     }
     // The device holds nothing: tell it now (no wait, depth 1). Otherwise everything
     // posted in this turn (or by the callers a drain just settled) goes with one kick
-    // from a promise job (batching).
+    // from a promise job (batching); while the device still holds half the slots or
+    // more, the next drain (their interrupt) publishes it: fewer notifications.
     if (this.#kickScheduled) return;
-    if (this.#queue.inFlight === this.#unkicked) {
+    const held = this.#queue.inFlight - this.#unkicked;
+    if (held === 0) {
       if (this.#unkicked === 1 && this.#pollMs > 0 && this.#fixed !== null) this.#kickAndPoll(this.#fixed);
       else this.#kickNow();
-    } else {
+    } else if (held * 2 < this.slotCount) {
       this.#kickScheduled = true;
       void Promise.resolve().then(this.#kickJob);
     }
