@@ -372,20 +372,22 @@ export class BlkQueue {
     if (this.#timer === null && this.#opts.timeoutMs > 0) {
       this.#timer = this.#opts.platform.timers.repeat(this.#sweep, this.#interval);
     }
-    // The device holds nothing: tell it now (no wait, depth 1). Otherwise everything
-    // posted in this turn (or by the callers a drain just settled) goes with one kick
-    // from a promise job (batching); while the device still holds half the slots or
-    // more, the next drain (their interrupt) publishes it: fewer notifications.
-    if (this.#kickScheduled) return;
-    const held = this.#queue.inFlight - this.#unkicked;
-    if (held === 0) {
-      if (this.#unkicked === 1 && this.#pollMs > 0 && this.#fixed !== null) this.#kickAndPoll(this.#fixed);
-      else this.#kickNow();
-    } else if (held * 2 < this.slotCount) {
-      this.#kickScheduled = true;
-      void Promise.resolve().then(this.#kickJob);
-    }
+    // Everything posted in this turn (or by the callers a drain just settled) goes with
+    // one kick from a promise job (batching); while the device still holds half the
+    // slots or more, the next drain (their interrupt) publishes it: fewer notifications.
+    if (this.#kickScheduled || (this.#queue.inFlight - this.#unkicked) * 2 >= this.slotCount) return;
+    this.#kickScheduled = true;
+    void Promise.resolve().then(this.#kickJob);
   }
+
+  readonly #kickJob = (): void => {
+    this.#kickScheduled = false;
+    const posted = this.#unkicked;
+    if (posted === 0) return;
+    // One request and the device held nothing else (depth 1): kick and poll for it.
+    if (posted === 1 && this.#queue.inFlight === 1 && this.#pollMs > 0 && this.#fixed !== null) this.#kickAndPoll(this.#fixed);
+    else this.#kickNow();
+  };
 
   /**
    * Depth 1 (the device holds only this request): kick with used-buffer interrupts off
@@ -413,11 +415,6 @@ export class BlkQueue {
       this.#ringFailed(error instanceof Error ? error : new Error(String(error)));
     }
   }
-
-  readonly #kickJob = (): void => {
-    this.#kickScheduled = false;
-    if (this.#unkicked > 0) this.#kickNow();
-  };
 
   #kickNow(): void {
     this.#unkicked = 0;
