@@ -67,7 +67,8 @@ export class BlkQueue {
   readonly #fixed: FixedChainQueue<number> | null;
   readonly #opts: BlkQueueOptions;
   readonly #block;
-  readonly #view: DataView;
+  /** The slot block as le32 words (CPU order: the ring already requires little-endian). */
+  readonly #words: Uint32Array;
   readonly #bytes: Uint8Array;
 
   readonly #state: Uint8Array;
@@ -111,7 +112,7 @@ export class BlkQueue {
     this.#fixed = options.fixedChains && hasFixedChains(options.queue) ? options.queue : null;
     const block = options.platform.dma.alloc(n * SLOT_STRIDE, 16);
     this.#block = block;
-    this.#view = block.view;
+    this.#words = new Uint32Array(block.view.buffer, block.view.byteOffset, (n * SLOT_STRIDE) >> 2);
     this.#bytes = block.bytes;
     this.#state = new Uint8Array(n);
     this.#free = new Uint16Array(n);
@@ -350,19 +351,19 @@ export class BlkQueue {
   /** Writes the request header (§5.2.6: le32 type, le32 reserved = 0, le64 sector) and
    * sets the status byte to 0xff, a value no device returns. */
   #header(slot: number, type: number, sector: number): void {
-    const at = slot * SLOT_STRIDE;
-    const view = this.#view;
+    const w = slot * (SLOT_STRIDE >> 2);
+    const words = this.#words;
     if (this.#type[slot] !== type) {
-      view.setUint32(at, type, true); // type, le32
+      words[w] = type; // type, le32
       this.#type[slot] = type;
     }
     const high = sector < TWO_32 ? 0 : Math.floor(sector / TWO_32);
-    view.setUint32(at + 8, sector - high * TWO_32, true); // sector, le64 (low)
+    words[w + 2] = sector - high * TWO_32; // sector, le64 (low)
     if (this.#sectorHigh[slot] !== high) {
-      view.setUint32(at + 12, high, true); // sector, le64 (high)
+      words[w + 3] = high; // sector, le64 (high)
       this.#sectorHigh[slot] = high;
     }
-    this.#bytes[at + STATUS_OFFSET] = 0xff; // status, u8
+    this.#bytes[slot * SLOT_STRIDE + STATUS_OFFSET] = 0xff; // status, u8
   }
 
   #posted(slot: number): void {
@@ -455,8 +456,8 @@ export class BlkQueue {
   }
 
   #sectorOf(slot: number): number {
-    const at = slot * SLOT_STRIDE;
-    return this.#view.getUint32(at + 8, true) + this.#view.getUint32(at + 12, true) * TWO_32;
+    const w = slot * (SLOT_STRIDE >> 2);
+    return this.#words[w + 2]! + this.#words[w + 3]! * TWO_32; // sector, le64
   }
 
   /** Tells the slot's caller, once. */
