@@ -338,7 +338,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   }
 
   kick(): boolean {
-    this.#usable();
+    if (this.#broken !== null || this.#destroyed) this.#usable();
     this.#kicks++;
     const count = this.#pendingCount;
     if (count === 0) return false;
@@ -353,7 +353,12 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     // §2.7.13.4.1: idx visible before reading the device's suppression fields; a full
     // barrier, so it also orders the idx before the QueueNotify write (as Linux's writel).
     this.#barriers.mb();
-    if (!this.#shouldNotify(oldIdx, newIdx)) return false;
+    // The prepare half of the kick (§2.7.10): avail_event with EVENT_IDX (needEvent()
+    // inline), else used->flags.
+    const notify = this.#eventIdx
+      ? ((newIdx - this.#usedU16[this.#availEventAt]! - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff)
+      : this.#shouldNotify(oldIdx, newIdx);
+    if (!notify) return false;
     this.#notifications++;
     this.#notify();
     return true;
@@ -450,10 +455,36 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
    * For queues whose tokens are never undefined.
    */
   take(): T | undefined {
-    if (!this.#next()) return undefined;
-    const head = this.#takenHead;
-    const token = this.#tokens[head];
-    this.#finish(head);
+    if (this.#broken !== null || this.#destroyed) {
+      this.#usable();
+      return undefined;
+    }
+    const lastUsed = this.#lastUsed;
+    const usedIdx = this.#usedU16[USED_IDX / 2]!; // le16 used->idx
+    if (usedIdx === lastUsed) return undefined;
+    // The common case inline (a returned reserved chain, len within its writable bytes,
+    // interrupts off as in a drain); anything else takes the general path with its
+    // checks and error reports. §2.7.14: read the idx, then the entries it covers.
+    this.#barriers.rmb();
+    const ahead = (usedIdx - lastUsed) & 0xffff;
+    const at = 1 + 2 * (lastUsed & this.#mask); // usedElemOffset() / 4
+    const id = this.#usedU32[at]!; // le32 used_elem.id
+    const len = this.#usedU32[at + 1]!; // le32 used_elem.len
+    if (ahead > this.size || ahead > this.#inFlight - this.#pendingCount || id >= this.size || this.#state[id] !== HEAD_PUBLISHED ||
+      this.#reserved[id] !== 1 || len > this.#writable[id]! || (this.#eventIdx && this.#interruptsWanted)) {
+      if (!this.#next()) return undefined;
+      const head = this.#takenHead;
+      const token = this.#tokens[head];
+      this.#finish(head);
+      return token;
+    }
+    this.#lastUsed = (lastUsed + 1) & 0xffff;
+    this.#takenLen = len;
+    const token = this.#tokens[id];
+    this.#tokens[id] = undefined;
+    this.#state[id] = RESERVED;
+    this.#inFlight--;
+    this.#completed++;
     return token;
   }
 
@@ -551,7 +582,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   // ---- Used buffer notification suppression (§2.7.7, §2.7.10) ---------------------------
 
   enableInterrupts(): boolean {
-    this.#usable();
+    if (this.#broken !== null || this.#destroyed) this.#usable();
     this.#interruptsWanted = true;
     if (this.#eventIdx) {
       this.#availU16[this.#usedEventAt] = this.#lastUsed; // le16 used_event
@@ -565,7 +596,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   }
 
   disableInterrupts(): void {
-    this.#usable();
+    if (this.#broken !== null || this.#destroyed) this.#usable();
     this.#interruptsWanted = false;
     if (this.#eventIdx) {
       // flags must stay 0 with EVENT_IDX (§2.7.10); an event index just behind the last

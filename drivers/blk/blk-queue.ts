@@ -69,6 +69,7 @@ export class BlkQueue {
   readonly #queue: Virtqueue<number>;
   readonly #fixed: FixedChainQueue<number> | null;
   readonly #opts: BlkQueueOptions;
+  readonly #stats: BlkQueueOptions["stats"];
   readonly #block;
   /** The slot block as le32 words (CPU order: the ring already requires little-endian). */
   readonly #words: Uint32Array;
@@ -110,6 +111,7 @@ export class BlkQueue {
   constructor(options: BlkQueueOptions) {
     const n = options.slots;
     this.#opts = options;
+    this.#stats = options.stats;
     this.slotCount = n;
     this.#queue = options.queue;
     this.#fixed = options.fixedChains && hasFixedChains(options.queue) ? options.queue : null;
@@ -447,12 +449,23 @@ export class BlkQueue {
       const status = this.#bytes[slot * SLOT_STRIDE + STATUS_OFFSET]!;
       if (status !== BlkStatus.OK) error = new BlkStatusError(this.#opts.location, this.#type[slot]!, this.#sectorOf(slot), status);
     }
-    const stats = this.#opts.stats;
+    const stats = this.#stats;
     if (error !== null) stats.failures++;
     else if (this.#client[slot] === null) {
-      // The fast path's data, counted once it came back good.
+      // The fast path: counted once it came back good, settled and freed right here.
       if (this.#type[slot] === BlkRequestType.IN) stats.sectorsRead += this.#dataLen[slot]! / 512;
       else stats.sectorsWritten += this.#dataLen[slot]! / 512;
+      const resolve = this.#resolve[slot];
+      const value = this.#value[slot];
+      this.#resolve[slot] = null;
+      this.#reject[slot] = null;
+      this.#value[slot] = undefined;
+      this.#state[slot] = FREE;
+      this.#busy--;
+      if (this.#slotWaiters.length === 0) this.#free[this.#freeCount++] = slot;
+      else this.#slotWaiters.shift()!.resolve(slot);
+      if (resolve !== null) resolve(value);
+      return;
     }
     this.#settleSlot(slot, error, len);
     this.#releaseSlot(slot);
