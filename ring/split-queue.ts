@@ -264,13 +264,24 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
    * data). The same checks.
    */
   postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void {
-    this.#idleReserved(head);
+    if (this.#broken !== null || this.#destroyed || this.#state[head] !== RESERVED) this.#idleReserved(head);
     if (this.#chainDescs[head]! < 2) throw new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor 1`, 1);
-    this.#point(head, this.#descNext[head]!, phys, len, writable);
+    const id = this.#descNext[head]!;
+    // The same buffer as last time (checked then, in the table already): nothing to write.
+    if (this.#descLen[id] !== len || this.#descAddr[id] !== phys || this.#descFlags[id] !== ((this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0))) {
+      this.#point(head, id, phys, len, writable);
+    }
     if (this.#chainUnset[head] !== 0) {
       throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
     }
-    this.#makeAvailable(head, this.#writable[head]!, token);
+    // #makeAvailable() inline.
+    this.#state[head] = HEAD_PENDING;
+    this.#tokens[head] = token;
+    this.#seq[head] = this.#nextSeq++;
+    this.#availU16[2 + ((this.#availIdx + this.#pendingCount) & this.#mask)] = head; // le16 ring[slot]
+    this.#pendingHeads[this.#pendingCount++] = head;
+    this.#inFlight++;
+    this.#added++;
   }
 
   /** Throws unless `head` is a reserved chain the device does not hold, on a usable queue. */
