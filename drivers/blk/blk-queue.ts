@@ -20,6 +20,9 @@ import { BlkStatusError, BlkUsedLengthError } from "./errors.js";
 /** Per-slot bookkeeping as plain arrays: an element access costs XS a tenth of a typed array's. */
 const filled = (n: number, value: number): number[] => new Array<number>(n).fill(value);
 
+/** Most rounds of the depth-1 poll, whatever the clock says. */
+const MAX_POLL_ROUNDS = 4096;
+
 /** One settled promise to hang promise jobs on (Promise.resolve() costs XS ~5 us a call). */
 const RESOLVED = Promise.resolve();
 
@@ -429,7 +432,8 @@ export class BlkQueue {
       fixed.disableInterrupts(); // a hint (§2.7.10): the device may still interrupt
       fixed.kick();
       const until = clock.now() + this.#pollMs;
-      for (let i = 1; ; i++) {
+      // Bounded in time and in rounds (a clock that does not move, virtual time in tests).
+      for (let i = 1; i <= MAX_POLL_ROUNDS; i++) {
         if (fixed.hasUsed()) {
           this.drain(); // takes and checks the entry, interrupts back on with the re-check
           return;
