@@ -30,8 +30,11 @@ export interface DeviceFaults {
    * at 0x100 and up), after the device decided it: lies about any register or config
    * byte; null = honest. */
   registerRead: ((offset: number, width: number, value: number) => number) | null;
-  /** Chains are taken and never returned (a hung device; a reset takes them back). */
+  /** Chains are taken and their completions withheld (a stalled device) until
+   * `releaseHeld()` makes them, late; a reset drops them. */
   holdChains: boolean;
+  /** Chains are taken and never returned (a hung device; only a reset takes them back). */
+  loseChains: boolean;
 }
 
 export function noFaults(): DeviceFaults {
@@ -48,5 +51,6 @@ export function noFaults(): DeviceFaults {
     usedIdxAhead: 0,
     registerRead: null,
     holdChains: false,
+    loseChains: false,
   };
 }

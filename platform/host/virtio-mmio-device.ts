@@ -115,6 +115,8 @@ export class MmioDeviceModel implements MmioHandler {
   /** Per queue: avail idx and write-barrier count at set-up / the last notification. */
   readonly #barrierSeen = new Map<number, { idx: number; wmb: number }>();
   readonly #needsFlush = new Set<number>();
+  /** Completions withheld by the holdChains fault. */
+  readonly #withheld: [DeviceChain, number][] = [];
   #flushQueued = false;
 
   constructor(device: DeviceModel, options: MmioDeviceOptions, wiring: MmioDeviceWiring) {
@@ -179,6 +181,22 @@ export class MmioDeviceModel implements MmioHandler {
   needsReset(): void {
     this.#status |= STATUS.DEVICE_NEEDS_RESET;
     this.#raise(INT_CONFIG_CHANGE);
+  }
+
+  /** Makes the completions the holdChains fault withheld (of chains not reset since). */
+  releaseHeld(): void {
+    const held = this.#withheld.splice(0);
+    for (const [chain, written] of held) {
+      if (chain.epoch === this.#epoch && this.#serving()) this.#completeNow(chain, written);
+    }
+  }
+
+  #completeNow(chain: DeviceChain, written: number): void {
+    const q = this.#queues[chain.queue];
+    if (!q || !q.live) return;
+    q.complete(chain, written, this.faults);
+    this.counters.chains++;
+    this.#queueFlush(chain.queue);
   }
 
   /** Raises the interrupt line with nothing new in InterruptStatus. */
@@ -386,6 +404,7 @@ export class MmioDeviceModel implements MmioHandler {
     this.#queueSel = 0;
     this.#scheduled.clear();
     this.#needsFlush.clear();
+    this.#withheld.length = 0;
     for (const q of this.#queues) q.resetRegisters();
     this.device.reset();
   }
@@ -656,12 +675,12 @@ export class MmioDeviceModel implements MmioHandler {
       complete: (chain: DeviceChain, written) => {
         if (chain.epoch !== this.#epoch) return; // the device was reset meanwhile
         if (!this.#serving()) return; // broken or needing a reset: nothing more is written
-        if (this.faults.holdChains) return; // hung: the chain stays with the device
-        const q = this.#queues[chain.queue];
-        if (!q || !q.live) return;
-        q.complete(chain, written, this.faults);
-        this.counters.chains++;
-        this.#queueFlush(chain.queue);
+        if (this.faults.loseChains) return; // hung: the chain stays with the device
+        if (this.faults.holdChains) {
+          this.#withheld.push([chain, written]); // stalled: answered by releaseHeld()
+          return;
+        }
+        this.#completeNow(chain, written);
       },
       later: (fn, turns = 1) => {
         const epoch = this.#epoch;

@@ -7,10 +7,13 @@ import { plan, runCase, type CaseSpec, type Step } from "./engine.js";
 import { Rand } from "./random.js";
 import { DEVICE_KINDS, type DeviceKind, type Target } from "./target.js";
 import { blkTarget } from "./targets/blk.js";
+import { consoleTarget } from "./targets/console.js";
+import { inputTarget } from "./targets/input.js";
+import { netTarget } from "./targets/net.js";
 import { rngTarget } from "./targets/rng.js";
 import type { Finding } from "./world.js";
 
-export const TARGETS: Readonly<Partial<Record<DeviceKind, Target>>> = { blk: blkTarget, rng: rngTarget };
+export const TARGETS: Readonly<Partial<Record<DeviceKind, Target>>> = { blk: blkTarget, rng: rngTarget, net: netTarget, console: consoleTarget, input: inputTarget };
 
 export interface CampaignOptions {
   readonly steps: number;

@@ -1,13 +1,23 @@
-// Finding classes the fuzzer shows on main today that are open defects of issue #9,
-// being fixed by their owners: the test slice reports them without failing. Remove an
-// entry when its fix lands (the slice then fails if the class comes back). Anything not
-// listed fails the slice.
+// Finding classes the fuzzer shows on main today that are open defects (issue #9's, or
+// found by this fuzzer and reported), being fixed by their owners: the npm test slice
+// reports them without failing. Remove an entry when its fix lands (the slice then fails
+// if the class comes back). Anything not listed fails the slice.
 
 export const KNOWN_CLASSES: Readonly<Record<string, string>> = {
   "dma-freed-while-device-holds (blk)": "issue #9 defect 2: blk frees DMA memory the device still owns (timeout, ring error)",
   "violation:notify-before-driver-ok (blk)": "issue #9 defect 3: drivers submit to a device in reset",
-  "violation:reset-not-complete (blk)": "issue #9 defect 3: drivers submit to a device in reset; the core's interrupt handler writes InterruptACK during a reset wait",
-  "violation:reset-not-complete (rng)": "issue #9 defect 3: the core's interrupt handler writes InterruptACK during a reset wait",
+  "violation:notify-before-driver-ok (net)": "issue #9 defect 3: drivers submit to a device in reset",
+  "violation:notify-before-driver-ok (console)": "issue #9 defect 3: drivers submit to a device in reset",
+  "violation:notify-before-driver-ok (input)": "issue #9 defect 3: drivers submit to a device in reset",
+  "violation:reset-not-complete (blk)": "issue #9 defect 3: QueueNotify (0x50) or the core's InterruptACK (0x64) written during a reset wait",
+  "violation:reset-not-complete (rng)": "issue #9 defect 3: the core's interrupt handler writes InterruptACK (0x64) during a reset wait",
+  "violation:reset-not-complete (net)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
+  "violation:reset-not-complete (console)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
+  "violation:reset-not-complete (input)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
+  "no-recovery (net)": "issue #9 defect 3: net write() accepted and dropped while the device is not live after a failed re-init",
   "no-recovery (rng)": "issue #9 defect 5: rng keeps pieces of timed-out jobs on a device that never returns them (no reset)",
   "unnamed-error (blk)": "issue #9 defect 8: a queue too small for one request (RingUsageError ChainTooLong)",
+  "unnamed-error (net)": "issue #9 defect 8: a legacy queue of 1 accepted at probe (RingUsageError ChainTooLong)",
+  "tx-stuck-after-lost-buffers (net)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): write() refuses or loses frames for good",
+  "tx-stuck-after-lost-buffers (console)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): writable stays 0 for good",
 };

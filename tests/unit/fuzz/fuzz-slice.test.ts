@@ -12,7 +12,7 @@ const STEPS = 3000;
 const SEED = 0x5eed;
 
 test(`${STEPS} fuzz steps over ${availableDevices().join(", ")}, legacy and modern: no new finding class`, async () => {
-  const r = await runCampaign({ steps: STEPS, seed: SEED, minimize: false });
+  const r = await runCampaign({ steps: STEPS, seed: SEED, stepsPerCase: 150, minimize: false });
   const rate = r.steps / (r.ms / 1000);
   console.log(`  ${r.steps} steps, ${r.cases} cases, ${rate.toFixed(0)} steps/s`);
   const unknown = r.classes.filter((c) => !(`${c.kind} (${c.device})` in KNOWN_CLASSES));
