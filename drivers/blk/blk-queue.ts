@@ -250,6 +250,7 @@ export class BlkQueue {
   waitSlot(): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       if (this.#closed !== null) return reject(this.#closed);
+      if (this.#failure !== null) return reject(this.#failure);
       this.#slotWaiters.push({ resolve, reject });
     });
   }
@@ -371,9 +372,15 @@ export class BlkQueue {
   /** The requests held after a timeout are failed now (the reset that should take their
    * chains back did not happen); their slots stay held. */
   failHeld(): void {
+    let error: Error | null = null;
     for (let slot = 0; slot < this.slotCount; slot++) {
-      if (this.#state[slot] === HELD) this.#settleSlot(slot, this.#heldError[slot] ?? new RequestTimeoutError(this.#opts.location, this.#opts.timeoutMs), 0);
+      if (this.#state[slot] !== HELD) continue;
+      error = this.#heldError[slot] ?? new RequestTimeoutError(this.#opts.location, this.#opts.timeoutMs);
+      this.#settleSlot(slot, error, 0);
     }
+    // Held slots come back only with a reset that did not happen: a request waiting for
+    // one would wait for ever (found by the fuzzer, tests/fuzz).
+    if (error !== null) for (const waiter of this.#slotWaiters.splice(0)) waiter.reject(error);
   }
 
   // ---- internals ----
@@ -555,6 +562,9 @@ export class BlkQueue {
       this.#settleSlot(slot, error, 0);
     }
     for (const place of this.#roomWaiters.splice(0)) place();
+    // The held slots come back only with a reset: a request waiting for one would wait
+    // for ever (found by the fuzzer, tests/fuzz).
+    for (const waiter of this.#slotWaiters.splice(0)) waiter.reject(error);
     this.#opts.onRingError(error);
   }
 

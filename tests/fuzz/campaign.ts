@@ -41,6 +41,9 @@ export interface ClassReport {
 }
 
 export interface CampaignResult {
+  /** Heap used (after a collection, where one can be forced) at the start and the end, bytes. */
+  readonly heapStart: number;
+  readonly heapEnd: number;
   readonly steps: number;
   readonly cases: number;
   readonly ms: number;
@@ -86,6 +89,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   let cases = 0;
   const perDevice: Record<string, number> = {};
   const classes = new Map<string, ClassReport>();
+  const heapStart = heapAfterGc();
   while (steps < options.steps) {
     const spec = campaignCase(options, cases);
     const findings = await runCase(spec, targetFor(spec.kind));
@@ -109,10 +113,27 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     if (now - lastLog >= progressMs) {
       lastLog = now;
       const rate = steps / ((now - started) / 1000);
-      log(`[fuzz] ${steps} steps, ${cases} cases, ${rate.toFixed(0)} steps/s, ${classes.size} finding class(es)`);
+      log(`[fuzz] ${steps} steps, ${cases} cases, ${rate.toFixed(0)} steps/s, ${classes.size} finding class(es), heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB`);
     }
   }
-  return { steps, cases, ms: performance.now() - started, perDevice, classes: [...classes.values()] };
+  const ms = performance.now() - started;
+  const heapEnd = heapAfterGc();
+  // Every case has its own machine: what the stack leaks across cases stays (a global).
+  if (heapEnd > heapStart + HEAP_GROWTH_LIMIT) {
+    const f = { kind: "heap-growth", message: `heap ${heapStart} -> ${heapEnd} bytes over ${cases} cases (after a collection)`, step: -1 };
+    classes.set("heap-growth", { kind: f.kind, device: "blk", count: 1, first: f, spec: campaignCase(options, 0), minimal: campaignCase(options, 0) });
+    log(`[fuzz] NEW heap-growth: ${f.message}`);
+  }
+  return { heapStart, heapEnd, steps, cases, ms, perDevice, classes: [...classes.values()] };
+}
+
+/** Heap growth over a campaign taken as a leak (the cases' own garbage is collected). */
+const HEAP_GROWTH_LIMIT = 64 * 1024 * 1024;
+
+/** Heap used after a full collection, where the process offers one (tools/fuzz.mjs does). */
+function heapAfterGc(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
 }
 
 /** Whether `spec` still shows a finding of class `kind`. */

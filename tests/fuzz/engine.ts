@@ -26,6 +26,9 @@ export interface CaseSpec {
 
 /** Virtual time given to calls to settle once the device behaves again. */
 export const HEAL_MS = 120_000;
+/** DMA a driver may hold after the case beyond what it held after bring-up (a re-init
+ * may size its rings and buffers differently, e.g. under a QueueNumMax lie). */
+const DMA_SLACK = 256 * 1024;
 /** Calls in flight at most: past it, API actions wait (time passes instead). */
 const MAX_PENDING = 96;
 
@@ -99,6 +102,7 @@ async function runIn(world: World, spec: CaseSpec, target: Target): Promise<void
     world.report("bring-up-failed", `the device did not come up before any lie: ${vd?.error ? describeError(vd.error) : vd ? vd.step : "not found by the bus"}`);
     return;
   }
+  const dmaAtStart = world.watch.allocatedBytes;
   for (let i = 0; i < spec.steps.length; i++) {
     world.step = i;
     const step = spec.steps[i]!;
@@ -119,6 +123,12 @@ async function runIn(world: World, spec: CaseSpec, target: Target): Promise<void
     world.report("never-settled", `${world.pending.size} call(s) still pending ${HEAL_MS / 1000} s after the device behaved again: ${[...world.pending.values()].slice(0, 4).join(", ")}`);
   }
   await driven.probe();
+  // What the driver holds once everything settled and it works again: its rings and
+  // standing buffers, as after bring-up, not what the lies left behind.
+  const driverDma = world.watch.allocatedBytes - (driven.heldDmaBytes?.() ?? 0);
+  if (driverDma > dmaAtStart + DMA_SLACK) {
+    world.report("dma-growth", `the driver holds ${driverDma} DMA bytes after the device behaved again, ${dmaAtStart} after bring-up`);
+  }
   driven.check();
   world.watch.checkProtected();
   world.checkModel();

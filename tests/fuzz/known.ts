@@ -17,6 +17,8 @@ export const KNOWN_CLASSES: Readonly<Record<string, string>> = {
   "no-recovery (net)": "issue #9 defect 3: net write() accepted and dropped while the device is not live after a failed re-init",
   "no-recovery (rng)": "issue #9 defect 5: rng keeps pieces of timed-out jobs on a device that never returns them (no reset)",
   "unnamed-error (blk)": "issue #9 defect 8: a queue too small for one request (RingUsageError ChainTooLong)",
+  "no-recovery (blk)": "issue #9 defect 8: a queue too small for one request, after a re-init under a smaller QueueNumMax (RingUsageError ChainTooLong)",
+  "never-settled (blk)": "fuzz finding: after a ring error (no reset follows), pieces of a multi-piece call waiting for bounce memory (BounceBudget) never settle: the memory is held by slots only a reset gives back",
   "unnamed-error (net)": "issue #9 defect 8: a legacy queue of 1 accepted at probe (RingUsageError ChainTooLong)",
   "tx-stuck-after-lost-buffers (net)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): write() refuses or loses frames for good",
   "tx-stuck-after-lost-buffers (console)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): writable stays 0 for good",

@@ -20,6 +20,8 @@ export interface Driven {
   check(): void;
   /** Frees what the target itself holds (caller DMA buffers, listeners) before shutdown. */
   release(): void;
+  /** DMA bytes the target (as the application) holds now (default 0). */
+  heldDmaBytes?(): number;
 }
 
 export interface Target {

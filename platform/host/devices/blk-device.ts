@@ -104,6 +104,8 @@ export interface BlkFaults {
   usedLength: number | null;
   /** Requests are taken and never completed (a hung device). */
   hang: boolean;
+  /** The next this-many FLUSH requests fail with IOERR (the cache stays dirty). */
+  failFlushes: number;
 }
 
 /** Requests served with status OK, by type; `errors` counts the others. */
@@ -137,11 +139,13 @@ export class BlkDevice implements DeviceModel {
   readonly features: bigint;
   readonly config = new Uint8Array(CONFIG_SIZE);
   readonly configFields = FIELDS;
-  readonly faults: BlkFaults = { status: null, badSectors: new Set(), usedLength: null, hang: false };
+  readonly faults: BlkFaults = { status: null, badSectors: new Set(), usedLength: null, hang: false, failFlushes: 0 };
   readonly counters: BlkCounters = { reads: 0, writes: 0, flushes: 0, getIds: 0, discards: 0, writeZeroes: 0, errors: 0, unflushedBytes: 0 };
   readonly shapes: BlkShapes = { maxSegments: 0, maxTransfer: 0, maxBatch: 0 };
   #image: Uint8Array;
   readonly #cache: WritebackCache | null;
+  /** The power was cut: the device serves nothing any more. */
+  #off = false;
   readonly #options: BlkDeviceOptions;
   readonly #view: DataView;
   #ctx: DeviceContext | null = null;
@@ -205,7 +209,7 @@ export class BlkDevice implements DeviceModel {
    * The device forgets its requests in flight: the machine is gone. */
   powerCut(persist?: (sector: number) => boolean): number {
     const kept = this.#cache?.cut(this.#image, persist) ?? 0;
-    this.faults.hang = true; // nothing more is answered
+    this.#off = true; // nothing more is served: the image is the next machine's
     return kept;
   }
 
@@ -247,6 +251,7 @@ export class BlkDevice implements DeviceModel {
   }
 
   process(queue: number): void {
+    if (this.#off) return;
     const ctx = this.#ctx!;
     const batch: [DeviceChain, number][] = [];
     for (let chain = ctx.takeChain(queue); chain; chain = ctx.takeChain(queue)) {
@@ -326,6 +331,10 @@ export class BlkDevice implements DeviceModel {
         }
         if (sector !== 0) this.#violation("blk-flush-sector", `${r}: FLUSH with sector ${sector}, must be 0 (§5.2.6.1)`);
         if (dataOut.length > 0 || dataInLength > 0) this.#violation("blk-flush-data", `${r}: FLUSH with ${dataOut.length + dataInLength} data bytes (§5.2.6.1)`);
+        if (this.faults.failFlushes > 0) {
+          this.faults.failFlushes--;
+          return this.#answer(chain, BLK_S.IOERR, null);
+        }
         const status = this.#answer(chain, BLK_S.OK, "flushes");
         if (this.faults.status === null || this.faults.status === BLK_S.OK) {
           c.unflushedBytes = 0;

@@ -65,7 +65,7 @@ class BlkDriven implements Driven {
       case "lie-status": disk.faults.status = a.pick([null, null, 1, 2, 0x7f, 0xff]); return;
       case "lie-bad-sector":
         if (a.chance(30)) disk.faults.badSectors.clear();
-        else disk.faults.badSectors.add(a.int(0, disk.capacity - 1));
+        else disk.faults.badSectors.add(a.int(0, Math.min(48, disk.capacity) - 1));
         return;
       case "lie-used-length": disk.faults.usedLength = a.pick([null, null, 0, 1, 100, 512, 513]); return;
       case "hang": disk.faults.hang = !disk.faults.hang; return;
@@ -76,16 +76,20 @@ class BlkDriven implements Driven {
         return;
       }
       case "junk-config":
+        // The driver works to the seg_max and size_max it read at set-up (§5.2.5: only the
+        // capacity moves at run time); the model checks against what the config holds now.
+        this.#w.excused.add("blk-too-many-segments").add("blk-segment-too-large");
         disk.setConfig32(a.pick([0, 4, 8, 12, 20, 36, 40, 48, 52]), a.pick([0, 1, 0xffff_ffff, a.int(0, 0xffff_ffff)]));
         if (a.chance(70)) this.#w.dev.configChanged();
         return;
     }
   }
 
+  /** A range: mostly in the first 48 sectors (where the bad sectors are), some past the end. */
   #range(a: Args): [number, number] {
     const cap = this.#disk.capacity;
     const count = a.pick([1, 1, 2, 3, 8, 16, 17, 40]);
-    const lba = a.chance(8) ? cap - a.int(0, 2) : a.int(0, Math.max(0, cap - count));
+    const lba = a.chance(8) ? cap - a.int(0, 2) : a.int(0, Math.max(0, Math.min(cap, a.chance(60) ? 48 : cap) - count));
     return [lba, count];
   }
 
@@ -201,6 +205,7 @@ class BlkDriven implements Driven {
     f.badSectors.clear();
     f.usedLength = null;
     f.hang = false;
+    f.failFlushes = 0;
     this.#disk.config.set(this.#config);
     this.#disk.resize(this.#disk.capacity); // the capacity field back to the image, and a config change
   }
@@ -232,6 +237,10 @@ class BlkDriven implements Driven {
 
   check(): void {}
 
+  heldDmaBytes(): number {
+    return this.#dmaBuffers.reduce((n, b) => n + b.size, 0);
+  }
+
   release(): void {
     this.#w.watch.dropProtected();
     for (const b of this.#dmaBuffers) this.#w.platform.dma.free(b);
@@ -243,7 +252,7 @@ export const blkTarget: Target = {
   kind: "blk",
   actions: [
     ["read", 10], ["write", 7], ["flush", 2], ["id", 1], ["discard", 1], ["write-zeroes", 1],
-    ["lie-status", 2], ["lie-bad-sector", 1], ["lie-used-length", 1], ["hang", 1], ["resize", 1], ["junk-config", 1],
+    ["lie-status", 2], ["lie-bad-sector", 2], ["lie-used-length", 1], ["hang", 1], ["resize", 1], ["junk-config", 1],
   ],
   async setup(w: World, version: 1 | 2, r: Rand): Promise<Driven> {
     const capacity = r.pick([64, 128, 256]);

@@ -47,7 +47,6 @@ export class Sequence {
     }
     if (!item) {
       if (prefixOk) return; // too short to carry its tag: a length lie
-      if (process.env.FUZZ_DEBUG) console.log(this.#what, Buffer.from(bytes).toString("hex"), [...this.#sent.keys()]);
       return this.#w.report("data-mismatch", `${this.#what}: received ${bytes.length} bytes that were never sent (tag ${tag})`);
     }
     if (item.index <= this.#last) {
