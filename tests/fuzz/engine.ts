@@ -232,7 +232,8 @@ function registerLie(world: World, a: Args): ((offset: number, width: number, va
         let n = 0;
         return (o: number, _w: number, v: number) => (o === REG.ConfigGeneration ? v + n++ : v);
       })();
-    case 3: { // one config byte (or word) is garbage
+    case 3: { // one config byte (or word) is garbage: limits read from it are the lie's
+      world.excused.add("blk-too-many-segments").add("blk-segment-too-large");
       const at = REG.Config + a.int(0, 63);
       return (o, _w, v) => (o === (at & ~3) || o === at ? v ^ junk : v);
     }
