@@ -8,10 +8,10 @@
 import { ConsoleDeviceModel } from "../../../platform/host/devices/console-device.js";
 import { ConsoleDriver } from "../../../drivers/console/console-driver.js";
 import type { Serial } from "../../../drivers/console/serial.js";
-import { DeviceBrokenError } from "../../../drivers/virtio/errors.js";
 import type { Args, Rand } from "../random.js";
 import type { Driven, Target } from "../target.js";
-import { describeError, type World } from "../world.js";
+import type { World } from "../world.js";
+import { deviceState, reviveForProbe } from "./probe.js";
 
 /** Greedy check that `got` is a subsequence of `sent` from `from`; returns where it ended, or -1. */
 function subsequence(sent: readonly number[], got: Uint8Array, from: number): number {
@@ -127,17 +127,10 @@ class ConsoleDriven implements Driven {
 
   async probe(): Promise<void> {
     const w = this.#w;
-    const vd = w.bus.device(w.dev.slot);
-    if (!vd) return w.report("no-recovery", "the bus lost the device");
-    const port = this.#driver.ports()[0];
-    if (port?.broken instanceof DeviceBrokenError) return;
-    if (!port || port.broken || !port.live) {
-      w.track("device.restart() (probe)", vd.restart());
-      await w.run(60_000, () => w.pending.size === 0);
-    }
+    if ((await reviveForProbe(w, this.#driver.ports()[0])) !== "ready") return;
     const s = this.#open();
     const live = this.#driver.ports()[0];
-    if (!s || !live || !live.live) return w.report("no-recovery", `no working console after a restart of a behaving device (${vd.error ? describeError(vd.error) : vd.step})`);
+    if (!s || !live || !live.live) return w.report("no-recovery", `no working console after a restart of a behaving device (${deviceState(w)})`);
     await w.run(1000, () => live.writable >= 64);
     // Out: 64 bytes must reach the device.
     // Bytes accepted before and not delivered by now were lost to a reset: forget them.

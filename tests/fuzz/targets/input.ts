@@ -9,10 +9,10 @@ import { InputDeviceModel, keyboardModelOptions, tabletModelOptions } from "../.
 import { InputDriver } from "../../../drivers/input/input-driver.js";
 import type { InputDevice } from "../../../drivers/input/input-device.js";
 import type { InputEvent } from "../../../drivers/input/input-port.js";
-import { DeviceBrokenError } from "../../../drivers/virtio/errors.js";
 import type { Args, Rand } from "../random.js";
 import type { Driven, Target } from "../target.js";
-import { describeError, type World } from "../world.js";
+import type { World } from "../world.js";
+import { deviceState, reviveForProbe } from "./probe.js";
 import { Sequence } from "./sequence.js";
 
 const EV_MSC = 4;
@@ -118,17 +118,10 @@ class InputDriven implements Driven {
 
   async probe(): Promise<void> {
     const w = this.#w;
-    const vd = w.bus.device(w.dev.slot);
-    if (!vd) return w.report("no-recovery", "the bus lost the device");
-    const port = this.#driver.ports()[0];
-    if (port?.broken instanceof DeviceBrokenError) return;
-    if (!port || port.broken || !port.live) {
-      w.track("device.restart() (probe)", vd.restart());
-      await w.run(60_000, () => w.pending.size === 0);
-    }
+    if ((await reviveForProbe(w, this.#driver.ports()[0])) !== "ready") return;
     const d = this.#open();
     const live = this.#driver.ports()[0];
-    if (!d || !live || !live.live) return w.report("no-recovery", `no working input device after a restart of a behaving device (${vd.error ? describeError(vd.error) : vd.step})`);
+    if (!d || !live || !live.live) return w.report("no-recovery", `no working input device after a restart of a behaving device (${deviceState(w)})`);
     this.#probeTag = this.#tag++;
     const e = { type: EV_MSC, code: MSC_SCAN, value: this.#probeTag };
     this.#events.sent(e.value, encode(e));
