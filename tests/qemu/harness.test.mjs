@@ -43,6 +43,22 @@ test("command line: devices keep their order; disks, nets and consoles expand", 
   assert.equal(cmd.consoles, [join(scratch, "con0.sock")]);
 });
 
+test("command line: PCI items become virtio-*-pci with their properties; PCI NICs load no boot ROM", () => {
+  const cmd = buildQemuCommand({
+    elf: "fw.elf",
+    tempDir: scratch,
+    devices: [{ disk: "/x/a.img", pci: "disable-modern=on,disable-legacy=off" }, "virtio-rng-pci", { net: true, pci: true }, { console: true, pci: "vectors=0" }, "virtio-net-pci,netdev=n9"],
+  });
+  assert.equal(valueAfter(cmd.args, "-device"), [
+    "virtio-blk-pci,disable-modern=on,disable-legacy=off,drive=d0",
+    "virtio-rng-pci",
+    "virtio-net-pci,netdev=net0,romfile=",
+    "virtio-serial-pci,vectors=0",
+    "virtconsole,chardev=con0",
+    "virtio-net-pci,netdev=n9,romfile=",
+  ]);
+});
+
 test("board arguments: the harness's own options are dropped", () => {
   const args = stripHarnessOwned(["-M", "virt", "-nographic", "-serial", "mon:stdio", "-kernel", "x.elf", "-m", "128M",
     "-global", "virtio-mmio.force-legacy=false", "-nic", "none"]);

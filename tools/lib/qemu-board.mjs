@@ -74,6 +74,12 @@ function virtioDevice(name, pci) {
   return `virtio-${name}-pci${typeof pci === "string" && pci ? `,${pci}` : ""}`;
 }
 
+/** virtio-net-pci (and any PCI NIC) would load a boot ROM (efi-virtio.rom) the firmware has
+ * no use for and a minimal QEMU install lacks: `romfile=` (empty) leaves it out. */
+function noBootRom(device) {
+  return /^virtio-net-pci(,|$)/.test(device) && !/(^|,)romfile=/.test(device) ? `${device},romfile=` : device;
+}
+
 /**
  * Turns a device list into QEMU arguments, in order (virtio-mmio slots are filled from 31
  * downwards in command-line order; PCI functions from 00.1 up). Items:
@@ -92,7 +98,7 @@ export function deviceArgs(devices, tempDir) {
   let net = 0;
   let con = 0;
   for (const d of devices) {
-    if (typeof d === "string") args.push("-device", d);
+    if (typeof d === "string") args.push("-device", noBootRom(d));
     else if (d && typeof d.device === "string") args.push("-device", d.device);
     else if (d && d.disk !== undefined) {
       const id = `d${disk++}`;
@@ -103,8 +109,7 @@ export function deviceArgs(devices, tempDir) {
       const id = `net${net++}`;
       const fwd = (d.net === true ? [] : d.net.hostfwd ?? []).map((f) => `,hostfwd=${f}`).join("");
       args.push("-netdev", `user,id=${id}${fwd}`);
-      // virtio-net-pci would load a boot ROM (efi-virtio.rom) this firmware has no use for.
-      args.push("-device", `${virtioDevice("net", d.pci)},netdev=${id}${d.pci ? ",romfile=" : ""}`);
+      args.push("-device", noBootRom(`${virtioDevice("net", d.pci)},netdev=${id}`));
     } else if (d && d.console !== undefined && d.console !== false) {
       const id = `con${con++}`;
       const path = (d.console === true ? null : d.console.path) ?? join(tempDir, `${id}.sock`);
