@@ -4,6 +4,7 @@
 
 import { BalloonDriver } from "../drivers/balloon/balloon-driver.js";
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
+import { GpuDriver } from "../drivers/gpu/gpu-driver.js";
 import { MemDriver } from "../drivers/mem/mem-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { IpStack } from "../net/ip/ip-stack.js";
@@ -15,6 +16,7 @@ import { consoleCommand } from "./shell/commands/console.js";
 import { inputCommand } from "./shell/commands/input.js";
 import { balloonCommand } from "./shell/commands/balloon.js";
 import { blkCommand } from "./shell/commands/blk.js";
+import { gpuCommand } from "./shell/commands/gpu.js";
 import { vmemCommand } from "./shell/commands/vmem.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
@@ -53,6 +55,11 @@ function balloon(): Parts {
   return { driver, commands: [balloonCommand(driver)], globals: { balloon: driver } };
 }
 
+function gpu(): Parts {
+  const driver = new GpuDriver();
+  return { driver, commands: [gpuCommand(driver)], globals: { gpu: driver } };
+}
+
 function vmem(): Parts {
   const driver = new MemDriver();
   return { driver, commands: [vmemCommand(driver)], globals: { vmem: driver } };
@@ -66,4 +73,5 @@ export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "input", create: input },
   { name: "balloon", create: balloon },
   { name: "vmem", create: vmem },
+  { name: "gpu", create: gpu },
 ];
