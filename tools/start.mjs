@@ -35,6 +35,8 @@ options:
   --run "CMD"         run a shell command, print its output (repeatable, in order), then
                       power off. Exit status: 0 all ok, 1 a command failed, 3 the firmware
                       printed FATAL or QEMU crashed, 4 timeout
+  --screenshot FILE   with --run: after the commands, save the screen (QMP screendump,
+                      PNG) to FILE, e.g. with --device virtio-gpu-device --run "gpu test"
   --timeout SECONDS   limit for the whole run (default 300 with --run, none otherwise)
   --app DIR           build and boot the application in DIR (a manifest.json and its
                       modules: README "Write your own app") instead of the shell firmware
@@ -75,7 +77,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { pci: false, pciProps: "", legacy: false, defaults: true, devices: [], qemu: [], run: [], timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
+  const o = { pci: false, pciProps: "", legacy: false, defaults: true, devices: [], qemu: [], run: [], screenshot: null, timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -101,6 +103,7 @@ function parseArgs(argv) {
       case "--device": o.devices.push(take(a)); break;
       case "--qemu": o.qemu.push(...splitWords(take(a))); break;
       case "--run": o.run.push(take(a)); break;
+      case "--screenshot": o.screenshot = resolve(process.env.INIT_CWD ?? process.cwd(), take(a)); break;
       case "--timeout": {
         const t = Number(take(a));
         if (!(t > 0)) usage("--timeout needs a positive number of seconds");
@@ -253,6 +256,11 @@ async function runCommands(o, elf, devices) {
         status = 1;
       }
     }
+    if (o.screenshot) {
+      // QMP screendump works with -display none; "format": "png" since QEMU 7.1.
+      await m.qmp("screendump", { filename: o.screenshot, format: "png" });
+      console.error(`[start] screenshot: ${o.screenshot}`);
+    }
     const code = await m.poweroff({ timeoutMs: Math.min(left(), 10000) });
     if (code !== 0) {
       console.error(`[start] QEMU exited with code ${code} after poweroff`);
@@ -303,6 +311,7 @@ async function bootTimes(o, elf, devices) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) { console.log(HELP); return 0; }
+  if (o.screenshot && !o.run.length) usage("--screenshot needs --run (the screen is saved after the commands)");
   if (o.gdb && (o.run.length || o.bootTimes)) usage("--gdb is for interactive runs (not with --run or --boot-times)");
   const quiet = (o.run.length > 0 || o.bootTimes > 0) && !o.verbose;
   const elf = await prepare(o, quiet);
