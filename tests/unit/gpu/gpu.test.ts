@@ -9,6 +9,7 @@ import { GpuDisplay } from "../../../drivers/gpu/gpu-display.js";
 import { GpuCursor } from "../../../drivers/gpu/gpu-cursor.js";
 import { GpuClosedError, GpuDeviceError, GpuResponseError } from "../../../drivers/gpu/errors.js";
 import { GpuCmd, GpuResp } from "../../../drivers/gpu/gpu-spec.js";
+import { BAND_COLOR, barColor, drawTestPattern, moveSquare, squareTrack, SQUARE_COLOR } from "../../../drivers/gpu/test-pattern.js";
 import { RequestTimeoutError } from "../../../drivers/virtio/errors.js";
 import { finish, VERSIONS } from "../core/rig.js";
 import { gpuRig, run } from "./gpu-rig.js";
@@ -173,6 +174,28 @@ for (const version of VERSIONS) {
     await run(r, d.close());
     const again = await run(r, GpuDisplay.open(r.gpu));
     await run(r, again.close());
+    await finish(r);
+  });
+
+  test(`${v}: the gpu test pattern: bars where barColor() says, the square sent by its rectangle only`, async () => {
+    const r = await gpuRig(version);
+    const d = await run(r, GpuDisplay.open(r.gpu));
+    await run(r, drawTestPattern(d, "virtio-xs test"));
+    for (let x = 0; x < d.width; x += 7) for (const y of [0, 66, 132]) assert.is(r.gpuModel.pixel(x, y), barColor(x, y, d.width, d.height), `(${x}, ${y})`);
+    assert.is(r.gpuModel.pixel(0, d.height - 1), BAND_COLOR);
+    const t = squareTrack(d.width, d.height);
+    const before = r.gpuModel.transfers.length;
+    moveSquare(d, null, 10);
+    await run(r, d.flush());
+    moveSquare(d, 10, 14);
+    await run(r, d.flush());
+    assert.equal(r.gpuModel.transfers.slice(before), [
+      { x: 10, y: t.y, width: t.size, height: t.size },
+      { x: 10, y: t.y, width: t.size + 4, height: t.size },
+    ], "only the square's old and new place");
+    assert.is(r.gpuModel.pixel(12, t.y), BAND_COLOR, "erased behind");
+    assert.is(r.gpuModel.pixel(14 + t.size - 1, t.y), SQUARE_COLOR);
+    await run(r, d.close());
     await finish(r);
   });
 
