@@ -1,18 +1,30 @@
 // `gpu info [--json]`: the virtio GPU's scanouts, EDID and counters; `gpu test [SECONDS]`:
 // draws the test pattern (colour bars, the board name, a square moving for SECONDS,
-// default 3) on scanout 0 and leaves it shown (VIRTIO 1.2 §5.7).
+// default 3, with the hardware cursor following it) on scanout 0 and leaves it shown
+// (VIRTIO 1.2 §5.7).
 
 import type { GpuDevice } from "../../../drivers/gpu/gpu-device.js";
 import type { GpuDriver } from "../../../drivers/gpu/gpu-driver.js";
+import { GpuCursor } from "../../../drivers/gpu/gpu-cursor.js";
 import { GpuDisplay } from "../../../drivers/gpu/gpu-display.js";
-import { drawTestPattern, moveSquare, squareX } from "../../../drivers/gpu/test-pattern.js";
+import { drawTestPattern, moveSquare, squareTrack, squareX } from "../../../drivers/gpu/test-pattern.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
 import { bytes } from "../format.js";
 
 export type GpuSource = Pick<GpuDriver, "devices">;
 
-/** The display `gpu test` left on screen (closed by the next `gpu test`). */
+/** The display and cursor `gpu test` left on screen (closed by the next `gpu test`). */
 let shown: GpuDisplay | null = null;
+let pointer: GpuCursor | null = null;
+
+/** A 64x64 cursor image: a white arrow with a black edge (0xAARRGGBB), hot spot 0,0. */
+function arrow(): Uint32Array {
+  const px = new Uint32Array(64 * 64);
+  for (let y = 0; y < 24; y++) {
+    for (let x = 0; x <= y / 2; x++) px[y * 64 + x] = x === 0 || x >= y / 2 - 1 || y === 23 ? 0xff000000 : 0xffffffff;
+  }
+  return px;
+}
 
 export function gpuCommand(driver: GpuSource): Command {
   return {
@@ -55,10 +67,14 @@ export function gpuCommand(driver: GpuSource): Command {
 }
 
 async function testPattern(io: CommandIO, gpu: GpuDevice, seconds: number): Promise<number> {
+  if (pointer !== null) await pointer.close().catch(() => undefined);
   if (shown !== null) await shown.close().catch(() => undefined);
   shown = null;
+  pointer = null;
   const display = await GpuDisplay.open(gpu);
   shown = display;
+  const cursor = await GpuCursor.open(gpu, arrow());
+  pointer = cursor;
   const { clock, timers } = io.platform;
   const t0 = clock.now();
   await drawTestPattern(display, `virtio-xs ${io.platform.board.model}`);
@@ -66,6 +82,7 @@ async function testPattern(io: CommandIO, gpu: GpuDevice, seconds: number): Prom
   const sentBefore = gpu.stats().transferredBytes;
   let frames = 0;
   let x: number | null = null;
+  const track = squareTrack(display.width, display.height);
   const start = clock.now();
   const end = start + seconds * 1000;
   while (!io.interrupted) {
@@ -75,6 +92,8 @@ async function testPattern(io: CommandIO, gpu: GpuDevice, seconds: number): Prom
       moveSquare(display, x, nx);
       x = nx;
       await display.flush(); // only the square's old and new place
+      if (frames === 0) await cursor.show(nx, track.y);
+      else await cursor.move(nx, track.y); // the cursor follows the square
       frames++;
     }
     if (now >= end) break;
