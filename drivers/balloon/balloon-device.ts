@@ -289,7 +289,7 @@ export class BalloonDevice {
     if (taken < count) this.#stats.shortfallPages = this.#target - this.#actual - taken;
     else this.#stats.shortfallPages = 0;
     if (taken === 0) return this.#retryLater();
-    if (this.#poisoning) for (let i = 0; i < taken; i++) this.#pool.fill32(this.#inflateFrames[i]!, this.#options.poison);
+    if (this.#poisoning) this.#pool.fillFrames(this.#inflateFrames, taken, this.#options.poison);
     this.#inflateCount = taken;
     this.#post(this.#inflateq!, this.#inflateArray!, this.#inflateFrames, taken, Kind.Inflate);
     this.#stats.inflateRequests++;
@@ -317,9 +317,9 @@ export class BalloonDevice {
 
   /** Writes a page-frame array (32-bit LE, §5.5.6) and makes it available. */
   #post(queue: Virtqueue<Kind>, array: DmaBuffer, frames: Uint32Array, count: number, kind: Kind): void {
-    const view = array.view;
-    // The pool's frames are physical address >> 12: the balloon's page-frame numbers.
-    for (let i = 0; i < count; i++) view.setUint32(i * 4, frames[i]!, true);
+    // The pool's frames are physical address >> 12: the balloon's page-frame numbers, 32-bit
+    // little-endian (this CPU is little-endian, and the DMA buffer is 16-aligned).
+    new Uint32Array(array.bytes.buffer, array.bytes.byteOffset, count).set(frames.subarray(0, count));
     try {
       queue.add([{ phys: array.phys, len: count * 4 }], [], kind);
       queue.kick();
@@ -388,7 +388,7 @@ export class BalloonDevice {
 
   /** Returns frames to the pool, filled with poison_val first when negotiated (§5.5.6.5.1). */
   #release(holder: string, frames: Uint32Array, count: number, at = 0): void {
-    if (this.#poisoning) for (let i = 0; i < count; i++) this.#pool.fill32(frames[at + i]!, this.#options.poison);
+    if (this.#poisoning) this.#pool.fillFrames(frames, count, this.#options.poison, at);
     this.#pool.give(holder, frames, count, at);
   }
 
@@ -405,7 +405,7 @@ export class BalloonDevice {
       const pages = this.#reportRuns[i * 2 + 1]!;
       this.#pool.takeRun(REPORT_HOLDER, first, pages);
       // §5.5.6.7.1: with PAGE_POISON, reported pages hold poison_val.
-      if (this.#poisoning) for (let f = first; f < first + pages; f++) this.#pool.fill32(f, this.#options.poison);
+      if (this.#poisoning) this.#pool.fillRun(first, pages, this.#options.poison);
       writable.push({ phys: first * 4096, len: pages * 4096 });
       this.#stats.reportedPages += pages;
     }

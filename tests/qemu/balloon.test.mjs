@@ -186,4 +186,29 @@ test("modern: deflate-on-oom=on: allocations past the free pool take pages back 
   }
 });
 
+test("modern: free-page-reporting=on: free pool pages are reported, then back in the pool", async () => {
+  const m = await bootShell({ memory: MEMORY, commandTimeoutMs: 30000, devices: ["virtio-balloon-device,id=bal0,free-page-reporting=on"] });
+  try {
+    let b = null;
+    for (let i = 0; i < 100; i++) {
+      b = await shellBalloon(m);
+      if (b.counters.reports >= 1 && b.counters.reportedPages > 0) break;
+      await pause(100);
+    }
+    assert.ok(b.negotiated.reporting, JSON.stringify(b.negotiated));
+    assert.ok(b.counters.reports >= 1, JSON.stringify(b.counters));
+    const pool = jsonLine((await m.command("mem --json")).output).pages;
+    assert.ok(b.counters.reportedPages >= pool.totalPages * 0.9, `most of the pool reported: ${b.counters.reportedPages} of ${pool.totalPages}`);
+    let after = pool;
+    for (let i = 0; i < 50 && after.freePages !== after.totalPages; i++) {
+      await pause(100);
+      after = jsonLine((await m.command("mem --json")).output).pages;
+    }
+    assert.is(after.freePages, after.totalPages, "reported pages are the pool's again once acknowledged");
+    console.log(`  reported ${b.counters.reportedPages} pages in ${b.counters.reports} report(s)`);
+  } finally {
+    await m.close();
+  }
+});
+
 test.run();
