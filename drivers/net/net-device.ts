@@ -58,6 +58,8 @@ export interface NetStats {
   readonly txBytes: number;
   /** write() calls refused because every transmit slot was in flight. */
   readonly txFull: number;
+  /** Frames a reset took back before the device returned them (sent or not: unknown). */
+  readonly txAbandoned: number;
   readonly linkChanges: number;
   /** Announce requests answered (GUEST_ANNOUNCE). */
   readonly announces: number;
@@ -140,7 +142,7 @@ export class NetDevice implements Nic {
   #closed = false;
   #unbound = false;
   #broken: Error | null = null;
-  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, linkChanges: 0, announces: 0, restarts: 0 };
+  #stats = { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, txAbandoned: 0, linkChanges: 0, announces: 0, restarts: 0 };
 
   constructor(device: VirtioDevice, options: NetOptions = {}) {
     const rx = options.rxBuffers ?? 64;
@@ -325,7 +327,7 @@ export class NetDevice implements Nic {
     this.#control?.close(reason === "unbind" ? "device unbound" : "device reset");
     this.#control = null;
     this.#rxQueue?.detachAll();
-    this.#txQueue?.detachAll();
+    this.#stats.txAbandoned += this.#txQueue?.detachAll().length ?? 0; // counted, not silent
     this.#rxQueue = this.#txQueue = null;
     for (const slot of [...this.#rxSlots, ...this.#txSlots]) this.#platform.dma.free(slot.dma);
     this.#rxSlots = [];
