@@ -6,13 +6,15 @@
 // out-of-order data sits inside the receive ring (at most maxOutOfOrder ranges).
 
 import { formatIpv4 } from "../ip/address.js";
-import { ConnectionRefusedError, ConnectionResetError, ConnectionTimeoutError } from "./errors.js";
+import { ConnectionRefusedError, ConnectionResetError } from "./errors.js";
 import { ByteRing } from "./ring.js";
 import { RtoEstimator } from "./rto.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "./segment.js";
 import { seqAdd, seqDiff, seqLe, seqLt } from "./seq.js";
 import type { TcpHost } from "./host.js";
 import { TcpOutput } from "./output.js";
+import { receiveText } from "./receive.js";
+import { fireTimers } from "./timers.js";
 
 export type TcpState =
   | "CLOSED" | "SYN-SENT" | "SYN-RECEIVED" | "ESTABLISHED" | "FIN-WAIT-1" | "FIN-WAIT-2"
@@ -259,7 +261,7 @@ export class TcpConnection {
     if (!this.#processAck(seg)) return;
     if (this.state === "CLOSED") return;
     // seventh: text
-    if (seg.payload.length > 0) this.#receiveText(seg);
+    if (seg.payload.length > 0) receiveText(this, seg);
     // eighth: FIN, taken only in order (after the text above reached it)
     if ((seg.flags & FIN) !== 0 && seqAdd(seg.seq, seg.payload.length) === this.rcvNxt && !this.peerFin) this.#receiveFin();
     this.out.output();
@@ -386,87 +388,6 @@ export class TcpConnection {
     return true;
   }
 
-  /** §3.10.7.4 "seventh": data in ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2. */
-  #receiveText(seg: TcpSegment): void {
-    if (this.state !== "ESTABLISHED" && this.state !== "FIN-WAIT-1" && this.state !== "FIN-WAIT-2") return;
-    const recv = this.recv!;
-    let data = seg.payload;
-    let seq = seg.seq;
-    // trim what we already have (the segment started before RCV.NXT)
-    const early = seqDiff(this.rcvNxt, seq);
-    if (early > 0) {
-      data = data.subarray(early);
-      seq = this.rcvNxt;
-    }
-    const offset = seqDiff(seq, this.rcvNxt);
-    const room = recv.free - offset;
-    if (room <= 0) {
-      this.out.ackNow();
-      return;
-    }
-    if (data.length > room) data = data.subarray(0, room); // beyond the window: dropped
-    if (this.orphan) {
-      // nobody will read: RFC 9293 §3.10.7.4 allows a reset; we keep it simple and ack
-      this.rcvNxt = seqAdd(this.rcvNxt, offset === 0 ? data.length : 0);
-      this.out.ackNow();
-      return;
-    }
-    if (offset === 0) {
-      recv.putBeyond(0, data);
-      recv.extend(data.length);
-      this.rcvNxt = seqAdd(this.rcvNxt, data.length);
-      const filled = this.#mergeOutOfOrder();
-      this.host.stats.bytesReceived += data.length;
-      if (filled) this.out.ackNow(); // a hole filled: tell the sender at once (RFC 5681 §4.2)
-      else this.out.ackLater(data.length);
-      this.events?.readable(recv.length);
-    } else {
-      this.#holdOutOfOrder(seq, data);
-      this.out.ackNow(); // a duplicate ACK for the sender's fast retransmit (RFC 5681 §4.2)
-    }
-  }
-
-  /** Out-of-order data goes into the ring at its place; its range is remembered. */
-  #holdOutOfOrder(seq: number, data: Uint8Array): void {
-    const end = seqAdd(seq, data.length);
-    const ranges = this.ooo;
-    let i = 0;
-    while (i < ranges.length && seqLt(ranges[i]!.end, seq)) i++;
-    // ranges i.. that touch [seq, end) merge with it
-    let start = seq;
-    let stop = end;
-    let j = i;
-    while (j < ranges.length && seqLe(ranges[j]!.start, end)) {
-      if (seqLt(ranges[j]!.start, start)) start = ranges[j]!.start;
-      if (seqLt(stop, ranges[j]!.end)) stop = ranges[j]!.end;
-      j++;
-    }
-    if (j === i && ranges.length >= this.host.config.maxOutOfOrder) {
-      this.host.stats.outOfOrderDropped++;
-      return;
-    }
-    this.recv!.putBeyond(seqDiff(seq, this.rcvNxt), data);
-    ranges.splice(i, j - i, { start, end: stop });
-    this.host.stats.outOfOrder++;
-  }
-
-  /** After RCV.NXT moved: take in the ranges it reached. True if any was. */
-  #mergeOutOfOrder(): boolean {
-    const ranges = this.ooo;
-    let merged = false;
-    while (ranges.length > 0 && seqLe(ranges[0]!.start, this.rcvNxt)) {
-      const r = ranges.shift()!;
-      const gain = seqDiff(r.end, this.rcvNxt);
-      if (gain > 0) {
-        this.recv!.extend(gain);
-        this.rcvNxt = r.end;
-        this.host.stats.bytesReceived += gain;
-      }
-      merged = true;
-    }
-    return merged;
-  }
-
   /** §3.10.7.4 "eighth". */
   #receiveFin(): void {
     this.peerFin = true;
@@ -535,83 +456,11 @@ export class TcpConnection {
     const timers = this.host.timers;
     if (this.#timer !== null) timers.clear(this.#timer);
     this.#timerAt = next;
-    this.#timer = timers.set(() => this.#fire(), Math.max(0, Math.ceil(next - this.host.now())));
-  }
-
-  #fire(): void {
-    this.#timer = null;
-    this.#timerAt = Infinity;
-    if (this.state === "CLOSED") return;
-    const now = this.host.now();
-    if (this.closeAt <= now) {
-      this.closeAt = Infinity;
-      this.destroy(null); // TIME-WAIT over, or an orphan stuck in FIN-WAIT-2
-      return;
-    }
-    if (this.txRetryAt <= now) {
-      this.txRetryAt = Infinity;
-      this.out.output();
-    }
-    if (this.delAckAt <= now) {
-      this.delAckAt = Infinity;
-      this.out.sendAck();
-    }
-    if (this.rtoAt <= now) this.#retransmitTimeout();
-    if (this.isClosed()) return;
-    if (this.persistAt <= now) this.out.probeWindow();
-    if (this.keepAliveAt <= now) this.#keepAlive(now);
-    this.arm();
-  }
-
-  #retransmitTimeout(): void {
-    this.rtoAt = Infinity;
-    const syn = this.state === "SYN-SENT" || this.state === "SYN-RECEIVED";
-    const limit = syn ? this.host.config.synRetries : this.host.config.maxRetries;
-    if (this.retries >= limit) {
-      this.host.stats.timeouts++;
-      if (this.state === "SYN-RECEIVED" && this.listenPort !== 0) {
-        this.destroy(null);
-        return;
-      }
-      this.out.sendRst(this.sndMax);
-      this.destroy(new ConnectionTimeoutError(formatIpv4(this.remoteAddress), this.remotePort, syn ? "SYN" : "data", this.retries + 1));
-      return;
-    }
-    if (!syn && this.sndWnd === 0) {
-      // the peer's window is closed: what is in flight lies beyond it; probe instead
-      // (§3.8.6.1), which does not count against the retries while the peer answers
-      this.sndNxt = this.sndUna;
-      this.finSent = false;
-      this.out.output();
-      return;
-    }
-    this.retries++;
-    this.host.stats.retransmitTimeouts++;
-    this.rto.backOff();
-    this.out.timeout(syn);
-  }
-
-  #keepAlive(now: number): void {
-    const config = this.host.config;
-    if (config.keepAliveIdleMs === 0 || (this.state !== "ESTABLISHED" && this.state !== "CLOSE-WAIT")) {
-      this.keepAliveAt = Infinity;
-      return;
-    }
-    const idle = now - this.lastReceived;
-    if (idle < config.keepAliveIdleMs && this.keepAliveProbes === 0) {
-      this.keepAliveAt = this.lastReceived + config.keepAliveIdleMs;
-      return;
-    }
-    if (this.keepAliveProbes >= config.keepAliveProbes) {
-      this.host.stats.timeouts++;
-      this.out.sendRst(this.sndMax);
-      this.destroy(new ConnectionTimeoutError(formatIpv4(this.remoteAddress), this.remotePort, "keep-alive", this.keepAliveProbes));
-      return;
-    }
-    this.keepAliveProbes++;
-    this.host.stats.keepAlives++;
-    this.out.sendProbe(); // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data
-    this.keepAliveAt = now + config.keepAliveIntervalMs;
+    this.#timer = timers.set(() => {
+      this.#timer = null;
+      this.#timerAt = Infinity;
+      fireTimers(this);
+    }, Math.max(0, Math.ceil(next - this.host.now())));
   }
 
   /** To CLOSED: timer off, buffers dropped, the layer forgets it, the socket hears `error`. */
