@@ -110,6 +110,8 @@ export class VirtioDevice {
   readonly #queues = new Map<number, QueueEntry>();
   #driver: VirtioDriver | null = null;
   #phase: Phase = "unbound";
+  /** A reset was written and has not read back 0 yet (§2.4.1). */
+  #resetPending = false;
   /** The status bits the driver last wrote (or saw, for NEEDS_RESET). */
   #status = 0;
   #offered = 0n;
@@ -408,6 +410,8 @@ export class VirtioDevice {
       this.#phase = "live";
       this.#stats.initializations++;
       driver.ready?.(this);
+      // An interrupt that came while the reset was pending was left alone: look once.
+      if (this.#irqAttached) this.#onInterruptQuiet();
     } catch (error) {
       await this.#fail(error);
       throw error;
@@ -502,6 +506,7 @@ export class VirtioDevice {
   /** §2.4.1: write 0, then wait until the status reads 0, bounded in time and in polls. */
   async #resetAndWait(): Promise<void> {
     const t = this.transport;
+    this.#resetPending = true;
     t.reset();
     const clock = this.#platform.clock;
     const start = clock.now();
@@ -514,6 +519,7 @@ export class VirtioDevice {
       await this.#sleep(1);
       status = t.getStatus();
     }
+    this.#resetPending = false;
     this.#status = 0;
   }
 
@@ -558,7 +564,20 @@ export class VirtioDevice {
     }
   }
 
+  /** #serveInterrupt outside an interrupt: pending status served, not counted as an interrupt. */
+  #onInterruptQuiet(): void {
+    try {
+      const isr = this.transport.interruptStatus();
+      if ((isr & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE)) !== 0) this.#serveInterrupt();
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
   #serveInterrupt(): void {
+    // §2.4.1: while a reset has not read back 0 the device is not there to talk to: no
+    // register but Status is touched (InterruptStatus is read again once the device is live).
+    if (this.#resetPending) return;
     const isr = this.transport.interruptStatus();
     if ((isr & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE)) === 0) {
       this.#stats.spuriousInterrupts++;

@@ -5,12 +5,6 @@
 
 export const KNOWN_CLASSES: Readonly<Record<string, string>> = {
   "caller-buffer-changed (blk)": "issue #9 defects 1-2: after a broken ring rejects a read into the caller's DMA memory, the device (no reset) still writes it",
-  "violation:reset-not-complete (blk)": "issue #9 defect 3: QueueNotify (0x50) or the core's InterruptACK (0x64) written during a reset wait",
-  "violation:reset-not-complete (rng)": "issue #9 defect 3: the core's interrupt handler writes InterruptACK (0x64) during a reset wait",
-  "violation:reset-not-complete (net)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
-  "violation:reset-not-complete (console)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
-  "violation:reset-not-complete (input)": "issue #9 defect 3: QueueNotify or InterruptACK written during a reset wait",
-  "no-recovery (net)": "issue #9 defect 3: net stalls once the core's InterruptACK, written during a reset wait, was dropped (no interrupt again); or write() accepted while not live",
   "unnamed-error (blk)": "issue #9 defect 8: a queue too small for one request (RingUsageError ChainTooLong)",
   "no-recovery (blk)": "issue #9 defect 8: a queue too small for one request, after a re-init under a smaller QueueNumMax (RingUsageError ChainTooLong)",
   "never-settled (blk)": "fuzz finding: after a ring error (no reset follows), pieces of a multi-piece call waiting for bounce memory (BounceBudget) never settle: the memory is held by slots only a reset gives back",
