@@ -1,0 +1,285 @@
+// One virtio-9p device as a 9P2000.L client: each request is one chain, the T-message
+// device-readable and msize bytes of room for the R-message device-writable (as Linux's
+// net/9p/trans_virtio.c and QEMU's hw/9pfs use the single request queue). A few request
+// slots, each with its own tag and preallocated DMA buffers, so several requests are in
+// flight with distinct tags and the request path allocates no DMA memory. Every reply's
+// size, tag and type is checked; Rlerror becomes a NinepError carrying the errno.
+
+import type { DmaBuffer, Platform } from "../../platform/platform.js";
+import type { Virtqueue } from "../../ring/virtqueue.js";
+import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
+import type { VirtioDevice } from "../virtio/device.js";
+import type { RemoveReason } from "../virtio/driver.js";
+import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { MessageReader, MessageWriter } from "./ninep-codec.js";
+import { NinepError, NinepProtocolError } from "./errors.js";
+import { HEADER_BYTES, NOTAG, NOFID, Op, VERSION_9P2000_L, opName } from "./ninep-spec.js";
+
+export interface NinepOptions {
+  /** msize asked for in Tversion (the server may lower it). Default 65536. */
+  readonly msize?: number;
+  /** Requests in flight at most (each a tag and 2 x msize of DMA memory). Default 4. */
+  readonly slots?: number;
+  /** uname of Tattach. Default "root" (n_uname 0). */
+  readonly uname?: string;
+  /** aname of Tattach. Default "". */
+  readonly aname?: string;
+}
+
+interface Slot {
+  readonly tag: number;
+  readonly tx: DmaBuffer;
+  readonly rx: DmaBuffer;
+}
+
+export interface NinepStats {
+  readonly requests: number;
+  readonly errors: number;
+  /** Most requests in flight at once. */
+  readonly maxInFlight: number;
+}
+
+/** The fid of the attached root. */
+export const ROOT_FID = 0;
+const MIN_MSIZE = 4096;
+
+export class NinepClient {
+  readonly #device: VirtioDevice;
+  readonly #platform: Platform;
+  readonly #options: NinepOptions;
+  readonly #askedMsize: number;
+  #msize: number;
+  #queue: RequestQueue | null = null;
+  #slots: Slot[] = [];
+  #free: Slot[] = [];
+  #waiters: ((slot: Slot | Error) => void)[] = [];
+  #broken: Error | null = null;
+  #closed = false;
+  #session: Promise<void> | null = null;
+  /** Bumped at each new session: fids of an older one are gone. */
+  #generation = 0;
+  #inFlight = 0;
+  #stats = { requests: 0, errors: 0, maxInFlight: 0 };
+  /** The mount tag from the config (VIRTIO_9P_F_MOUNT_TAG), "" without one. */
+  mountTag = "";
+
+  constructor(device: VirtioDevice, options: NinepOptions = {}) {
+    const msize = options.msize ?? 65536;
+    if (!Number.isInteger(msize) || msize < MIN_MSIZE) throw new RangeError(`msize ${msize} must be an integer of at least ${MIN_MSIZE}`);
+    const slots = options.slots ?? 4;
+    if (!Number.isInteger(slots) || slots < 1 || slots > 64) throw new RangeError(`slots ${slots} must be 1 to 64`);
+    this.#device = device;
+    this.#platform = device.platform;
+    this.#options = { ...options, slots };
+    this.#askedMsize = msize;
+    this.#msize = msize;
+  }
+
+  get location(): string {
+    return this.#device.location;
+  }
+
+  /** The msize both sides agreed on (after the session started). */
+  get msize(): number {
+    return this.#msize;
+  }
+
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  stats(): NinepStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves once Tversion and Tattach succeeded (rejects with why they did not). */
+  ready(): Promise<void> {
+    if (this.#session !== null) return this.#session;
+    return Promise.reject(this.#refusal() ?? new DeviceStateError(this.location, this.#device.state, "start a 9P session"));
+  }
+
+  /** Called by the driver during probe. */
+  attach(queue: Virtqueue<PendingRequest>, mountTag: string): void {
+    this.#queue = new RequestQueue(queue);
+    this.mountTag = mountTag;
+    this.#broken = null;
+  }
+
+  /** DRIVER_OK: slots get their buffers, the session starts. */
+  start(): void {
+    const slots = this.#options.slots ?? 4;
+    try {
+      for (let i = 0; i < slots; i++) {
+        const tx = this.#platform.dma.alloc(this.#askedMsize);
+        const rx = this.#platform.dma.alloc(this.#askedMsize);
+        this.#slots.push({ tag: i + 1, tx, rx });
+      }
+    } catch (error) {
+      this.#freeSlots();
+      this.#break(asError(error));
+      return;
+    }
+    this.#free = [...this.#slots];
+    this.#generation++;
+    this.#session = this.#handshake();
+    this.#session.catch(() => {});
+  }
+
+  /** remove(): the device is reset; every request fails, buffers are freed. */
+  detach(reason: RemoveReason): void {
+    const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
+    if (reason === "unbind") this.#closed = true;
+    this.#queue?.detachAll(error);
+    this.#queue = null;
+    for (const waiter of this.#waiters.splice(0)) waiter(error);
+    this.#freeSlots();
+    this.#session = null;
+  }
+
+  onUsed(): void {
+    const queue = this.#queue;
+    if (queue === null) return;
+    queue.onInterrupt();
+    if (queue.failure !== null && this.#broken === null) this.#break(queue.failure);
+  }
+
+  #freeSlots(): void {
+    for (const slot of this.#slots) {
+      this.#platform.dma.free(slot.tx);
+      this.#platform.dma.free(slot.rx);
+    }
+    this.#slots = [];
+    this.#free = [];
+  }
+
+  async #handshake(): Promise<void> {
+    // Tversion: msize[4] version[s] -> Rversion msize[4] version[s] (tag NOTAG).
+    const agreed = await this.#send(Op.VERSION, (w) => w.u32(this.#askedMsize).str(VERSION_9P2000_L), (r) => {
+      const msize = r.u32();
+      const version = r.str();
+      return { msize, version };
+    }, NOTAG);
+    if (agreed.version !== VERSION_9P2000_L) {
+      throw this.#break(new NinepProtocolError("bad-version", `server speaks ${JSON.stringify(agreed.version)}, not ${VERSION_9P2000_L}`, { version: agreed.version }));
+    }
+    if (agreed.msize < MIN_MSIZE || agreed.msize > this.#askedMsize) {
+      throw this.#break(new NinepProtocolError("bad-msize", `Rversion msize ${agreed.msize} (asked ${this.#askedMsize}, least ${MIN_MSIZE})`, { msize: agreed.msize }));
+    }
+    this.#msize = agreed.msize;
+    // Tattach: fid[4] afid[4] uname[s] aname[s] n_uname[4] -> Rattach qid[13].
+    await this.#send(Op.ATTACH, (w) => w.u32(ROOT_FID).u32(NOFID).str(this.#options.uname ?? "root").str(this.#options.aname ?? "").u32(0), (r) => r.qid(), undefined, "/");
+  }
+
+  #refusal(): Error | null {
+    if (this.#closed) return new DeviceRemovedError(this.location, "device unbound");
+    if (this.#broken !== null) return this.#broken;
+    if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.state, "send a 9P request");
+    return null;
+  }
+
+  #takeSlot(): Promise<Slot> {
+    const refused = this.#refusal();
+    if (refused !== null) return Promise.reject(refused);
+    const slot = this.#free.pop();
+    if (slot !== undefined) return Promise.resolve(slot);
+    return new Promise<Slot>((resolve, reject) => {
+      this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
+    });
+  }
+
+  #releaseSlot(slot: Slot): void {
+    if (!this.#slots.includes(slot)) return; // freed by a reset meanwhile
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(slot);
+    else this.#free.push(slot);
+  }
+
+  /**
+   * One T-message of `type` built by `build`, its reply parsed by `parse` (which reads
+   * the body in place: the slot's buffer is reused once it returns). `path` names the
+   * request in a NinepError.
+   */
+  async request<T>(type: number, build: (w: MessageWriter) => void, parse: (r: MessageReader) => T, path = ""): Promise<T> {
+    await this.ready();
+    return this.#send(type, build, parse, undefined, path);
+  }
+
+  async #send<T>(type: number, build: (w: MessageWriter) => void, parse: (r: MessageReader) => T, tag?: number, path = ""): Promise<T> {
+    const slot = await this.#takeSlot();
+    const generation = this.#generation;
+    try {
+      const sentTag = tag ?? slot.tag;
+      const msize = this.#msize;
+      const w = new MessageWriter(slot.tx.bytes.subarray(0, msize), type, sentTag);
+      build(w);
+      const length = w.end();
+      const queue = this.#queue!;
+      this.#stats.requests++;
+      this.#inFlight++;
+      if (this.#inFlight > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#inFlight;
+      let used: number;
+      try {
+        used = await queue.submit([{ phys: slot.tx.phys, len: length }], [{ phys: slot.rx.phys, len: msize }]);
+      } finally {
+        this.#inFlight--;
+      }
+      if (generation !== this.#generation || !this.#slots.includes(slot)) throw new DeviceRemovedError(this.location, "device reset");
+      return this.#reply(slot.rx.bytes, used, type, sentTag, parse, path);
+    } catch (error) {
+      if (error instanceof NinepError) this.#stats.errors++;
+      throw error;
+    } finally {
+      this.#releaseSlot(slot);
+    }
+  }
+
+  /** Checks the reply's header: size = used length, the tag sent, type T+1 or Rlerror. */
+  #reply<T>(bytes: Uint8Array, used: number, type: number, tag: number, parse: (r: MessageReader) => T, path: string): T {
+    const what = opName(type);
+    if (used < HEADER_BYTES) throw this.#break(new NinepProtocolError("short-reply", `${what}: reply of ${used} bytes (header is ${HEADER_BYTES})`, { used }));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+    const size = view.getUint32(0, true);
+    const rtype = view.getUint8(4);
+    const rtag = view.getUint16(5, true);
+    if (size > used) throw this.#break(new NinepProtocolError("short-reply", `${what}: reply says ${size} bytes, device wrote ${used}`, { size, used }));
+    if (size !== used) throw this.#break(new NinepProtocolError("size-mismatch", `${what}: reply says ${size} bytes, device wrote ${used}`, { size, used }));
+    if (rtag !== tag) throw this.#break(new NinepProtocolError("wrong-tag", `${what}: reply tag ${rtag}, request tag ${tag}`, { tag, replyTag: rtag }));
+    try {
+      const r = new MessageReader(bytes, size, what);
+      if (rtype === Op.LERROR) {
+        const errno = r.u32();
+        this.#expectEnd(r, what);
+        throw new NinepError(what, errno, path);
+      }
+      if (rtype !== type + 1) throw new NinepProtocolError("wrong-type", `${what}: reply type ${opName(rtype)} (${rtype}), expected ${opName(type + 1)}`, { type: rtype });
+      const value = parse(r);
+      this.#expectEnd(r, what);
+      return value;
+    } catch (error) {
+      if (error instanceof NinepProtocolError) throw this.#break(error);
+      throw error;
+    }
+  }
+
+  #expectEnd(r: MessageReader, what: string): void {
+    if (r.remaining !== 0) throw new NinepProtocolError("size-mismatch", `${what}: ${r.remaining} byte(s) after the last field`, { extra: r.remaining });
+  }
+
+  /** A broken protocol: this client refuses further requests until the device is re-initialized. */
+  #break(error: Error): Error {
+    if (this.#broken === null) {
+      this.#broken = error;
+      this.#device.reportError(error);
+      for (const waiter of this.#waiters.splice(0)) waiter(error);
+    }
+    return error;
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
