@@ -8,6 +8,7 @@ import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { NinepProtocolError } from "./errors.js";
+import { utf8Decode } from "./ninep-codec.js";
 import { NinepClient, type NinepOptions } from "./ninep-client.js";
 import { NinepFiles } from "./ninep-files.js";
 import { CONFIG_TAG, CONFIG_TAG_LEN, VIRTIO_9P_F_MOUNT_TAG } from "./ninep-spec.js";
@@ -67,7 +68,7 @@ export class NinepDriver implements VirtioDriver {
         return out;
       });
       const end = bytes.indexOf(0); // a NUL-padded tag ends at its first NUL
-      tag = new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+      tag = utf8Decode(end < 0 ? bytes : bytes.subarray(0, end));
     }
     const queue = device.createQueue<PendingRequest>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 32,
