@@ -5,6 +5,7 @@
 import { BalloonDriver } from "../drivers/balloon/balloon-driver.js";
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { GpuDriver } from "../drivers/gpu/gpu-driver.js";
+import { NinepDriver } from "../drivers/9p/ninep-driver.js";
 import { MemDriver } from "../drivers/mem/mem-driver.js";
 import { NetDriver } from "../drivers/net/net-driver.js";
 import { IpStack } from "../net/ip/ip-stack.js";
@@ -20,6 +21,7 @@ import { gpuCommand } from "./shell/commands/gpu.js";
 import { vmemCommand } from "./shell/commands/vmem.js";
 import { netCommand } from "./shell/commands/net.js";
 import { rngCommand } from "./shell/commands/rng.js";
+import { fsCommand } from "./shell/commands/fs.js";
 import type { DriverModule, DriverParts } from "./start.js";
 
 type Parts = DriverParts<VirtioDriver>;
@@ -60,6 +62,12 @@ function gpu(): Parts {
   return { driver, commands: [gpuCommand(driver)], globals: { gpu: driver } };
 }
 
+// `fs cp` finds the blk disk through the `blk` global.
+function ninep(): Parts {
+  const driver = new NinepDriver();
+  return { driver, commands: [fsCommand(driver)], globals: { ninep: driver } };
+}
+
 function vmem(): Parts {
   const driver = new MemDriver();
   return { driver, commands: [vmemCommand(driver)], globals: { vmem: driver } };
@@ -74,4 +82,5 @@ export const drivers: readonly DriverModule<VirtioDriver>[] = [
   { name: "balloon", create: balloon },
   { name: "vmem", create: vmem },
   { name: "gpu", create: gpu },
+  { name: "9p", create: ninep },
 ];

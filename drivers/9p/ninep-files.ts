@@ -114,6 +114,18 @@ export class NinepFiles {
     }
   }
 
+  /** Walks to an existing file and opens it with Tlopen. */
+  async #open(parts: readonly string[], flags: number, path: string): Promise<NinepFile> {
+    const fid = await this.walkTo(parts, path);
+    try {
+      const { iounit } = await op.lopen(this.#client, fid, flags, path);
+      return new NinepFile(this, fid, path, iounit);
+    } catch (error) {
+      await this.#clunk(fid, path).catch(() => {});
+      throw error;
+    }
+  }
+
   async openFile(options: OpenFileOptions): Promise<NinepFile> {
     await this.#client.ready();
     const path = options.path;
@@ -123,29 +135,13 @@ export class NinepFiles {
     const parts = splitPath(path);
     if (parts.length === 0) throw new RangeError("cannot open the root directory as a file");
     const creates = mode !== "r" && mode !== "r+";
-    if (!creates) {
-      const fid = await this.walkTo(parts, path);
-      try {
-        const { iounit } = await op.lopen(this.#client, fid, flags, path);
-        return new NinepFile(this, fid, path, iounit);
-      } catch (error) {
-        await this.#clunk(fid, path).catch(() => {});
-        throw error;
-      }
-    }
+    if (!creates) return this.#open(parts, flags, path);
     // Create if missing: walk to the parent and Tlcreate there; if it exists, open it.
     const name = parts[parts.length - 1]!;
     try {
-      const fid = await this.walkTo(parts, path);
-      try {
-        const { iounit } = await op.lopen(this.#client, fid, flags, path);
-        return new NinepFile(this, fid, path, iounit);
-      } catch (error) {
-        await this.#clunk(fid, path).catch(() => {});
-        throw error;
-      }
+      return await this.#open(parts, flags, path);
     } catch (error) {
-      if ((error as { errno?: number }).errno !== 2) throw error;
+      if (!(error instanceof NinepError) || error.errno !== 2) throw error; // ENOENT: create it
     }
     const dir = await this.walkTo(parts.slice(0, -1), path);
     try {
