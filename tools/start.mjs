@@ -258,8 +258,14 @@ async function runCommands(o, elf, devices) {
     }
     if (o.screenshot) {
       // QMP screendump works with -display none; "format": "png" since QEMU 7.1.
-      await m.qmp("screendump", { filename: o.screenshot, format: "png" });
-      console.error(`[start] screenshot: ${o.screenshot}`);
+      try {
+        await m.qmp("screendump", { filename: o.screenshot, format: "png" });
+        console.error(`[start] screenshot: ${o.screenshot}`);
+      } catch (e) {
+        if (e instanceof QemuError) throw e;
+        console.error(`[start] --screenshot ${o.screenshot}: ${e.message}`);
+        status = 1;
+      }
     }
     const code = await m.poweroff({ timeoutMs: Math.min(left(), 10000) });
     if (code !== 0) {
