@@ -83,6 +83,9 @@ test("powerCut: QEMU is SIGKILLed at once; the temp dir stays until close()", as
   await b.powerCut();
   assert.ok(b.exit !== null, "QEMU has exited");
   assert.not.ok(b.running);
+  // The group's other members (if any) get the same SIGKILL; under load the kernel may take a
+  // moment to take them down, so look for up to 2 s.
+  for (let i = 0; i < 40 && groupAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.not.ok(groupAlive(pid));
   assert.ok(existsSync(b.tempDir), "the temp dir stays until close()");
   await b.close();
