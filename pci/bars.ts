@@ -25,7 +25,7 @@ export function sizeBars(ecam: Ecam, a: PciAddress, count: number): SizedBar[] {
     ecam.write32(a, reg, 0xffff_ffff);
     const mask = ecam.read32(a, reg);
     ecam.write32(a, reg, original);
-    if (mask === 0) continue; // not implemented
+    if (mask === 0) continue; // reads back 0: the function has no BAR at this index (PCI 3.0 §6.2.5.1)
     if (original & BAR_IO) {
       const bits = (mask & ~0x3) >>> 0;
       const size = (~bits & 0xffff) + 1; // I/O BARs decode 16 bits on this bridge
