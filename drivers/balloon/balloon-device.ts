@@ -234,15 +234,23 @@ export class BalloonDevice {
   onUsed(): void {
     if (this.#broken !== null) return;
     try {
-      for (const q of [this.#inflateq, this.#deflateq, this.#statsq, this.#reportq]) {
-        if (q !== null) drainQueue(q, (c) => this.#complete(c));
-      }
+      this.#drain(this.#inflateq);
+      this.#drain(this.#deflateq);
+      this.#drain(this.#statsq);
+      this.#drain(this.#reportq);
     } catch (error) {
       this.#break(error instanceof Error ? error : new Error(String(error)));
       return;
     }
     this.#adjust();
   }
+
+  #drain(queue: Virtqueue<Kind> | null): void {
+    if (queue !== null) drainQueue(queue, this.#onCompletion);
+  }
+
+  /** Bound once: no closure per interrupt. */
+  readonly #onCompletion = (c: Completion<Kind>): void => this.#complete(c);
 
   /**
    * Called by the driver from remove(): the core has reset the device, so it holds no page
