@@ -17,21 +17,13 @@ import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { BalloonConfig, BalloonFeature, PFNS_PER_REQUEST, STAT_ENTRY_BYTES, SUPPLIED_STATS } from "./balloon-spec.js";
-import { fillStats, type MemoryFigures } from "./balloon-stats.js";
+import { fillStats, measureMemory, type MemoryFigures } from "./balloon-stats.js";
 import { BalloonDeviceError, NoPagePoolError } from "./errors.js";
+import { FrameStack } from "./frame-stack.js";
+import { FreePageReporter } from "./free-page-reporter.js";
+import type { BalloonOptions, BalloonStats } from "./balloon-options.js";
 
-export interface BalloonOptions {
-  /** poison_val written when PAGE_POISON is negotiated (default 0: free pages read as zero). */
-  readonly poison?: number;
-  /** When the target cannot be reached (no free page), try again after this long. Default 1000 ms. */
-  readonly retryMs?: number;
-  /** Free page reporting: smallest run of free pages reported (default 256 = 1 MiB). */
-  readonly reportMinPages?: number;
-  /** Free page reporting: at most one report per this many ms (default 10 000). */
-  readonly reportIntervalMs?: number;
-  /** Runs per report (one descriptor each; default 16). */
-  readonly reportRuns?: number;
-}
+export type { BalloonOptions, BalloonStats } from "./balloon-options.js";
 
 /** What a request on the ring is; the token of its chain. */
 const enum Kind {
@@ -41,29 +33,8 @@ const enum Kind {
   Report = 4,
 }
 
-/** The pool's name for pages the balloon holds (in it, on their way, or reported). */
+/** The pool's name for pages the balloon holds (in it or on their way). */
 const HOLDER = "balloon";
-const REPORT_HOLDER = "balloon-report";
-
-export interface BalloonStats {
-  /** num_pages: what the device asks for (4 KiB pages). */
-  readonly targetPages: number;
-  /** Pages the balloon holds, as last written to `actual`. */
-  readonly actualPages: number;
-  /** Pages named in the inflate or deflate request now out. */
-  readonly inflightPages: number;
-  /** Target pages the pool could not give (no free page). */
-  readonly shortfallPages: number;
-  readonly inflateRequests: number;
-  readonly deflateRequests: number;
-  /** Pages handed back on an allocation that found the pool empty (DEFLATE_ON_OOM). */
-  readonly oomPages: number;
-  /** Times the device asked for statistics (used the statsq buffer). */
-  readonly statsRequests: number;
-  readonly reports: number;
-  readonly reportedPages: number;
-  readonly configChanges: number;
-}
 
 export class BalloonDevice {
   readonly #device: VirtioDevice;
@@ -84,30 +55,24 @@ export class BalloonDevice {
   #deflateCount = 0;
   /** The deflate request out names pages an OOM already gave back to the pool. */
   #deflateIsOom = false;
-  /** Frames acknowledged in the balloon, a stack. */
-  #frames = new Uint32Array(0);
-  #frameCount = 0;
+  /** Frames acknowledged in the balloon. */
+  readonly #frames = new FrameStack(1024);
   /** Frames handed back by DEFLATE_ON_OOM that the device has not been told of yet. */
-  #oomFrames = new Uint32Array(0);
-  #oomCount = 0;
-  /** Free page reporting: [first frame, pages] of each run in the report out. */
-  readonly #reportRuns: Uint32Array;
-  #reportCount = 0;
-  #lastReport = -Infinity;
+  readonly #oomFrames = new FrameStack(256);
+  readonly #reporter: FreePageReporter<Kind>;
   #target = 0;
   #actual = 0;
   #live = false;
   #closed = false;
   #broken: Error | null = null;
   #retryTimer: TimerId | null = null;
-  #reportTimer: TimerId | null = null;
   #unhookReclaimer: (() => void) | null = null;
   #mustTellHost = false;
   #deflateOnOom = false;
   #poisoning = false;
   #stats = {
     shortfallPages: 0, inflateRequests: 0, deflateRequests: 0, oomPages: 0,
-    statsRequests: 0, reports: 0, reportedPages: 0, configChanges: 0,
+    statsRequests: 0, configChanges: 0,
   };
 
   constructor(device: VirtioDevice, options: BalloonOptions = {}) {
@@ -123,7 +88,11 @@ export class BalloonDevice {
       reportIntervalMs: options.reportIntervalMs ?? 10_000,
       reportRuns: options.reportRuns ?? 16,
     };
-    this.#reportRuns = new Uint32Array(this.#options.reportRuns * 2);
+    const o = this.#options;
+    this.#reporter = new FreePageReporter(this.#platform, pool, { minPages: o.reportMinPages, intervalMs: o.reportIntervalMs, runs: o.reportRuns }, () => {
+      this.#report();
+      this.#scheduleReport();
+    });
   }
 
   get location(): string {
@@ -147,7 +116,7 @@ export class BalloonDevice {
 
   /** True when the balloon holds what the device asks for and nothing is out. */
   get settled(): boolean {
-    return this.#inflateCount === 0 && this.#deflateCount === 0 && this.#oomCount === 0 &&
+    return this.#inflateCount === 0 && this.#deflateCount === 0 && this.#oomFrames.count === 0 &&
       (this.#actual === this.#target || (this.#actual < this.#target && this.#pool.freePages === 0));
   }
 
@@ -158,13 +127,15 @@ export class BalloonDevice {
       deflateOnOom: this.#deflateOnOom,
       poison: this.#poisoning,
       stats: this.#statsq !== null,
-      reporting: this.#reportq !== null,
+      reporting: this.#reporter.enabled,
     };
   }
 
   stats(): BalloonStats {
     return {
       ...this.#stats,
+      reports: this.#reporter.reports,
+      reportedPages: this.#reporter.reportedPages,
       targetPages: this.#target,
       actualPages: this.#actual,
       inflightPages: this.#inflateCount + this.#deflateCount,
@@ -173,16 +144,7 @@ export class BalloonDevice {
 
   /** What the statistics would report now (MEMFREE, MEMTOT, AVAIL in bytes). */
   memoryFigures(): MemoryFigures {
-    const pool = this.#pool.stats();
-    const dma = this.#platform.dma.stats();
-    const engine = this.#platform.engineStats();
-    const heapFree = typeof engine["cHeapLimit"] === "number" && typeof engine["cHeapUsed"] === "number"
-      ? Math.max(0, engine["cHeapLimit"] - engine["cHeapUsed"])
-      : 0;
-    const poolFree = pool.freePages * pool.pageSize;
-    const free = poolFree + (dma.total - dma.used) + heapFree;
-    const lendable = this.#deflateOnOom ? this.#frameCount * pool.pageSize : 0;
-    return { total: this.#platform.board.ram.size, free, available: free + lendable, heapInUse: engine["cHeapUsed"] ?? null };
+    return measureMemory(this.#platform, this.#pool, this.#deflateOnOom ? this.#frames.count : 0);
   }
 
   /** Called by the driver during probe, between FEATURES_OK and DRIVER_OK. */
@@ -197,6 +159,8 @@ export class BalloonDevice {
     this.#mustTellHost = d.hasFeature(BalloonFeature.MUST_TELL_HOST);
     this.#deflateOnOom = d.hasFeature(BalloonFeature.DEFLATE_ON_OOM);
     this.#poisoning = d.hasFeature(BalloonFeature.PAGE_POISON);
+    // §5.5.6.7.1: with PAGE_POISON, reported pages hold poison_val.
+    this.#reporter.attach(queues.report, Kind.Report, this.#poisoning ? this.#options.poison : null);
     const dma = this.#platform.dma;
     this.#inflateArray = dma.alloc(PFNS_PER_REQUEST * 4, 16);
     this.#deflateArray = dma.alloc(PFNS_PER_REQUEST * 4, 16);
@@ -265,10 +229,10 @@ export class BalloonDevice {
     if (this.#deflateCount > 0 && !this.#deflateIsOom) this.#release(HOLDER, this.#deflateFrames, this.#deflateCount);
     this.#inflateCount = this.#deflateCount = 0;
     this.#deflateIsOom = false;
-    if (this.#frameCount > 0) this.#release(HOLDER, this.#frames, this.#frameCount);
-    this.#frameCount = 0;
-    this.#oomCount = 0;
-    this.#releaseReport();
+    if (this.#frames.count > 0) this.#release(HOLDER, this.#frames.frames, this.#frames.count);
+    this.#frames.clear();
+    this.#oomFrames.clear();
+    this.#reporter.detach();
     this.#actual = 0;
     const dma = this.#platform.dma;
     for (const b of [this.#inflateArray, this.#deflateArray, this.#statsBuffer]) if (b !== null) dma.free(b);
@@ -284,10 +248,10 @@ export class BalloonDevice {
   #adjust(): void {
     if (!this.#live || this.#broken !== null || !this.#device.live) return;
     if (this.#inflateCount > 0 || this.#deflateCount > 0) return; // one request out at a time
-    if (this.#oomCount > 0) return this.#tellOom();
+    if (this.#oomFrames.count > 0) return this.#tellOom();
     const want = this.#target - this.#actual;
     if (want > 0) this.#inflate(Math.min(want, PFNS_PER_REQUEST));
-    else if (want < 0) this.#deflate(Math.min(-want, PFNS_PER_REQUEST, this.#frameCount));
+    else if (want < 0) this.#deflate(Math.min(-want, PFNS_PER_REQUEST, this.#frames.count));
     this.#scheduleReport();
   }
 
@@ -306,7 +270,7 @@ export class BalloonDevice {
   /** §5.5.6 step 3: names `count` pages of the balloon back to the device. */
   #deflate(count: number): void {
     if (count <= 0) return;
-    for (let i = 0; i < count; i++) this.#deflateFrames[i] = this.#frames[--this.#frameCount]!;
+    this.#frames.popInto(this.#deflateFrames, count);
     this.#deflateCount = count;
     this.#deflateIsOom = false;
     this.#post(this.#deflateq!, this.#deflateArray!, this.#deflateFrames, count, Kind.Deflate);
@@ -315,8 +279,8 @@ export class BalloonDevice {
 
   /** Tells the device of pages DEFLATE_ON_OOM already took back (§5.5.6.1: the deflateq). */
   #tellOom(): void {
-    const count = Math.min(this.#oomCount, PFNS_PER_REQUEST);
-    for (let i = 0; i < count; i++) this.#deflateFrames[i] = this.#oomFrames[--this.#oomCount]!;
+    const count = Math.min(this.#oomFrames.count, PFNS_PER_REQUEST);
+    this.#oomFrames.popInto(this.#deflateFrames, count);
     this.#deflateCount = count;
     this.#deflateIsOom = true;
     this.#post(this.#deflateq!, this.#deflateArray!, this.#deflateFrames, count, Kind.Deflate);
@@ -341,9 +305,7 @@ export class BalloonDevice {
     switch (token) {
       case Kind.Inflate: {
         const n = this.#inflateCount;
-        this.#ensureFrames(this.#frameCount + n);
-        this.#frames.set(this.#inflateFrames.subarray(0, n), this.#frameCount);
-        this.#frameCount += n;
+        this.#frames.pushAll(this.#inflateFrames, n);
         this.#inflateCount = 0;
         this.#actual += n;
         this.#writeActual(); // §5.5.6 step 5
@@ -371,7 +333,7 @@ export class BalloonDevice {
       }
       case Kind.Report: {
         // §5.5.6.7: acknowledged; the reported pages may be used again.
-        this.#releaseReport();
+        this.#reporter.release();
         return;
       }
       default:
@@ -383,11 +345,10 @@ export class BalloonDevice {
   #reclaim(wanted: number): number {
     // Without DEFLATE_ON_OOM the balloon's pages are the host's; with MUST_TELL_HOST they may
     // not be used before the device acknowledged their deflation (not possible synchronously).
-    if (!this.#live || !this.#deflateOnOom || this.#mustTellHost || this.#frameCount === 0) return 0;
-    const n = Math.min(wanted, this.#frameCount);
-    this.#ensureOom(this.#oomCount + n);
-    for (let i = 0; i < n; i++) this.#oomFrames[this.#oomCount++] = this.#frames[--this.#frameCount]!;
-    this.#release(HOLDER, this.#oomFrames, n, this.#oomCount - n);
+    if (!this.#live || !this.#deflateOnOom || this.#mustTellHost || this.#frames.count === 0) return 0;
+    const n = Math.min(wanted, this.#frames.count);
+    for (let i = 0; i < n; i++) this.#oomFrames.push(this.#frames.pop());
+    this.#release(HOLDER, this.#oomFrames.frames, n, this.#oomFrames.count - n);
     this.#stats.oomPages += n;
     // The device is told on the deflateq as soon as no request is out.
     void Promise.resolve().then(() => this.#adjust());
@@ -400,53 +361,19 @@ export class BalloonDevice {
     this.#pool.give(holder, frames, count, at);
   }
 
-  /** Free page reporting (§5.5.6.7): names runs of free pages, at most once per interval. */
+  /** Free page reporting (§5.5.6.7): only while the balloon is idle and settled. */
   #report(): void {
-    const q = this.#reportq;
-    if (q === null || !this.#live || this.#reportCount > 0 || !this.#device.live) return;
+    if (!this.#live || !this.#device.live || this.#broken !== null) return;
     if (this.#inflateCount > 0 || this.#deflateCount > 0 || !this.settled) return;
-    const runs = this.#pool.freeRuns(this.#options.reportMinPages, this.#options.reportRuns, this.#reportRuns);
-    if (runs === 0) return;
-    const writable = [];
-    for (let i = 0; i < runs; i++) {
-      const first = this.#reportRuns[i * 2]!;
-      const pages = this.#reportRuns[i * 2 + 1]!;
-      this.#pool.takeRun(REPORT_HOLDER, first, pages);
-      // §5.5.6.7.1: with PAGE_POISON, reported pages hold poison_val.
-      if (this.#poisoning) this.#pool.fillRun(first, pages, this.#options.poison);
-      writable.push({ phys: first * 4096, len: pages * 4096 });
-      this.#stats.reportedPages += pages;
-    }
-    this.#reportCount = runs;
-    this.#lastReport = this.#platform.clock.now();
-    this.#stats.reports++;
     try {
-      q.add([], writable, Kind.Report);
-      q.kick();
+      this.#reporter.report();
     } catch (error) {
       this.#break(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  #releaseReport(): void {
-    for (let i = 0; i < this.#reportCount; i++) {
-      const first = this.#reportRuns[i * 2]!;
-      const pages = this.#reportRuns[i * 2 + 1]!;
-      const frames = new Uint32Array(pages);
-      for (let k = 0; k < pages; k++) frames[k] = first + k;
-      this.#pool.give(REPORT_HOLDER, frames, pages);
-    }
-    this.#reportCount = 0;
-  }
-
   #scheduleReport(): void {
-    if (this.#reportq === null || this.#reportTimer !== null || !this.#live) return;
-    const wait = Math.max(0, this.#lastReport + this.#options.reportIntervalMs - this.#platform.clock.now());
-    this.#reportTimer = this.#platform.timers.set(() => {
-      this.#reportTimer = null;
-      this.#report();
-      this.#scheduleReport();
-    }, Math.min(wait, this.#options.reportIntervalMs));
+    if (this.#live && this.#broken === null) this.#reporter.schedule();
   }
 
   #retryLater(): void {
@@ -459,8 +386,8 @@ export class BalloonDevice {
 
   #clearTimers(): void {
     if (this.#retryTimer !== null) this.#platform.timers.clear(this.#retryTimer);
-    if (this.#reportTimer !== null) this.#platform.timers.clear(this.#reportTimer);
-    this.#retryTimer = this.#reportTimer = null;
+    this.#retryTimer = null;
+    this.#reporter.stop();
   }
 
   #readTarget(): number {
@@ -470,20 +397,6 @@ export class BalloonDevice {
   /** §5.5.6: `actual` after every change; one 32-bit write (legacy: a single access, §5.5.6.2). */
   #writeActual(): void {
     if (this.#device.live) this.#device.writeConfig32(BalloonConfig.ACTUAL, this.#actual);
-  }
-
-  #ensureFrames(n: number): void {
-    if (n <= this.#frames.length) return;
-    const grown = new Uint32Array(Math.max(n, this.#frames.length * 2, 1024));
-    grown.set(this.#frames.subarray(0, this.#frameCount));
-    this.#frames = grown;
-  }
-
-  #ensureOom(n: number): void {
-    if (n <= this.#oomFrames.length) return;
-    const grown = new Uint32Array(Math.max(n, this.#oomFrames.length * 2, 256));
-    grown.set(this.#oomFrames.subarray(0, this.#oomCount));
-    this.#oomFrames = grown;
   }
 
   /** The device broke a ring rule: stop; its pages stay where they are until the reset. */

@@ -1,6 +1,8 @@
 // The statsq buffer (VIRTIO 1.2 §5.5.6.3): an array of struct virtio_balloon_stat
 // { le16 tag; le64 val; } (packed, 10 bytes), the same subset of tags every time.
 
+import type { PagePool } from "../../platform/page-pool.js";
+import type { Platform } from "../../platform/platform.js";
 import { BalloonStat, STAT_ENTRY_BYTES, SUPPLIED_STATS } from "./balloon-spec.js";
 
 /** What the firmware knows of its memory, in bytes. */
@@ -33,4 +35,16 @@ export function fillStats(view: DataView, m: MemoryFigures): void {
     view.setUint16(at, tag, true);
     view.setBigUint64(at + 2, BigInt(Math.max(0, Math.floor(statValue(tag, m)))), true);
   }
+}
+
+/** The figures now: `lendablePages` are balloon pages DEFLATE_ON_OOM could take back. */
+export function measureMemory(platform: Platform, pool: PagePool, lendablePages: number): MemoryFigures {
+  const pages = pool.stats();
+  const dma = platform.dma.stats();
+  const engine = platform.engineStats();
+  const limit = engine["cHeapLimit"];
+  const used = engine["cHeapUsed"];
+  const heapFree = typeof limit === "number" && typeof used === "number" ? Math.max(0, limit - used) : 0;
+  const free = pages.freePages * pages.pageSize + (dma.total - dma.used) + heapFree;
+  return { total: platform.board.ram.size, free, available: free + lendablePages * pages.pageSize, heapInUse: used ?? null };
 }

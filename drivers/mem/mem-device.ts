@@ -12,41 +12,19 @@ import type { VirtioDevice } from "../virtio/device.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { readMemConfig, type MemConfigValues } from "./mem-config.js";
+import { MAX_BLOCKS_PER_REQUEST, MemRequest, MemResponse, REQUEST_BYTES, RESPONSE_BYTES, STATE_NAMES, type BlockState } from "./mem-spec.js";
 import {
-  MAX_BLOCKS_PER_REQUEST, MemRequest, MemResponse, REQ_ADDR, REQ_NB_BLOCKS, REQ_TYPE, REQUEST_BYTES,
-  RESP_STATE, RESP_TYPE, RESPONSE_BYTES, STATE_NAMES, type BlockState,
-} from "./mem-spec.js";
-import { MemDeviceError, MemRequestError, NoHotplugError } from "./errors.js";
+  requestChain, requestName, responseState, responseType, writeRequest,
+  type MemOp, type MemOptions, type MemStats,
+} from "./mem-request.js";
 
-export interface MemOptions {
-  /** A BUSY answer, or a target out of reach, is tried again after this long. Default 200 ms. */
-  readonly retryMs?: number;
-}
+export type { MemOp, MemOptions, MemStats } from "./mem-request.js";
+import { MemDeviceError, MemRequestError, NoHotplugError } from "./errors.js";
 
 const UNPLUGGED = 0;
 const PLUGGED = 1;
 /** A request about the block was out when the device was reset: its state is not known. */
 const UNKNOWN = 2;
-
-export interface MemOp {
-  readonly type: number;
-  readonly addr: number;
-  readonly blocks: number;
-  /** For STATE requests asked for by the application. */
-  readonly resolve?: (state: BlockState) => void;
-  readonly reject?: (error: Error) => void;
-}
-
-export interface MemStats {
-  readonly plugRequests: number;
-  readonly unplugRequests: number;
-  readonly unplugAllRequests: number;
-  readonly stateRequests: number;
-  readonly nacks: number;
-  readonly busy: number;
-  readonly errors: number;
-  readonly configChanges: number;
-}
 
 export class MemDevice {
   readonly #device: VirtioDevice;
@@ -283,24 +261,15 @@ export class MemDevice {
 
   #send(op: MemOp): void {
     const buffer = this.#buffer!;
-    const v = buffer.view;
-    buffer.bytes.fill(0);
-    v.setUint16(REQ_TYPE, op.type, true);
-    if (op.type !== MemRequest.UNPLUG_ALL) {
-      v.setBigUint64(REQ_ADDR, BigInt(op.addr), true);
-      v.setUint16(REQ_NB_BLOCKS, op.blocks, true);
-    }
+    writeRequest(buffer, op);
     this.#out = op;
     if (op.type === MemRequest.PLUG) this.#stats.plugRequests++;
     else if (op.type === MemRequest.UNPLUG) this.#stats.unplugRequests++;
     else if (op.type === MemRequest.UNPLUG_ALL) this.#stats.unplugAllRequests++;
     else this.#stats.stateRequests++;
     try {
-      this.#queue!.add(
-        [{ phys: buffer.phys, len: REQUEST_BYTES }],
-        [{ phys: buffer.phys + REQUEST_BYTES, len: RESPONSE_BYTES }],
-        op,
-      );
+      const chain = requestChain(buffer);
+      this.#queue!.add(chain.out, chain.in, op);
       this.#queue!.kick();
     } catch (error) {
       this.#break(error instanceof Error ? error : new Error(String(error)));
@@ -311,11 +280,7 @@ export class MemDevice {
   #answer({ token: op, len }: Completion<MemOp>): void {
     if (op !== this.#out) throw new MemDeviceError(this.location, "a response for a request that is not out");
     this.#out = null;
-    const v = this.#buffer!.view;
-    const need = op.type === MemRequest.STATE ? RESPONSE_BYTES : 2;
-    if (len < need) throw new MemDeviceError(this.location, `response of ${len} byte(s) to a ${requestName(op.type)} request (${need} needed)`);
-    const type = v.getUint16(REQUEST_BYTES + RESP_TYPE, true);
-    if (type > MemResponse.ERROR) throw new MemDeviceError(this.location, `response type ${type} is none of ACK, NACK, BUSY, ERROR`);
+    const type = responseType(this.#buffer!, op, len, this.location);
     if (type === MemResponse.BUSY) {
       this.#stats.busy++;
       this.#undo(op);
@@ -350,8 +315,7 @@ export class MemDevice {
         this.#blocks.fill(UNPLUGGED);
         break;
       case MemRequest.STATE: {
-        const state = v.getUint16(REQUEST_BYTES + RESP_STATE, true);
-        if (state > 2) throw new MemDeviceError(this.location, `STATE answer ${state} is none of plugged, unplugged, mixed`);
+        const state = responseState(this.#buffer!, this.location);
         if (op.resolve) op.resolve(STATE_NAMES[state]!);
         else this.#learn(op, state);
         return;
@@ -433,8 +397,4 @@ export class MemDevice {
     this.#device.reportError(error);
     for (const op of this.#pending.splice(0)) op.reject?.(error);
   }
-}
-
-function requestName(type: number): string {
-  return ["PLUG", "UNPLUG", "UNPLUG_ALL", "STATE"][type] ?? `type ${type}`;
 }
