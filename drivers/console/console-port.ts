@@ -10,8 +10,9 @@ import type { VirtioDevice } from "../virtio/device.js";
 import { asError, DevicePort } from "../virtio/device-port.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
-import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
 import { ConsoleBusyError, ConsoleWriteError } from "./errors.js";
+import { TxWatchdog } from "./tx-watchdog.js";
 
 export interface ConsolePortOptions {
   /** Receive buffers kept on the receiveq. Default 8. */
@@ -26,6 +27,10 @@ export interface ConsolePortOptions {
    * it, receive buffers wait until the reader catches up (flow control). Default
    * 2 * rxBuffers * rxBufferSize. */
   readonly rxLimit?: number;
+  /** No transmit buffer back for this long (ms) while some are out: the device is reset
+   * and re-initialized, which gives them back (counted in stats().txTimeouts). 0: never.
+   * Default 500. */
+  readonly txTimeoutMs?: number;
 }
 
 /** The console size (§5.3.4: cols and rows, valid with VIRTIO_CONSOLE_F_SIZE). */
@@ -52,6 +57,8 @@ export interface ConsoleStats {
   readonly rxHeld: number;
   /** Size changes seen (config change interrupts with SIZE). */
   readonly resizes: number;
+  /** Times the device kept transmit buffers past txTimeoutMs (each reset the device). */
+  readonly txTimeouts: number;
 }
 
 function positive(name: string, value: number): number {
@@ -76,7 +83,8 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
   #fifoHead = 0;
   #fifoBytes = 0;
   #size: ConsoleSize | null = null;
-  #stats = { bytesReceived: 0, bytesSent: 0, rxCompletions: 0, txCompletions: 0, rxHeld: 0, resizes: 0 };
+  readonly #txWatchdog: TxWatchdog;
+  #stats = { bytesReceived: 0, bytesSent: 0, rxCompletions: 0, txCompletions: 0, rxHeld: 0, resizes: 0, txTimeouts: 0 };
 
   constructor(device: VirtioDevice, options: ConsolePortOptions = {}) {
     super(device);
@@ -85,6 +93,14 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     this.#txCount = positive("txBuffers", options.txBuffers ?? 8);
     this.#txSize = positive("txBufferSize", options.txBufferSize ?? 512);
     this.#rxLimit = Math.max(positive("rxLimit", options.rxLimit ?? 2 * this.#rxCount * this.#rxSize), this.#rxSize);
+    const txTimeoutMs = options.txTimeoutMs ?? 500;
+    this.#txWatchdog = new TxWatchdog({
+      platform: device.platform,
+      timeoutMs: txTimeoutMs,
+      poll: () => this.onTransmitUsed(),
+      busy: () => this.#txq !== null && this.#txq.inFlight > 0 && this.live,
+      onStall: () => this.#txStalled(txTimeoutMs),
+    });
   }
 
   /** cols/rows from the config space, or null when the device does not offer SIZE. */
@@ -165,6 +181,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
       this.fail(asError(error));
       throw this.broken;
     }
+    this.#txWatchdog.armed();
     this.#stats.bytesSent += bytes.length;
   }
 
@@ -197,6 +214,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
   /** From the driver's remove(): the device is reset, so every buffer comes back and is
    * freed. Bytes received and not read stay readable. */
   detach(reason: RemoveReason): void {
+    this.#txWatchdog.stop();
     const dma = this.platform.dma;
     for (const queue of [this.#rxq, this.#txq]) {
       if (queue !== null) for (const buffer of queue.detachAll()) dma.free(buffer);
@@ -239,6 +257,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
         this.#txIdle.push(c.token);
         this.#stats.txCompletions++;
       });
+      if (this.#txIdle.length > before) this.#txWatchdog.progress();
     } catch (error) {
       this.fail(asError(error));
       return;
@@ -276,6 +295,14 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     } catch (error) {
       this.fail(asError(error));
     }
+  }
+
+  /** The device kept transmit buffers past the timeout: only a reset takes them back
+   * (§2.4), so re-initialize it; the port stays, its Serial hears the reset. */
+  #txStalled(timeoutMs: number): void {
+    this.#stats.txTimeouts++;
+    this.device.reportError(new RequestTimeoutError(this.location, timeoutMs));
+    void this.device.restart();
   }
 
   #notifyWritable(): void {

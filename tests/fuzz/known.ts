@@ -11,5 +11,4 @@ export const KNOWN_CLASSES: Readonly<Record<string, string>> = {
   "no-recovery (input)": "issue #9 defect 8 (input's form): an eventq smaller than one update (event + SYN), after a re-init under a smaller QueueNumMax, is accepted; the device can never deliver",
   "unnamed-error (net)": "issue #9 defect 8: a legacy queue of 1 accepted at probe (RingUsageError ChainTooLong)",
   "tx-stuck-after-lost-buffers (net)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): write() refuses or loses frames for good",
-  "tx-stuck-after-lost-buffers (console)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): writable stays 0 for good",
 };
