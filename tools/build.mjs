@@ -6,9 +6,10 @@ import { buildFirmware } from "./lib/firmware-build.mjs";
 import { buildApp } from "./lib/app-build.mjs";
 import { resolve } from "node:path";
 import { ensureNodeModules } from "./lib/node-deps.mjs";
+import { DEFAULT_BOARD } from "./lib/qemu-board.mjs";
 
 function parseArgs(argv) {
-  const opts = { board: "qemu-virt-arm", entry: undefined, app: undefined, quiet: false };
+  const opts = { board: DEFAULT_BOARD, entry: undefined, app: undefined, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--board") opts.board = argv[++i];
@@ -16,7 +17,7 @@ function parseArgs(argv) {
     else if (a === "--app") opts.app = argv[++i];
     else if (a === "--quiet") opts.quiet = true;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node tools/build.mjs [--board qemu-virt-arm] [--entry path.ts | --app DIR] [--quiet]");
+      console.log("usage: node tools/build.mjs [--board B (default qemu-virt-arm; env VIRTIO_BOARD)] [--entry path.ts | --app DIR] [--quiet]");
       process.exit(0);
     } else {
       console.error(`build: unknown option ${a}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what the project needs. Idempotent and quick when everything is there.
 //   node tools/deps.mjs            npm packages (npm ci when one is missing)
-//   node tools/deps.mjs --system   also the Debian packages (root: apt-get; else prints the command)
+//   node tools/deps.mjs --system   also the Debian packages of every board (root: apt-get; else
+//                                  prints the command); --board B: only the default board's and B's
 //   node tools/deps.mjs --check    only report what is missing; exit 1 if anything is
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -10,9 +11,11 @@ import { ensureSystemDeps, missingSystemDeps, installCommand } from "./lib/syste
 
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
-  console.log("usage: node tools/deps.mjs [--system] [--check]");
+  console.log("usage: node tools/deps.mjs [--system] [--check] [--board B]");
   process.exit(0);
 }
+const bi = args.indexOf("--board");
+const boards = bi >= 0 ? [args.splice(bi, 2)[1]] : "all";
 for (const a of args) {
   if (!["--system", "--check"].includes(a)) {
     console.error(`deps: unknown option ${a} (try --help)`);
@@ -21,7 +24,7 @@ for (const a of args) {
 }
 
 if (args.includes("--check")) {
-  const missing = missingSystemDeps();
+  const missing = missingSystemDeps(boards);
   const npmMissing = !existsSync(join(ROOT, "node_modules", "typescript", "package.json"));
   for (const d of missing) console.log(`missing: ${d.what} (Debian package ${d.pkg})`);
   if (npmMissing) console.log("missing: npm packages (run: npm ci)");
@@ -37,7 +40,7 @@ try {
   process.exit(1);
 }
 if (args.includes("--system")) {
-  const r = ensureSystemDeps();
+  const r = ensureSystemDeps({ boards });
   if (!r.ok) {
     console.error(`deps: ${r.reason}`);
     process.exit(1);

@@ -10,18 +10,20 @@ import { join, resolve } from "node:path";
 import { ROOT, ensureNodeModules } from "./lib/node-deps.mjs";
 import { ensureSystemDeps } from "./lib/system-deps.mjs";
 import { buildFirmwareIfNeeded } from "./lib/qemu-prepare.mjs";
-import { buildQemuCommand, DEFAULT_BOARD } from "./lib/qemu-board.mjs";
+import { buildQemuCommand, checkBoard, DEFAULT_BOARD } from "./lib/qemu-board.mjs";
 import { QemuMachine, QemuError, QemuFatalError, QemuTimeoutError } from "./lib/qemu.mjs";
 import { ensureDemoDisk } from "./lib/disk-image.mjs";
 import { buildApp } from "./lib/app-build.mjs";
 
 const HELP = `usage: npm start -- [options]        (or: node tools/start.mjs [options])
 
-Boots the virtio-xs firmware on qemu-system-arm (-M virt -cpu cortex-a15) and connects this
+Boots the virtio-xs firmware on QEMU (default board: qemu-system-arm -M virt -cpu cortex-a15) and connects this
 terminal to its shell (prompt "virtio> "). Quit with Ctrl-A X (Ctrl-A H: QEMU's key help,
 Ctrl-A C: QEMU monitor), or type \`poweroff\`.
 
 options:
+  --board B           the board (boards/B/board.json): qemu-virt-arm (default; env
+                      VIRTIO_BOARD), qemu-virt-aarch64, ... (boards/README.md)
   --modern            modern virtio-mmio, transport version 2 (default)
   --legacy            QEMU's legacy virtio-mmio, transport version 1
   --no-defaults       no default devices (default: demo disk, rng, console, net, keyboard)
@@ -77,7 +79,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { pci: false, pciProps: "", legacy: false, defaults: true, devices: [], qemu: [], run: [], screenshot: null, timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
+  const o = { board: DEFAULT_BOARD, pci: false, pciProps: "", legacy: false, defaults: true, devices: [], qemu: [], run: [], screenshot: null, timeoutS: null, elf: null, app: null, hostfwd: [], build: true, verbose: false, help: false, bootTimes: 0, gdb: false };
   const value = (i, name) => {
     if (i + 1 >= argv.length) usage(`${name} needs a value`);
     return argv[i + 1];
@@ -89,6 +91,7 @@ function parseArgs(argv) {
     if (a.startsWith("--") && eq > 0) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
     const take = (name) => { if (inline !== null) return inline; const v = value(i, name); i++; return v; };
     switch (a) {
+      case "--board": o.board = take(a); break;
       case "--modern": o.legacy = false; break;
       case "--legacy": o.legacy = true; break;
       case "--no-defaults": o.defaults = false; break;
@@ -131,6 +134,7 @@ function parseArgs(argv) {
       default: usage(`unknown option ${argv[i]}`);
     }
   }
+  try { checkBoard(o.board); } catch (e) { usage(e.message); }
   return o;
 }
 
@@ -159,7 +163,7 @@ async function prepare(o, quiet) {
     console.error(`start: ${e.message}`);
     process.exit(5);
   }
-  const deps = ensureSystemDeps({ quiet });
+  const deps = ensureSystemDeps({ quiet, boards: [o.board] });
   if (!deps.ok) { console.error(`start: ${deps.reason}`); process.exit(5); }
   if (o.elf) {
     if (!existsSync(o.elf)) { console.error(`start: --elf ${o.elf}: no such file`); process.exit(5); }
@@ -168,13 +172,13 @@ async function prepare(o, quiet) {
   if (o.app) {
     console.error(`[start] building the app in ${o.app}`);
     try {
-      return (await buildApp({ dir: o.app, quiet })).elf;
+      return (await buildApp({ dir: o.app, board: o.board, quiet })).elf;
     } catch (e) {
       console.error(`start: ${e.message}`);
       process.exit(5);
     }
   }
-  const elf = join(ROOT, "build", "fw", DEFAULT_BOARD, "firmware.elf");
+  const elf = join(ROOT, "build", "fw", o.board, "firmware.elf");
   if (!o.build) {
     if (!existsSync(elf)) { console.error(`start: ${elf} does not exist (drop --no-build)`); process.exit(5); }
     return elf;
@@ -182,7 +186,7 @@ async function prepare(o, quiet) {
   // On stderr even with --run, so a first build (a minute or so) does not look like a hang.
   console.error("[start] building the firmware if needed (npm run build)");
   const t0 = Date.now();
-  const fw = await buildFirmwareIfNeeded({ quiet });
+  const fw = await buildFirmwareIfNeeded({ board: o.board, quiet });
   if (!fw.ok) { console.error(`start: ${fw.reason}`); process.exit(5); }
   if (fw.rebuilt) console.error(`[start] firmware rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return fw.elf;
@@ -194,7 +198,7 @@ async function interactive(o, elf, devices) {
   const qmpSocket = join(tempDir, "qmp.sock");
   const cleanup = () => rmSync(tempDir, { recursive: true, force: true });
   const extraArgs = o.gdb ? [...o.qemu, "-s", "-S"] : o.qemu;
-  const cmd = buildQemuCommand({ elf, legacy: o.legacy, devices, extraArgs, tempDir, qmpSocket, serial: "terminal" });
+  const cmd = buildQemuCommand({ board: o.board, elf, legacy: o.legacy, devices, extraArgs, tempDir, qmpSocket, serial: "terminal" });
   console.error(`[start] ${o.legacy ? "legacy" : "modern"} virtio-mmio; quit with Ctrl-A X (Ctrl-A H for help)`);
   console.error(`[start] QMP: ${qmpSocket}`);
   if (o.gdb) console.error(`[start] stopped at reset; attach with: gdb-multiarch ${elf} -ex "target remote localhost:1234"`);
@@ -231,6 +235,7 @@ async function runCommands(o, elf, devices) {
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1, deadline - Date.now());
   const m = new QemuMachine({
+    board: o.board,
     elf,
     legacy: o.legacy,
     devices,
@@ -293,7 +298,7 @@ async function runCommands(o, elf, devices) {
 async function bootTimes(o, elf, devices) {
   const times = [];
   for (let i = 0; i < o.bootTimes; i++) {
-    const m = new QemuMachine({ elf, legacy: o.legacy, devices, extraArgs: o.qemu, batch: false, bootTimeoutMs: (o.timeoutS ?? 60) * 1000 });
+    const m = new QemuMachine({ board: o.board, elf, legacy: o.legacy, devices, extraArgs: o.qemu, batch: false, bootTimeoutMs: (o.timeoutS ?? 60) * 1000 });
     try {
       await m.start();
       times.push(m.bootMs);

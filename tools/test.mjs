@@ -6,6 +6,8 @@
 //   --junit FILE   also write JUnit XML (one testcase per test; a failed QEMU test's
 //                  console logs go to FILE's folder/qemu-logs/)
 //   --no-compile   skip tsc (run what build/ts holds)
+//   --board B      the QEMU suites on board B (boards/B/board.json; default qemu-virt-arm):
+//                  its firmware is built and every suite boots it (env VIRTIO_BOARD=B)
 //   NAME...  only the test files whose path contains one of the NAMEs (e.g. `blk ring/`)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +18,7 @@ import { ROOT, ensureNodeModules } from "./lib/node-deps.mjs";
 import { countCases, junitXml, readRecords } from "./lib/test-report/junit.mjs";
 
 function usage(msg) {
-  console.error(`test: ${msg}\nusage: npm test -- [--unit | --qemu] [--junit FILE] [--no-compile] [NAME...]`);
+  console.error(`test: ${msg}\nusage: npm test -- [--unit | --qemu] [--board B] [--junit FILE] [--no-compile] [NAME...]`);
   process.exit(2);
 }
 
@@ -32,6 +34,13 @@ for (let i = 0; i < argv.length; i++) {
     if (i + 1 >= argv.length) usage("--junit needs a file name");
     junitFile = fromCaller(argv[++i]);
   } else if (a.startsWith("--junit=")) junitFile = fromCaller(a.slice("--junit=".length));
+  else if (a === "--board" || a.startsWith("--board=")) {
+    const b = a === "--board" ? argv[++i] : a.slice("--board=".length);
+    if (!b) usage("--board needs a board name");
+    if (!existsSync(join(ROOT, "boards", b, "board.json"))) usage(`--board ${b}: no boards/${b}/board.json`);
+    // Read by tools/lib/qemu-board.mjs (DEFAULT_BOARD) here and in every suite process.
+    process.env.VIRTIO_BOARD = b;
+  }
   else if (["--unit", "--qemu", "--no-compile"].includes(a)) flags.add(a);
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else names.push(a);
@@ -142,11 +151,12 @@ if (wantQemu) {
   const hasQemuTests = existsSync(QEMU_DIR) && readdirSync(QEMU_DIR).some((f) => qemuPattern.test(f));
   if (hasQemuTests) {
     const { prepareQemuTests } = await import("./lib/qemu-prepare.mjs");
-    const ready = await prepareQemuTests();
+    const ready = await prepareQemuTests({ board: process.env.VIRTIO_BOARD || "qemu-virt-arm" });
     if (!ready.ok) {
       console.log(`[test] qemu: cannot run: ${ready.reason}`);
       fail("tests/qemu", "qemu: prepare (system packages, firmware build)", ready.reason);
     } else {
+      if (process.env.VIRTIO_BOARD) console.log(`[test] qemu: board ${process.env.VIRTIO_BOARD}`);
       runUvu("qemu", QEMU_DIR, qemuPattern);
     }
   }

@@ -1,13 +1,24 @@
 /* What the C side learns from the device tree at boot (fdt_min.c) and the layout the
- * linker gives (link.ld). Nothing in here is hard-coded: a missing node is a FATAL. */
+ * linker gives (link.ld). Nothing in here is hard-coded: a missing node is a FATAL.
+ * This is the interface between the common C (the .c files of platform/xs) and a board's halves:
+ * the architecture (arch/<arch>/: start-up, cpu.h, MMU, timer, power, faults) and the
+ * devices the board's board.json lists (dev/: interrupt controller, UART). Device and
+ * RAM addresses are 32-bit on every board (all below 4 GiB); a pointer is made from one
+ * with ADDR_PTR. */
 #ifndef BOARD_H
 #define BOARD_H
+#include <stddef.h>
 #include <stdint.h>
+#include "cpu.h" /* arch/<arch>/cpu.h: barriers, IRQ masking, wfi */
+
+#define ADDR_PTR(a) ((void*)(uintptr_t)(a))
+#define PTR_ADDR(p) ((uint32_t)(uintptr_t)(p))
 
 typedef struct {
 	uint32_t ram_base, ram_size;     /* /memory reg */
 	uint32_t uart_base, uart_intid;  /* arm,pl011 reg + interrupts */
-	uint32_t gicd_base, gicc_base;   /* arm,cortex-a15-gic reg[0], reg[1] */
+	uint32_t gicd_base, gicc_base;   /* arm,cortex-a15-gic reg[0], reg[1] (GICv3: gicc_base = redistributor) */
+	int gic_version;                 /* 2 or 3 (arm,gic-v3) */
 	uint32_t timer_intid;            /* arm,armv7-timer: virtual timer PPI (3rd entry) */
 	int psci_smc;                    /* psci method: 1 = "smc", 0 = "hvc" */
 	uint32_t rtc_base;               /* arm,pl031 reg (0 if none): wall-clock time for Date */
@@ -36,7 +47,7 @@ const char* fdt_scan(const uint8_t* dtb, board_t* out);
 /* Total size of a valid blob, 0 if the header is bad. */
 uint32_t fdt_total_size(const uint8_t* dtb);
 
-/* Console (pl011.c) */
+/* Console (the board's UART, e.g. dev/pl011.c) */
 void uart_init(uint32_t base);
 void uart_putc(char c);
 void uart_write(const char* data, uint32_t len);   /* raw bytes */
@@ -46,13 +57,14 @@ uint32_t uart_rx_read(uint8_t* buf, uint32_t max); /* from the loop */
 int uart_rx_pending(void);
 void uart_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* GICv2 (gic.c) */
-void gic_init(uint32_t dist, uint32_t cpu);
-void gic_enable(uint32_t intid);
-void gic_disable(uint32_t intid);
-void gic_set_edge(uint32_t intid, int edge);
-uint32_t gic_ack(void);
-void gic_eoi(uint32_t iar);
+/* Interrupt controller (the board's, e.g. dev/gic.c): lines are the controller's numbers
+ * (GIC INTIDs), as the DTB gives them. */
+void intc_init(void);                    /* from g_board */
+void intc_enable(uint32_t intid);
+void intc_disable(uint32_t intid);
+void intc_set_edge(uint32_t intid, int edge);
+uint32_t intc_ack(void);                 /* the line (+ controller bits) of the interrupt taken; a line >= 1020: none */
+void intc_eoi(uint32_t ack);             /* with what intc_ack returned */
 
 /* Interrupt queue (irq.c): lines fired, masked, waiting for the loop. */
 void irq_handle(void);
@@ -63,7 +75,7 @@ int irq_user_disable(uint32_t intid);
 int irq_user_eoi(uint32_t intid);
 #define IRQ_LINES 1020u
 
-/* Generic timer (timer.c): the virtual counter and its compare. */
+/* The timer (arch/<arch>/timer.c): a monotonic counter and one compare deadline. */
 void timer_init(void);
 uint64_t timer_count(void);
 uint32_t timer_freq(void);
@@ -73,33 +85,33 @@ int timer_due(void);                 /* deadline set and reached */
 int timer_armed(void);
 void timer_irq(void);
 
-/* MMU (mmu.c) */
+/* MMU (arch/<arch>/mmu.c) */
 void mmu_init(uint32_t ram_base, uint32_t ram_size);
 
-/* PSCI (power.c) */
+/* Power (arch/<arch>/power.c: PSCI on ARM) */
 void power_off(void) __attribute__((noreturn));
 
-/* CPU helpers (start.S) */
+/* CPU (arch/<arch>/start.S) */
 void cpu_wfi(void);
-static inline void irq_mask_cpu(void) { __asm__ volatile("cpsid i" ::: "memory"); }
-static inline void irq_unmask_cpu(void) { __asm__ volatile("cpsie i" ::: "memory"); }
-static inline void dsb(void) { __asm__ volatile("dsb sy" ::: "memory"); }
-static inline void dsb_st(void) { __asm__ volatile("dsb st" ::: "memory"); }
-static inline void dmb(void) { __asm__ volatile("dmb sy" ::: "memory"); }
-static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
 
 /* MMIO with explicit widths (device memory, little-endian like the CPU). */
-static inline uint32_t rd32(uint32_t a) { return *(volatile uint32_t*)a; }
-static inline void wr32(uint32_t a, uint32_t v) { *(volatile uint32_t*)a = v; }
-static inline uint8_t rd8(uint32_t a) { return *(volatile uint8_t*)a; }
-static inline void wr8(uint32_t a, uint8_t v) { *(volatile uint8_t*)a = v; }
+static inline uint32_t rd32(uint32_t a) { return *(volatile uint32_t*)ADDR_PTR(a); }
+static inline void wr32(uint32_t a, uint32_t v) { *(volatile uint32_t*)ADDR_PTR(a) = v; }
+static inline uint8_t rd8(uint32_t a) { return *(volatile uint8_t*)ADDR_PTR(a); }
+static inline void wr8(uint32_t a, uint8_t v) { *(volatile uint8_t*)ADDR_PTR(a) = v; }
+static inline uint64_t rd64(uint32_t a) { return *(volatile uint64_t*)ADDR_PTR(a); }
+static inline void wr64(uint32_t a, uint64_t v) { *(volatile uint64_t*)ADDR_PTR(a) = v; }
 
-/* Heap in use by the C allocator (syscalls.c). */
+/* The C library's system calls (libc/<libc>.c) over these (libc/heap.c). */
+void* heap_sbrk(ptrdiff_t incr);   /* (void*)-1 with errno ENOMEM past the limit */
+void heap_gettimeofday(uint64_t* us); /* wall-clock microseconds (RTC at first call + counter) */
+
+/* Heap in use by the C allocator (libc/heap.c). */
 uint32_t heap_used(void);
 uint32_t heap_limit(void);
 void heap_set_limit(uint32_t end);
 
-/* Hot-plugged RAM sections (mmu.c): map (1) or unmap (0); -1 for a refused range. */
+/* Hot-plugged RAM sections (arch/<arch>/mmu.c): map (1) or unmap (0); -1 for a refused range. */
 int mmu_hotplug(uint32_t phys, uint32_t size, int map, uint32_t ram_end);
 
 /* The page pool above the C heap (page_pool.c): returns the heap's new end. */

@@ -1,4 +1,4 @@
-/* Interrupts taken in C, minimally: acknowledge at the GIC, mask the line, end the
+/* Interrupts taken in C, minimally: acknowledge at the interrupt controller, mask the line, end the
  * interrupt, and mark the line pending for the event loop, which calls the JavaScript
  * handler and then irq_user_eoi() to unmask. The UART and the timer are served here. */
 #include "board.h"
@@ -10,16 +10,16 @@ static volatile uint32_t any_pending;
 
 void irq_handle(void) {
 	for (;;) {
-		uint32_t iar = gic_ack(), intid = iar & 0x3FFu;
+		uint32_t iar = intc_ack(), intid = iar & 0x3FFu;
 		if (intid >= 1020) return; /* spurious: nothing (more) to serve */
 		if (intid == g_board.uart_intid) uart_irq();
 		else if (intid == g_board.timer_intid) timer_irq();
 		else {
-			gic_disable(intid);
+			intc_disable(intid);
 			pending[intid / 32] |= 1u << (intid % 32);
 			any_pending = 1;
 		}
-		gic_eoi(iar);
+		intc_eoi(iar);
 	}
 }
 
@@ -49,20 +49,20 @@ static int line_ok(uint32_t intid) {
 int irq_user_enable(uint32_t intid) {
 	if (!line_ok(intid)) return 0;
 	user_enabled[intid / 32] |= 1u << (intid % 32);
-	if (!(in_flight[intid / 32] & (1u << (intid % 32)))) gic_enable(intid);
+	if (!(in_flight[intid / 32] & (1u << (intid % 32)))) intc_enable(intid);
 	return 1;
 }
 
 int irq_user_disable(uint32_t intid) {
 	if (!line_ok(intid)) return 0;
 	user_enabled[intid / 32] &= ~(1u << (intid % 32));
-	gic_disable(intid);
+	intc_disable(intid);
 	return 1;
 }
 
 int irq_user_eoi(uint32_t intid) {
 	if (!line_ok(intid)) return 0;
 	in_flight[intid / 32] &= ~(1u << (intid % 32));
-	if (user_enabled[intid / 32] & (1u << (intid % 32))) gic_enable(intid);
+	if (user_enabled[intid / 32] & (1u << (intid % 32))) intc_enable(intid);
 	return 1;
 }

@@ -41,20 +41,20 @@ void board_main(void) {
 	}
 	uart_init(g_board.uart_base);
 	uint32_t ram_end = g_board.ram_base + g_board.ram_size;
-	if (g_board.ram_base > (uint32_t)__dtb_start || ram_end <= (uint32_t)__heap_start + 0x100000u)
+	if (g_board.ram_base > PTR_ADDR(__dtb_start) || ram_end <= PTR_ADDR(__heap_start) + 0x100000u)
 		fatal("RAM from the DTB does not hold the firmware and its heap");
 	mmu_init(g_board.ram_base, g_board.ram_size);
 	/* The C heap keeps what the engine may use; the RAM above it is the page pool (page_pool.c). */
-	heap_set_limit(page_pool_init((uint32_t)__heap_start, ram_end, FW_ENGINE_LIMIT));
-	gic_init(g_board.gicd_base, g_board.gicc_base);
+	heap_set_limit(page_pool_init(PTR_ADDR(__heap_start), ram_end, FW_ENGINE_LIMIT));
+	intc_init();
 	/* MSI through the GICv2m frame pulses an SPI: its SPIs are edge-triggered, so one that
 	 * arrives while the line is masked (in service) stays pending (GICv2 ICFGR). */
 	if (g_board.v2m_size >= 0x1000) {
 		uint32_t typer = rd32(g_board.v2m_base + 0x008); /* MSI_TYPER: base INTID 25:16, count 9:0 */
-		for (uint32_t i = 0, first = (typer >> 16) & 0x3FFu; i < (typer & 0x3FFu); i++) gic_set_edge(first + i, 1);
+		for (uint32_t i = 0, first = (typer >> 16) & 0x3FFu; i < (typer & 0x3FFu); i++) intc_set_edge(first + i, 1);
 	}
 	timer_init();
-	gic_enable(g_board.uart_intid);
+	intc_enable(g_board.uart_intid);
 	irq_unmask_cpu();
 	uart_printf("\n%s firmware on %s: %lu MiB RAM, XS %s, boot %.1f ms\n", FW_NAME, g_board.model,
 		(unsigned long)(g_board.ram_size >> 20), FW_XS_VERSION, timer_now_ms());

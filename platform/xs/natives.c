@@ -66,11 +66,11 @@ static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); mmi
 static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); mmio_write16(a, arg_value(the, 1, 2) & 0xFFFF); mmio_check(the, a, "write16"); }
 static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); mmio_write32(a, arg_value(the, 1, 4)); mmio_check(the, a, "write32"); }
 
-/* Barriers (ARM ARM A3.8.3): full and write barriers as DSB so that they also order
- * the device-memory notify write; the read barrier as DMB. */
-static void xs_mb(xsMachine* the) { (void)the; __asm__ volatile("dsb sy" ::: "memory"); }
-static void xs_wmb(xsMachine* the) { (void)the; __asm__ volatile("dsb st" ::: "memory"); }
-static void xs_rmb(xsMachine* the) { (void)the; __asm__ volatile("dmb sy" ::: "memory"); }
+/* Barriers (cpu.h; on ARM, ARM ARM A3.8.3): full and write barriers as DSB so that they
+ * also order the device-memory notify write; the read barrier as DMB. */
+static void xs_mb(xsMachine* the) { (void)the; dsb(); }
+static void xs_wmb(xsMachine* the) { (void)the; dsb_st(); }
+static void xs_rmb(xsMachine* the) { (void)the; dmb(); }
 
 /* A host object whose buffer is [ptr, ptr+len): Uint8Array/DataView view it in place. */
 static void host_buffer(xsMachine* the, void* ptr, uint32_t len) {
@@ -79,7 +79,7 @@ static void host_buffer(xsMachine* the, void* ptr, uint32_t len) {
 }
 
 static void xs_dma_region(xsMachine* the) { host_buffer(the, __dma_start, (uint32_t)(__dma_end - __dma_start)); }
-static void xs_dma_base(xsMachine* the) { xsResult = xsNumber((double)(uint32_t)__dma_start); }
+static void xs_dma_base(xsMachine* the) { xsResult = xsNumber((double)PTR_ADDR(__dma_start)); }
 static void xs_dtb(xsMachine* the) { host_buffer(the, __dtb_start, fdt_total_size(__dtb_start)); }
 
 static uint32_t irq_line(xsMachine* the) {
@@ -141,7 +141,7 @@ static void xs_dma_crc32(xsMachine* the) {
 	uint32_t phys = arg_u32(the, 0, "crc32 address");
 	uint32_t len = arg_u32(the, 1, "crc32 length");
 	uint32_t c = ~arg_u32(the, 2, "crc32 value");
-	uint32_t start = (uint32_t)__dma_start, end = (uint32_t)__dma_end;
+	uint32_t start = PTR_ADDR(__dma_start), end = PTR_ADDR(__dma_end);
 	if (phys < start || phys > end || len > end - phys)
 		xsRangeError("dma crc32: 0x%08lx+%lu is outside the DMA pool", (unsigned long)phys, (unsigned long)len);
 	if (table[0][1] == 0) {
@@ -153,7 +153,7 @@ static void xs_dma_crc32(xsMachine* the) {
 		for (uint32_t n = 0; n < 256; n++)
 			for (int k = 1; k < 8; k++) table[k][n] = (table[k - 1][n] >> 8) ^ table[0][table[k - 1][n] & 0xFF];
 	}
-	const uint8_t* p = (const uint8_t*)phys;
+	const uint8_t* p = (const uint8_t*)ADDR_PTR(phys);
 	uint32_t i = 0;
 	for (; i < len && ((uintptr_t)(p + i) & 3); i++) c = table[0][(c ^ p[i]) & 0xFF] ^ (c >> 8);
 	for (; i + 8 <= len; i += 8) {

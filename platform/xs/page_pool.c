@@ -38,7 +38,7 @@ static void xs_map_ram(xsMachine* the) {
 	if (mmu_hotplug(phys, size, 1, pool_end) != 0)
 		xsRangeError("cannot map 0x%08lx+0x%lx as RAM: 1 MiB sections above RAM, below 4 GiB", (unsigned long)phys, (unsigned long)size);
 	xsResult = xsNewHostObject(NULL);
-	xsSetHostBuffer(xsResult, (void*)phys, size);
+	xsSetHostBuffer(xsResult, ADDR_PTR(phys), size);
 }
 
 /* __xsUnmapRam(phys, size): the sections fault again. */
@@ -50,7 +50,7 @@ static void xs_unmap_ram(xsMachine* the) {
 
 static void xs_page_pool_region(xsMachine* the) {
 	xsResult = xsNewHostObject(NULL);
-	xsSetHostBuffer(xsResult, (void*)pool_base, pool_end - pool_base);
+	xsSetHostBuffer(xsResult, ADDR_PTR(pool_base), pool_end - pool_base);
 }
 
 /* Runs inside natives_install's host block, which holds one xsVar. */

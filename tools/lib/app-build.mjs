@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT, FirmwareBuildError, buildFirmware, readManifest, tsStamp, writeIfChanged } from "./firmware-build.mjs";
+import { DEFAULT_BOARD } from "./qemu-board.mjs";
 import { AppManifestError, loadAppManifest, moddefs } from "./app-manifest.mjs";
 
 const PROVIDER = join(ROOT, "apps/provider");
@@ -126,7 +127,7 @@ function resolverPlugin({ genDir, modules }) {
  * Builds the app in `dir`. Returns buildFirmware's {elf, sizes, bundleBytes, rebuilt}.
  * Throws FirmwareBuildError (a bad manifest, a type error, a missing module).
  */
-export async function buildApp({ dir, board = "qemu-virt-arm", quiet = false }) {
+export async function buildApp({ dir, board = DEFAULT_BOARD, quiet = false }) {
   const appDir = resolve(dir);
   const manifestFile = join(appDir, "manifest.json");
   if (!existsSync(manifestFile)) throw appError(`--app ${dir}: no manifest.json in ${appDir}`);

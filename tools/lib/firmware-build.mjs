@@ -8,16 +8,37 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureXsSources, xsCFiles } from "./xs-sources.mjs";
 import { compileAll } from "./firmware-compile.mjs";
+import { DEFAULT_BOARD } from "./qemu-board.mjs";
+import { boardPackages, installCommand } from "./system-deps.mjs";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CROSS = "arm-none-eabi-";
-const APT_HINT =
-  "sudo apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm device-tree-compiler";
 
 export class FirmwareBuildError extends Error {}
 
+/**
+ * The board's C half (board.json `firmware`, boards/README.md): the CPU architecture
+ * (platform/xs/arch/<arch>/), the cross toolchain prefix, compiler flags, the C library
+ * (newlib or picolibc: platform/xs/libc/<libc>.c) and the device drivers it links
+ * (platform/xs/dev/<file>). A board.json without it is the 32-bit ARM board of before.
+ */
+export function boardFirmware(boardJson) {
+  const f = boardJson.firmware ?? {};
+  const fw = {
+    arch: f.arch ?? "arm32",
+    cross: f.cross ?? "arm-none-eabi-",
+    cflags: f.cflags ?? ["-mcpu=cortex-a15", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"],
+    asflags: f.asflags ?? ["-marm"],
+    libc: f.libc ?? "newlib",
+    devices: f.devices ?? ["gic.c", "pl011.c"],
+  };
+  if (!["newlib", "picolibc"].includes(fw.libc)) throw new FirmwareBuildError(`board.json firmware.libc: "newlib" or "picolibc", not ${JSON.stringify(fw.libc)}`);
+  // picolibc's Debian packages install one specs file per target triple.
+  fw.specs = fw.libc === "picolibc" ? [`--specs=/usr/lib/picolibc/${fw.cross.replace(/-$/, "")}/picolibc.specs`] : [];
+  return fw;
+}
+
 /** Reads manifest.json and the board's board.json, with the platform's overrides merged. */
-export function readManifest(board = "qemu-virt-arm") {
+export function readManifest(board = DEFAULT_BOARD) {
   const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
   const platform = manifest.platforms?.[board];
   if (!platform) throw new FirmwareBuildError(`manifest.json has no platforms["${board}"]`);
@@ -36,16 +57,17 @@ function mergeDeep(a, b) {
   return out;
 }
 
-function toolchainCheck() {
+function toolchainCheck(board, fw) {
+  const hint = `sudo ${installCommand(boardPackages(board))}`;
   for (const tool of ["gcc", "size"]) {
-    const r = spawnSync(CROSS + tool, ["--version"], { encoding: "utf8" });
+    const r = spawnSync(fw.cross + tool, ["--version"], { encoding: "utf8" });
     if (r.status !== 0) {
-      throw new FirmwareBuildError(`${CROSS}${tool} not found: the ARM cross toolchain is missing.\n  Install it with: ${APT_HINT}`);
+      throw new FirmwareBuildError(`${fw.cross}${tool} not found: the cross toolchain for ${board} is missing.\n  Install it with: ${hint}`);
     }
   }
-  const lib = spawnSync(CROSS + "gcc", ["-mthumb", "-march=armv7ve+simd", "-mfloat-abi=hard", "-print-file-name=libc.a"], { encoding: "utf8" });
-  if (lib.status !== 0 || !existsSync(lib.stdout.trim())) {
-    throw new FirmwareBuildError(`newlib (libc.a for arm-none-eabi) not found.\n  Install it with: ${APT_HINT}`);
+  const lib = spawnSync(fw.cross + "gcc", [...fw.cflags, ...fw.specs, "-print-file-name=libc.a"], { encoding: "utf8" });
+  if (lib.status !== 0 || !existsSync(lib.stdout.trim()) || (fw.specs.length && !existsSync(fw.specs[0].slice("--specs=".length)))) {
+    throw new FirmwareBuildError(`${fw.libc} (libc.a for ${fw.cross.replace(/-$/, "")}) not found.\n  Install it with: ${hint}`);
   }
 }
 
@@ -192,7 +214,7 @@ async function precompile({ xsDir, bundleFile, outFile, defines = [], log }) {
   return outFile;
 }
 
-function link({ objects, ldScript, elf, ldflags, log }) {
+function link({ cross, objects, ldScript, elf, ldflags, log }) {
   const newest = Math.max(...[...objects, ldScript].map((f) => statSync(f).mtimeMs));
   const stampFile = elf + ".flags";
   const stamp = ldflags.join("\0");
@@ -200,7 +222,7 @@ function link({ objects, ldScript, elf, ldflags, log }) {
   if (sameFlags && existsSync(elf) && statSync(elf).mtimeMs >= newest) return false;
   log(`[ld] linking ${relative(ROOT, elf)}`);
   const tmp = `${elf}.${process.pid}.tmp`;
-  const r = spawnSync(CROSS + "gcc", [...ldflags, "-T", ldScript, "-o", tmp, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
+  const r = spawnSync(cross + "gcc", [...ldflags, "-T", ldScript, "-o", tmp, ...objects, "-Wl,--start-group", "-lc", "-lm", "-lgcc", "-Wl,--end-group"], {
     encoding: "utf8",
   });
   if (r.status !== 0) {
@@ -212,8 +234,8 @@ function link({ objects, ldScript, elf, ldflags, log }) {
   return true;
 }
 
-function sizes(elf) {
-  const r = spawnSync(CROSS + "size", ["-A", elf], { encoding: "utf8" });
+function sizes(cross, elf) {
+  const r = spawnSync(cross + "size", ["-A", elf], { encoding: "utf8" });
   const sec = {};
   for (const line of r.stdout.split("\n")) {
     const m = /^(\.\S+)\s+(\d+)\s+(\d+)/.exec(line);
@@ -221,7 +243,7 @@ function sizes(elf) {
   }
   const g = (k) => sec[k] ?? 0;
   return {
-    text: g(".text") + g(".rodata") + g(".ARM.exidx") + g(".ARM.extab"),
+    text: g(".text") + g(".rodata") + g(".ARM.exidx") + g(".ARM.extab") + g(".eh_frame"),
     bundle: 0,
     data: g(".data"),
     bss: g(".bss"),
@@ -237,7 +259,7 @@ function sizes(elf) {
  * its own entry, output folder, XS creation and MODDEF_* defines, type-check and module
  * resolution; the shared objects are the same.
  */
-export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = false, app = null } = {}) {
+export async function buildFirmware({ board = DEFAULT_BOARD, entry, quiet = false, app = null } = {}) {
   const log = quiet ? () => {} : (m) => console.log(m);
   const t0 = Date.now();
   const base = readManifest(board);
@@ -246,7 +268,8 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   const main = cfg.creation.main ?? "main";
   const entryPath = resolve(ROOT, entry ?? cfg.modules[main] ?? "apps/main.ts");
   if (!existsSync(entryPath)) throw new FirmwareBuildError(`entry module not found: ${relative(ROOT, entryPath)}`);
-  toolchainCheck();
+  const fw = boardFirmware(base.boardJson);
+  toolchainCheck(board, fw);
   // Objects are shared; the default entry's ELF is build/fw/<board>/firmware.elf, another
   // entry's goes to build/fw/<board>/entry-<name>/ so that it never replaces the firmware
   // other tools and tests are booting.
@@ -281,7 +304,7 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
       `\t.section .bundle, "aw"\n\t.incbin "${embedded}"\n`,
   );
 
-  const arch = ["-mcpu=cortex-a15", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"];
+  const arch = [...fw.cflags, ...fw.specs];
   const common = [...arch, "-O2", "-ffunction-sections", "-fdata-sections", "-fno-common", "-ffreestanding", "-fno-builtin-printf"];
   const xsDefs = [
     "-DINCLUDE_XSPLATFORM",
@@ -292,23 +315,34 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
     ...(cfg.platform.defines ?? []),
   ];
   const platDir = join(ROOT, "platform/xs");
-  const incs = [`-I${platDir}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`];
+  const archDir = join(platDir, "arch", fw.arch);
+  if (!existsSync(archDir)) throw new FirmwareBuildError(`board.json firmware.arch: no folder platform/xs/arch/${fw.arch}`);
+  const incs = [`-I${platDir}`, `-I${archDir}`, `-I${join(xsDir, "includes")}`, `-I${join(xsDir, "platforms")}`, `-I${join(xsDir, "sources")}`];
   const xsFlags = [...common, ...xsDefs, ...incs, "-w"];
   const ownFlags = [...common, ...xsDefs, ...incs, "-Wall", "-Wextra", "-Wno-unused-parameter"];
   // Shared objects (XS, platform/xs) never see the entry's generated folder, so switching
   // entries recompiles only main.c (fw_config.h) and bundle.S, into the entry's own folder.
+  // The board's C: the common platform/xs/*.c, its architecture's folder, the C library's
+  // hooks and the device drivers board.json lists.
+  const cSources = (dir) => readdirSync(dir).filter((f) => f.endsWith(".c") || f.endsWith(".S")).map((f) => join(dir, f));
+  const own = [
+    ...cSources(platDir).filter((f) => basename(f) !== "main.c"),
+    ...cSources(archDir),
+    join(platDir, "libc/heap.c"),
+    join(platDir, `libc/${fw.libc}.c`),
+    ...fw.devices.map((d) => join(platDir, "dev", d)),
+  ];
+  for (const f of own) if (!existsSync(f)) throw new FirmwareBuildError(`board ${board}: ${relative(ROOT, f)} not found`);
   const shared = [
     ...xsCFiles(xsDir).map((src) => ({ src, flags: xsFlags })),
-    ...readdirSync(platDir)
-      .filter((f) => (f.endsWith(".c") && f !== "main.c") || f.endsWith(".S"))
-      .map((f) => ({ src: join(platDir, f), flags: f.endsWith(".S") ? [...arch, "-marm"] : ownFlags })),
+    ...own.map((src) => ({ src, flags: src.endsWith(".S") ? [...arch, ...fw.asflags, ...incs] : ownFlags })),
   ];
   const perEntry = [
     { src: join(platDir, "main.c"), flags: [...ownFlags, `-I${genDir}`] },
     { src: join(genDir, "bundle.S"), flags: [...arch] },
   ];
-  const a = await compileAll({ cc: CROSS + "gcc", units: shared, objDir: join(outDir, "obj"), jobs: 2, log });
-  const b = await compileAll({ cc: CROSS + "gcc", units: perEntry, objDir: join(entryDir, "obj-entry"), jobs: 2, log });
+  const a = await compileAll({ cc: fw.cross + "gcc", units: shared, objDir: join(outDir, "obj"), jobs: 2, log });
+  const b = await compileAll({ cc: fw.cross + "gcc", units: perEntry, objDir: join(entryDir, "obj-entry"), jobs: 2, log });
   const objects = [...a.objects, ...b.objects];
   const rebuilt = a.rebuilt + b.rebuilt;
 
@@ -318,8 +352,8 @@ export async function buildFirmware({ board = "qemu-virt-arm", entry, quiet = fa
   }
   const elf = join(entryDir, "firmware.elf");
   const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`, `-Wl,--defsym=__dma_size=${dmaBytes}`];
-  const linked = link({ objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
-  const s = sizes(elf);
+  const linked = link({ cross: fw.cross, objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
+  const s = sizes(fw.cross, elf);
   s.bundle = bundleBytes;
   s.embedded = statSync(embedded).size;
   log(

@@ -4,11 +4,12 @@
 // the first console line (the C banner), to the first line JavaScript printed, and to a
 // prompt if one appears, each as median (min-max). Also prints the ELF's section sizes and
 // the host's load average (wall times under TCG grow with it).
-//   node tools/lib/firmware-measure.mjs [--runs 7] [--prompt "virtio> "] [--elf FILE]
+//   node tools/lib/firmware-measure.mjs [--board B] [--runs 7] [--prompt "virtio> "] [--elf FILE]
 import { spawn, spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { readManifest, ROOT } from "./firmware-build.mjs";
+import { boardFirmware, readManifest, ROOT } from "./firmware-build.mjs";
+import { DEFAULT_BOARD } from "./qemu-board.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -17,8 +18,9 @@ const opt = (name, dflt) => {
 };
 const runs = Number(opt("--runs", 7));
 const prompt = opt("--prompt", "virtio> ");
-const elf = opt("--elf", join(ROOT, "build/fw/qemu-virt-arm/firmware.elf"));
-const { boardJson } = readManifest("qemu-virt-arm");
+const board = opt("--board", DEFAULT_BOARD);
+const elf = opt("--elf", join(ROOT, "build/fw", board, "firmware.elf"));
+const { boardJson } = readManifest(board);
 
 function bootOnce() {
   return new Promise((resolve) => {
@@ -61,7 +63,7 @@ const summary = (xs) => {
   return `${f(s[Math.floor((s.length - 1) / 2)])} ms (${f(s[0])}-${f(s[s.length - 1])}), ${s.length} of ${xs.length} runs`;
 };
 
-const size = spawnSync("arm-none-eabi-size", [elf], { encoding: "utf8" });
+const size = spawnSync(boardFirmware(boardJson).cross + "size", [elf], { encoding: "utf8" });
 console.log(size.stdout.trim());
 const results = [];
 for (let i = 0; i < runs; i++) {

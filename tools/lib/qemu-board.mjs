@@ -1,10 +1,27 @@
 // The QEMU command line: the board's base arguments (boards/<board>/board.json) plus the
 // harness's own (serial, QMP, virtio-mmio mode, devices). Pure functions, no process.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./node-deps.mjs";
 
-export const DEFAULT_BOARD = "qemu-virt-arm";
+/** The board the tools use when none is named: env VIRTIO_BOARD (`npm test -- --board B`
+ * sets it for the suites), else the 32-bit ARM board. */
+export const DEFAULT_BOARD = process.env.VIRTIO_BOARD || "qemu-virt-arm";
+
+/** The boards there are: the folders of boards/ with a board.json. */
+export function listBoards() {
+  const dir = join(ROOT, "boards");
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "board.json")))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Throws a clear error for a board name with no boards/<name>/board.json. */
+export function checkBoard(board) {
+  if (!listBoards().includes(board)) throw new Error(`unknown board "${board}" (boards: ${listBoards().join(", ")})`);
+  return board;
+}
 
 /** Used when a board has no board.json yet (facts from shared/platform-facts.md). */
 const FALLBACK = { binary: "qemu-system-arm", args: ["-M", "virt", "-cpu", "cortex-a15", "-m", "128M"] };

@@ -25,7 +25,7 @@ export async function buildFirmwareIfNeeded({ board = DEFAULT_BOARD, quiet = tru
 
 /** Ensures system deps and the firmware; resolves {ok, reason}. */
 export async function prepareQemuTests({ board = DEFAULT_BOARD, quiet = false } = {}) {
-  const deps = ensureSystemDeps({ quiet });
+  const deps = ensureSystemDeps({ quiet, boards: [board] });
   if (!deps.ok) return { ok: false, reason: deps.reason };
   const fw = await buildFirmwareIfNeeded({ board, quiet });
   if (!fw.ok) return { ok: false, reason: fw.reason };

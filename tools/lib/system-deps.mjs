@@ -23,7 +23,11 @@ function hasNewlib() {
   return r.status === 0 && isAbsolute(p) && existsSync(p);
 }
 
-/** What is checked, and the Debian package that provides it. */
+/** picolibc for a target triple is there when its specs file is (Debian's picolibc-<triple>). */
+const hasPicolibc = (triple) => () => existsSync(`/usr/lib/picolibc/${triple}/picolibc.specs`);
+
+/** What is checked, and the Debian package that provides it: the default board's (and the
+ * tools' own: dtc). */
 export const SYSTEM_DEPS = [
   { what: "qemu-system-arm", pkg: "qemu-system-arm", present: () => which("qemu-system-arm") !== null },
   { what: "arm-none-eabi-gcc", pkg: "gcc-arm-none-eabi", present: () => which("arm-none-eabi-gcc") !== null },
@@ -31,9 +35,35 @@ export const SYSTEM_DEPS = [
   { what: "dtc", pkg: "device-tree-compiler", present: () => which("dtc") !== null },
 ];
 
-/** Returns the deps that are missing (empty when all is there). */
-export function missingSystemDeps() {
-  return SYSTEM_DEPS.filter((d) => !d.present());
+/** The other boards' (boards/<board>/): their QEMU binary, cross compiler and C library. */
+export const BOARD_DEPS = {
+  "qemu-virt-arm": [],
+  "qemu-virt-aarch64": [
+    { what: "qemu-system-aarch64", pkg: "qemu-system-arm", present: () => which("qemu-system-aarch64") !== null },
+    { what: "aarch64-linux-gnu-gcc", pkg: "gcc-aarch64-linux-gnu", present: () => which("aarch64-linux-gnu-gcc") !== null },
+    { what: "picolibc for aarch64-linux-gnu", pkg: "picolibc-aarch64-linux-gnu", present: hasPicolibc("aarch64-linux-gnu") },
+  ],
+  "qemu-virt-riscv64": [
+    { what: "qemu-system-riscv64", pkg: "qemu-system-misc", present: () => which("qemu-system-riscv64") !== null },
+    { what: "riscv64-unknown-elf-gcc", pkg: "gcc-riscv64-unknown-elf", present: () => which("riscv64-unknown-elf-gcc") !== null },
+    { what: "picolibc for riscv64-unknown-elf", pkg: "picolibc-riscv64-unknown-elf", present: hasPicolibc("riscv64-unknown-elf") },
+  ],
+};
+
+/** The deps of `boards` (names; "all" for every board): the default board's plus theirs. */
+function depsOf(boards = []) {
+  const names = boards === "all" ? Object.keys(BOARD_DEPS) : boards;
+  return [...SYSTEM_DEPS, ...names.flatMap((b) => BOARD_DEPS[b] ?? [])];
+}
+
+/** The Debian packages one board needs (for messages). */
+export function boardPackages(board) {
+  return [...new Set(depsOf([board]).map((d) => d.pkg))];
+}
+
+/** Returns the deps that are missing (empty when all is there), for the default board and `boards`. */
+export function missingSystemDeps(boards = []) {
+  return depsOf(boards).filter((d) => !d.present());
 }
 
 export function installCommand(pkgs) {
@@ -46,9 +76,9 @@ let aptUpdated = false;
  * Makes sure the system deps are installed. Returns {ok, reason, installed}.
  * As root it installs what is missing; otherwise it reports the command to run.
  */
-export function ensureSystemDeps({ quiet = false } = {}) {
+export function ensureSystemDeps({ quiet = false, boards = [] } = {}) {
   const log = (msg) => { if (!quiet) console.log(`[deps] ${msg}`); };
-  const missing = missingSystemDeps();
+  const missing = missingSystemDeps(boards);
   if (missing.length === 0) return { ok: true, reason: "all system packages present", installed: [] };
   const pkgs = [...new Set(missing.map((d) => d.pkg))];
   log(`missing: ${missing.map((d) => d.what).join(", ")}`);
@@ -71,7 +101,7 @@ export function ensureSystemDeps({ quiet = false } = {}) {
   log(`apt-get install -y ${pkgs.join(" ")}`);
   const r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], { env, stdio });
   if (r.status !== 0) return { ok: false, reason: `apt-get install failed (status ${r.status})`, installed: [] };
-  const still = missingSystemDeps();
+  const still = missingSystemDeps(boards);
   if (still.length > 0) {
     return { ok: false, reason: `still missing after install: ${still.map((d) => d.what).join(", ")}`, installed: pkgs };
   }

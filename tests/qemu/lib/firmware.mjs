@@ -3,10 +3,11 @@
 import { join } from "node:path";
 import { Board } from "virtio-xs/hil";
 import { ROOT } from "../../../tools/lib/node-deps.mjs";
+import { DEFAULT_BOARD } from "../../../tools/lib/qemu-board.mjs";
 
 export { ROOT };
 /** The firmware under test (env VIRTIO_FIRMWARE picks another ELF). */
-export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "fw", "qemu-virt-arm", "firmware.elf");
+export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "fw", DEFAULT_BOARD, "firmware.elf");
 
 /** Boots the firmware (modern unless `legacy`) to the shell: a Board the caller closes. */
 export function bootShell(opts = {}) {

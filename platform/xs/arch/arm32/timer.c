@@ -25,7 +25,7 @@ void timer_init(void) {
 	if (!freq) freq = 62500000;
 	boot_count = 0;
 	write_cntv_ctl(0);
-	gic_enable(g_board.timer_intid);
+	intc_enable(g_board.timer_intid);
 }
 
 uint32_t timer_freq(void) { return freq; }

@@ -23,7 +23,7 @@ extern uint32_t __ttb_start[];
 void mmu_init(uint32_t ram_base, uint32_t ram_size) {
 	uint32_t* ttb = __ttb_start;
 	uint32_t ram_first = ram_base >> 20, ram_last = (ram_base + (ram_size - 1)) >> 20;
-	uint32_t dma_first = (uint32_t)__dma_start >> 20, dma_last = ((uint32_t)__dma_end - 1) >> 20;
+	uint32_t dma_first = PTR_ADDR(__dma_start) >> 20, dma_last = (PTR_ADDR(__dma_end) - 1) >> 20;
 	for (uint32_t i = 0; i < 4096; i++) {
 		uint32_t attr = ATTR_DEVICE;
 		if (i >= dma_first && i <= dma_last) attr = ATTR_DMA;

@@ -18,9 +18,9 @@
 
 static uint32_t gicd, gicc, lines;
 
-void gic_init(uint32_t dist, uint32_t cpu) {
-	gicd = dist;
-	gicc = cpu;
+void intc_init(void) {
+	gicd = g_board.gicd_base;
+	gicc = g_board.gicc_base;
 	wr32(gicd + GICD_CTLR, 0);
 	lines = 32u * ((rd32(gicd + GICD_TYPER) & 0x1Fu) + 1u);
 	if (lines > IRQ_LINES) lines = IRQ_LINES;
@@ -36,16 +36,16 @@ void gic_init(uint32_t dist, uint32_t cpu) {
 	wr32(gicc + GICC_CTLR, 1);
 }
 
-void gic_enable(uint32_t intid) { if (intid < lines) wr32(gicd + GICD_ISENABLER + 4 * (intid / 32), 1u << (intid % 32)); }
-void gic_disable(uint32_t intid) {
+void intc_enable(uint32_t intid) { if (intid < lines) wr32(gicd + GICD_ISENABLER + 4 * (intid / 32), 1u << (intid % 32)); }
+void intc_disable(uint32_t intid) {
 	if (intid < lines) wr32(gicd + GICD_ICENABLER + 4 * (intid / 32), 1u << (intid % 32));
 	dsb();
 }
-void gic_set_edge(uint32_t intid, int edge) {
+void intc_set_edge(uint32_t intid, int edge) {
 	if (intid < 32 || intid >= lines) return; /* SGI/PPI configuration is fixed here */
 	uint32_t a = gicd + GICD_ICFGR + 4 * (intid / 16), bit = 2u * (intid % 16) + 1u;
 	uint32_t v = rd32(a);
 	wr32(a, edge ? (v | (1u << bit)) : (v & ~(1u << bit)));
 }
-uint32_t gic_ack(void) { return rd32(gicc + GICC_IAR); }
-void gic_eoi(uint32_t iar) { wr32(gicc + GICC_EOIR, iar); }
+uint32_t intc_ack(void) { return rd32(gicc + GICC_IAR); }
+void intc_eoi(uint32_t iar) { wr32(gicc + GICC_EOIR, iar); }
