@@ -64,7 +64,8 @@ function gpu(): Parts {
 
 // `fs cp` finds the blk disk through the `blk` global.
 function ninep(): Parts {
-  const driver = new NinepDriver();
+  // msize 512 KiB: a Tread / Twrite carries 8x what the 64 KiB default does (4 slots: 4 MiB of DMA).
+  const driver = new NinepDriver({ msize: 512 * 1024 });
   return { driver, commands: [fsCommand(driver)], globals: { ninep: driver } };
 }
 

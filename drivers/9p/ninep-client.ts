@@ -10,7 +10,8 @@ import type { Virtqueue } from "../../ring/virtqueue.js";
 import { RequestQueue, type PendingRequest } from "../../ring/requests.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import type { RemoveReason } from "../virtio/driver.js";
-import { DeviceRemovedError, DeviceStateError } from "../virtio/errors.js";
+import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
+import { RequestWatchdog, type WatchedRequest } from "../virtio/request-watchdog.js";
 import { MessageReader, MessageWriter } from "./ninep-codec.js";
 import { NinepError, NinepProtocolError } from "./errors.js";
 import { HEADER_BYTES, NOTAG, NOFID, Op, VERSION_9P2000_L, opName } from "./ninep-spec.js";
@@ -24,6 +25,12 @@ export interface NinepOptions {
   readonly uname?: string;
   /** aname of Tattach. Default "". */
   readonly aname?: string;
+  /** A request unanswered this long (ms) fails with RequestTimeoutError and the device is
+   * reset and re-initialized (a new session: open files are gone). Default 15000. */
+  readonly timeoutMs?: number;
+  /** Re-initializations after timeouts with no answer in between, before the device is
+   * given up (DeviceBrokenError). Default 3. */
+  readonly maxRestarts?: number;
 }
 
 interface Slot {
@@ -37,6 +44,10 @@ export interface NinepStats {
   readonly errors: number;
   /** Most requests in flight at once. */
   readonly maxInFlight: number;
+  /** Requests that failed for their deadline. */
+  readonly timeouts: number;
+  /** Re-initializations after timeouts. */
+  readonly restarts: number;
 }
 
 /** The fid of the attached root. */
@@ -54,12 +65,18 @@ export class NinepClient {
   #free: Slot[] = [];
   #waiters: ((slot: Slot | Error) => void)[] = [];
   #broken: Error | null = null;
+  /** Set once the timeout budget is spent: kept across re-initializations. */
+  #givenUp: Error | null = null;
   #closed = false;
   #session: Promise<void> | null = null;
   /** Bumped at each new session: fids of an older one are gone. */
   #generation = 0;
   #inFlight = 0;
-  #stats = { requests: 0, errors: 0, maxInFlight: 0 };
+  #stats = { requests: 0, errors: 0, maxInFlight: 0, timeouts: 0, restarts: 0 };
+  readonly #watchdog: RequestWatchdog;
+  readonly #maxRestarts: number;
+  /** Re-initializations after timeouts since the last answer. */
+  #timeoutRestarts = 0;
   /** The mount tag from the config (VIRTIO_9P_F_MOUNT_TAG), "" without one. */
   mountTag = "";
 
@@ -73,6 +90,20 @@ export class NinepClient {
     this.#options = { ...options, slots };
     this.#askedMsize = msize;
     this.#msize = msize;
+    const timeoutMs = options.timeoutMs ?? 15000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive integer`);
+    const maxRestarts = options.maxRestarts ?? 3;
+    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
+    this.#maxRestarts = maxRestarts;
+    // While requests are out, the watchdog drains the queue now and then (a lost
+    // interrupt costs time) and fails requests past their deadline.
+    this.#watchdog = new RequestWatchdog({
+      platform: this.#platform,
+      location: device.location,
+      timeoutMs,
+      poll: () => this.onUsed(),
+      onExpired: (count) => this.#expired(count),
+    });
   }
 
   get location(): string {
@@ -85,7 +116,7 @@ export class NinepClient {
   }
 
   get broken(): Error | null {
-    return this.#broken;
+    return this.#givenUp ?? this.#broken;
   }
 
   get generation(): number {
@@ -98,6 +129,8 @@ export class NinepClient {
 
   /** Resolves once Tversion and Tattach succeeded (rejects with why they did not). */
   ready(): Promise<void> {
+    const broken = this.broken;
+    if (broken !== null) return Promise.reject(broken);
     if (this.#session !== null) return this.#session;
     return Promise.reject(this.#refusal() ?? new DeviceStateError(this.location, this.#device.state, "start a 9P session"));
   }
@@ -134,6 +167,7 @@ export class NinepClient {
     const error = new DeviceRemovedError(this.location, reason === "unbind" ? "device unbound" : "device reset");
     if (reason === "unbind") this.#closed = true;
     this.#queue?.detachAll(error);
+    this.#watchdog.failAll(error);
     this.#queue = null;
     for (const waiter of this.#waiters.splice(0)) waiter(error);
     this.#freeSlots();
@@ -176,7 +210,7 @@ export class NinepClient {
 
   #refusal(): Error | null {
     if (this.#closed) return new DeviceRemovedError(this.location, "device unbound");
-    if (this.#broken !== null) return this.#broken;
+    if (this.broken !== null) return this.broken;
     if (this.#queue === null || !this.#device.live) return new DeviceStateError(this.location, this.#device.state, "send a 9P request");
     return null;
   }
@@ -211,6 +245,7 @@ export class NinepClient {
   async #send<T>(type: number, build: (w: MessageWriter) => void, parse: (r: MessageReader) => T, tag?: number, path = ""): Promise<T> {
     const slot = await this.#takeSlot();
     const generation = this.#generation;
+    let lost = false;
     try {
       const sentTag = tag ?? slot.tag;
       const msize = this.#msize;
@@ -222,19 +257,44 @@ export class NinepClient {
       this.#inFlight++;
       if (this.#inFlight > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#inFlight;
       let used: number;
+      let watched: WatchedRequest | null = null;
       try {
-        used = await queue.submit([{ phys: slot.tx.phys, len: length }], [{ phys: slot.rx.phys, len: msize }]);
+        const answer = queue.enqueue([{ phys: slot.tx.phys, len: length }], [{ phys: slot.rx.phys, len: msize }], (request) => {
+          watched = this.#watchdog.watch((error) => {
+            // Past its deadline the chain stays the device's (its slot with it) until a reset.
+            if (error instanceof RequestTimeoutError) lost = true;
+            request.reject(error);
+          });
+        });
+        queue.flush();
+        used = await answer;
       } finally {
         this.#inFlight--;
+        (watched as WatchedRequest | null)?.done();
       }
       if (generation !== this.#generation || !this.#slots.includes(slot)) throw new DeviceRemovedError(this.location, "device reset");
+      this.#timeoutRestarts = 0;
       return this.#reply(slot.rx.bytes, used, type, sentTag, parse, path);
     } catch (error) {
       if (error instanceof NinepError) this.#stats.errors++;
       throw error;
     } finally {
-      this.#releaseSlot(slot);
+      if (!lost) this.#releaseSlot(slot);
     }
+  }
+
+  /** Requests passed their deadline: the device keeps their chains and only a reset
+   * takes them back (§2.4): re-initialize it (a new session), a few times at most. */
+  #expired(count: number): void {
+    this.#stats.timeouts += count;
+    if (this.#closed || this.broken !== null) return;
+    if (this.#timeoutRestarts >= this.#maxRestarts) {
+      this.#givenUp = this.#break(new DeviceBrokenError(this.location, `9P requests timed out after ${this.#timeoutRestarts} re-initialization(s): given up`));
+      return;
+    }
+    this.#timeoutRestarts++;
+    this.#stats.restarts++;
+    void this.#device.restart();
   }
 
   /** Checks the reply's header: size = used length, the tag sent, type T+1 or Rlerror. */

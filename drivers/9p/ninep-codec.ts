@@ -5,36 +5,13 @@
 import { HEADER_BYTES, QID_BYTES, type Qid } from "./ninep-spec.js";
 import { NinepProtocolError } from "./errors.js";
 
-import { utf8Encode } from "../console/utf8.js";
+import { utf8Decode, utf8Encode } from "../console/utf8.js";
+
+export { utf8Decode };
 
 /** UTF-8 bytes of a string (XS has no TextEncoder). */
 export function utf8(text: string): Uint8Array {
   return utf8Encode(text);
-}
-
-/** A string from UTF-8 bytes (XS has no TextDecoder); a malformed sequence becomes U+FFFD. */
-export function utf8Decode(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i]!;
-    const n = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
-    let c = n === 0 ? b : n === 1 ? b & 0x1f : n === 2 ? b & 0x0f : b & 0x07;
-    let ok = n >= 0 && i + n < bytes.length;
-    for (let k = 1; ok && k <= n; k++) {
-      const cont = bytes[i + k];
-      if (cont === undefined || (cont & 0xc0) !== 0x80) ok = false;
-      else c = (c << 6) | (cont & 0x3f);
-    }
-    const min = n === 1 ? 0x80 : n === 2 ? 0x800 : 0x10000;
-    if (!ok || (n > 0 && c < min) || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
-      out += "\uFFFD";
-      i += 1;
-      continue;
-    }
-    out += String.fromCodePoint(c);
-    i += n + 1;
-  }
-  return out;
 }
 
 /** Writes one message into `bytes` (from offset 0); `end()` fills in size and returns it. */

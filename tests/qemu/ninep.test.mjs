@@ -1,8 +1,8 @@
 // virtio-9p on QEMU: a temp host directory shared by `-fsdev local` + virtio-9p-device
 // (mount_tag host). `fs ls /` lists it, `fs cat` prints a file, files written from the
 // firmware (1 byte, 4 KiB, 1 MiB; names with spaces and UTF-8) appear on the host with the
-// same bytes, and a 4 MiB file copied to a blk disk and back keeps its CRC-32. Modern and
-// legacy virtio-mmio.
+// same bytes, and a 16 MiB file copied to a blk disk and back keeps its CRC-32 (on the
+// disk and on the host). Modern and legacy virtio-mmio.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,8 +12,8 @@ import { crc32Hex, makeRandomImage, pseudoRandomBytes } from "../../tools/lib/di
 import { bootShell } from "./lib/firmware.mjs";
 
 const MiB = 1 << 20;
-/** Bytes of the file copied to the disk and back (the issue asks 16 MiB; 4 MiB keeps the test short). */
-const COPY_BYTES = 4 * MiB;
+/** Bytes of the file copied to the disk and back (issue #14's acceptance: 16 MiB). */
+const COPY_BYTES = 16 * MiB;
 const dir = mkdtempSync(join(tmpdir(), "virtio-9p-test-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,10 +32,10 @@ test(`${mode}: ls, cat, files written from the firmware, a file copied to a blk 
   writeFileSync(join(share, "hello.txt"), "hello from the host\n");
   const input = pseudoRandomBytes(COPY_BYTES, 41);
   writeFileSync(join(share, "in.bin"), input);
-  const disk = makeRandomImage(join(dir, "disk.img"), 8 * MiB, 42);
+  const disk = makeRandomImage(join(dir, `disk-${mode}.img`), COPY_BYTES + 4 * MiB, 42);
   const m = await bootShell({
     legacy,
-    commandTimeoutMs: 60000,
+    commandTimeoutMs: 120000,
     qemuArgs: ["-fsdev", `local,id=fs0,path=${share},security_model=none`],
     devices: ["virtio-9p-device,fsdev=fs0,mount_tag=host", { disk }],
   });
@@ -76,7 +76,7 @@ test(`${mode}: ls, cat, files written from the firmware, a file copied to a blk 
     const fromDiskMs = Date.now() - t1;
     assert.is(back.status, 0, back.output);
     assert.is(crc32Hex(readFileSync(join(share, "back file.bin"))), crc, "same CRC-32 on the host");
-    console.log(`  ${mode}: ${COPY_BYTES / MiB} MiB host -> blk in ${toDiskMs} ms, blk -> host in ${fromDiskMs} ms`);
+    console.log(`  ${mode}: ${COPY_BYTES / MiB} MiB host -> blk in ${toDiskMs} ms (${(COPY_BYTES / 1e3 / toDiskMs).toFixed(2)} MB/s), blk -> host in ${fromDiskMs} ms (${(COPY_BYTES / 1e3 / fromDiskMs).toFixed(2)} MB/s)`);
 
     const missing = await m.command("fs cat /nope");
     assert.is.not(missing.status, 0);

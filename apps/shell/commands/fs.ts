@@ -9,12 +9,13 @@ import type { NinepFiles } from "../../../drivers/9p/ninep-files.js";
 import { utf8 } from "../../../drivers/9p/ninep-codec.js";
 import type { BlockDevice } from "../../../drivers/blk/block-device.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
-import { crc32, crc32Hex } from "../crc32.js";
+import { crc32, crc32Dma, crc32Hex } from "../crc32.js";
+import type { DmaBuffer } from "../../../platform/platform.js";
 
 const USAGE = "fs ls PATH | cat PATH | put PATH TEXT | fill PATH BYTES [SEED] | stat PATH | rm PATH | mv FROM TO | mkdir PATH | cp host:PATH blk:LBA | cp blk:LBA:BYTES host:PATH";
 const SECTOR = 512;
-/** Bytes per chunk of `fs cp` and `fs fill` (a multiple of the sector size). */
-export const FS_CHUNK = 256 * 1024;
+/** Bytes per chunk of `fs cp` (two in DMA memory) and `fs fill` (a multiple of the sector size). */
+export const FS_CHUNK = 1024 * 1024;
 /** Most bytes `fs cat` prints. */
 export const CAT_MAX = 64 * 1024;
 
@@ -64,48 +65,94 @@ function disk(io: CommandIO): BlockDevice {
   return d;
 }
 
+/**
+ * host -> blk. Two DMA chunks in turn: the 9p reads of one (several Treads in flight)
+ * overlap the disk's write of the other, straight from DMA memory (no bounce copy), and
+ * the CRC-32 runs natively over DMA memory (crc32Dma): in JavaScript it cost ~2 s per
+ * 256 KiB under TCG, most of the old 0.45 MB/s.
+ */
 async function copyToDisk(files: NinepFiles, path: string, d: BlockDevice, lba: number, io: CommandIO): Promise<void> {
   const file = await files.openFile({ path });
+  const chunks = new CopyChunks(io);
+  let writing: Promise<void> | null = null;
   try {
     const { size } = await file.status();
     const sectors = Math.ceil(size / SECTOR);
     d.check(lba, sectors, true);
-    const buffer = new Uint8Array(FS_CHUNK);
     let crc = 0;
-    for (let at = 0; at < size; at += FS_CHUNK) {
+    for (let at = 0, k = 0; at < size; at += FS_CHUNK, k ^= 1) {
       const n = Math.min(FS_CHUNK, size - at);
-      const got = await file.read(buffer.subarray(0, n), at);
+      const chunk = chunks.get(k);
+      // The other chunk's write is in flight meanwhile; this one's finished before.
+      const got = await file.read(chunk.bytes.subarray(0, n), at);
       if (got !== n) throw new Error(`${path}: read ${got} bytes at ${at}, expected ${n} (file shrank?)`);
-      crc = crc32(buffer.subarray(0, n), crc);
+      crc = crc32Dma(chunk, n, crc);
       const padded = Math.ceil(n / SECTOR) * SECTOR;
-      buffer.fill(0, n, padded);
-      await d.write(lba + at / SECTOR, buffer.subarray(0, padded));
-      if (io.interrupted) throw new Error(`interrupted after ${at + n} bytes`);
+      chunk.bytes.fill(0, n, padded);
+      if (writing !== null) await writing;
+      writing = null;
+      if (io.interrupted) throw new Error(`interrupted after ${at} bytes`);
+      writing = d.write(lba + at / SECTOR, padded === chunk.size ? chunk : chunk.bytes.subarray(0, padded));
+      writing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     }
+    if (writing !== null) await writing;
+    writing = null;
     await d.flush();
     io.print(`copied ${size} bytes host:${path} -> blk:${lba} (${sectors} sectors) crc32 ${crc32Hex(crc)}`);
   } finally {
+    await chunks.free(writing); // the disk may still hold a chunk: freed once it gave it back
     await file.close();
   }
 }
 
+/** blk -> host: the disk reads straight into one DMA chunk while the other goes out in
+ * Twrites; CRC-32 natively over DMA memory. */
 async function copyFromDisk(files: NinepFiles, d: BlockDevice, lba: number, bytes: number, path: string, io: CommandIO): Promise<void> {
   d.check(lba, Math.ceil(bytes / SECTOR), false);
   const file = await files.openFile({ path, mode: "w" });
+  const chunks = new CopyChunks(io);
+  let writing: Promise<unknown> | null = null;
   try {
     let crc = 0;
-    for (let at = 0; at < bytes; at += FS_CHUNK) {
+    for (let at = 0, k = 0; at < bytes; at += FS_CHUNK, k ^= 1) {
       const n = Math.min(FS_CHUNK, bytes - at);
-      const data = await d.read(lba + at / SECTOR, Math.ceil(n / SECTOR));
-      const part = data.subarray(0, n);
-      crc = crc32(part, crc);
-      await file.write(part, at);
-      if (io.interrupted) throw new Error(`interrupted after ${at + n} bytes`);
+      const chunk = chunks.get(k);
+      await d.read(lba + at / SECTOR, Math.ceil(n / SECTOR), chunk);
+      crc = crc32Dma(chunk, n, crc);
+      if (writing !== null) await writing;
+      writing = null;
+      if (io.interrupted) throw new Error(`interrupted after ${at} bytes`);
+      writing = file.write(chunk.bytes.subarray(0, n), at);
+      writing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     }
+    if (writing !== null) await writing;
+    writing = null;
     await file.flush();
     io.print(`copied ${bytes} bytes blk:${lba} -> host:${path} crc32 ${crc32Hex(crc)}`);
   } finally {
+    await chunks.free(writing);
     await file.close();
+  }
+}
+
+/** The two DMA chunks of a copy, allocated on first use. */
+class CopyChunks {
+  readonly #dma: CommandIO["platform"]["dma"];
+  readonly #chunks: (DmaBuffer | null)[] = [null, null];
+
+  constructor(io: CommandIO) {
+    this.#dma = io.platform.dma;
+  }
+
+  get(k: number): DmaBuffer {
+    return (this.#chunks[k] ??= this.#dma.alloc(FS_CHUNK));
+  }
+
+  /** After the transfer still in flight (if any) settled, whatever its outcome. */
+  async free(inFlight: Promise<unknown> | null): Promise<void> {
+    if (inFlight !== null) await inFlight.catch(() => undefined);
+    for (const chunk of this.#chunks) if (chunk !== null) this.#dma.free(chunk);
+    this.#chunks.fill(null);
   }
 }
 
