@@ -1,74 +1,94 @@
-// The virtio console driver (VIRTIO 1.2 §5.3): binds to device ID 3, serves port 0 only.
-// It accepts VIRTIO_CONSOLE_F_SIZE (cols and rows, re-read on a config change) and
-// deliberately not MULTIPORT (so no control queues, §5.3.6.2) nor EMERG_WRITE. One
-// ConsolePort per device, kept across re-initializations; `open()` gives a Serial on it.
+// The virtio console driver (VIRTIO 1.2 §5.3): binds to device ID 3. It accepts
+// VIRTIO_CONSOLE_F_SIZE (cols and rows of port 0, re-read on a config change),
+// MULTIPORT (the control queues and a queue pair per port, console-ports.ts and
+// console-control.ts) and EMERG_WRITE (emerg_wr, for panic messages), each when offered.
+// Without MULTIPORT only port 0 exists, exactly as before. One ConsolePorts per device,
+// kept across re-initializations; `open()` gives a Serial on a port, found by its name.
 
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceHandles } from "../virtio/device-handles.js";
 import { DeviceId } from "../virtio/device-types.js";
 import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
-import type { DmaBuffer } from "../../platform/platform.js";
-import { ConsoleConfig, ConsoleFeature, ConsoleQueue } from "./constants.js";
-import { ConsolePort, type ConsolePortOptions, type ConsoleSize } from "./console-port.js";
+import { ConsoleFeature } from "./constants.js";
+import type { ConsolePort } from "./console-port.js";
+import { ConsolePorts, type ConsolePortsOptions } from "./console-ports.js";
+import { ConsolePortNotFoundError } from "./errors.js";
 import { Serial, type SerialOptions } from "./serial.js";
 
-export interface ConsoleDriverOptions extends ConsolePortOptions {
-  /** Descriptors per queue (capped by QueueNumMax). Default 64. */
-  readonly queueSize?: number;
-}
+export type ConsoleDriverOptions = ConsolePortsOptions;
+
+const ACCEPTED = (1n << BigInt(ConsoleFeature.SIZE)) | (1n << BigInt(ConsoleFeature.MULTIPORT)) | (1n << BigInt(ConsoleFeature.EMERG_WRITE));
 
 export class ConsoleDriver implements VirtioDriver {
   readonly name = "virtio-console";
   readonly deviceIds = [DeviceId.CONSOLE];
   readonly #options: ConsoleDriverOptions;
-  readonly #ports = new DeviceHandles((device) => new ConsolePort(device, this.#options));
+  readonly #devices = new DeviceHandles((device) => new ConsolePorts(device, this.#options));
 
   constructor(options: ConsoleDriverOptions = {}) {
     this.#options = options;
   }
 
-  /** §5.3.3: SIZE only. */
+  /** §5.3.3: SIZE, MULTIPORT and EMERG_WRITE, as offered. */
   features(offered: bigint): bigint {
-    return offered & (1n << BigInt(ConsoleFeature.SIZE));
+    return offered & ACCEPTED;
   }
 
   probe(device: VirtioDevice): void {
-    const port = this.#ports.obtain(device);
-    const size = this.#options.queueSize ?? 64;
-    const rxq = device.createQueue<DmaBuffer>(ConsoleQueue.RECEIVE0, { size, onUsed: () => port.onReceiveUsed() });
-    const txq = device.createQueue<DmaBuffer>(ConsoleQueue.TRANSMIT0, { size, onUsed: () => port.onTransmitUsed() });
-    port.attach(rxq, txq, readSize(device));
+    this.#devices.obtain(device).probe();
   }
 
   ready(device: VirtioDevice): void {
-    this.#ports.start(device);
+    this.#devices.start(device);
   }
 
   remove(device: VirtioDevice, reason: RemoveReason): void {
-    this.#ports.detach(device, reason);
+    this.#devices.detach(device, reason);
   }
 
   /** §5.3.4: cols and rows may change; the device signals it with a config change. */
   configChanged(device: VirtioDevice): void {
-    this.#ports.get(device)?.resized(readSize(device));
+    this.#devices.get(device)?.configChanged();
   }
 
-  /** Port 0 of every bound console device, in bind order. */
+  /** Port 0 of every bound console device, in bind order ("hvc0", "hvc1", ...). */
   ports(): ConsolePort[] {
-    return this.#ports.values();
+    return this.#devices.values().map((d) => d.port0);
   }
 
-  /** A Serial on port 0 of the first console device (or `options.port`). Applications
-   * use the provider's `device.io.Serial` with a port name instead (apps/provider). */
-  open(options: Omit<SerialOptions, "port"> & { readonly port?: ConsolePort }): Serial {
-    const port = options.port ?? this.ports()[0];
-    if (port === undefined) throw new Error("no virtio console device");
+  /** Every bound console device's ports. */
+  devices(): ConsolePorts[] {
+    return this.#devices.values();
+  }
+
+  /** The port named `name` (PORT_NAME) on any console device, if one is present. */
+  findPort(name: string): ConsolePort | undefined {
+    for (const d of this.#devices.values()) {
+      const port = d.find(name);
+      if (port !== undefined) return port;
+    }
+    return undefined;
+  }
+
+  /**
+   * A Serial on a port: `options.port` a ConsolePort, a port name (PORT_NAME) or absent
+   * for port 0 of the first console device. Applications use the provider's
+   * `device.io.Serial` with a port name instead (apps/provider).
+   */
+  open(options: Omit<SerialOptions, "port"> & { readonly port?: ConsolePort | string }): Serial {
+    const given = options.port;
+    const port = typeof given === "string" ? this.findPort(given) : given ?? this.ports()[0];
+    if (port === undefined) {
+      if (typeof given === "string") throw new ConsolePortNotFoundError(given);
+      throw new Error("no virtio console device");
+    }
     return new Serial({ ...options, port: port.location }, () => port);
   }
-}
 
-/** cols and rows when SIZE was negotiated (one generation-checked read), else null. */
-function readSize(device: VirtioDevice): ConsoleSize | null {
-  if (!device.hasFeature(ConsoleFeature.SIZE)) return null;
-  return device.readConfig((c) => ({ cols: c.u16(ConsoleConfig.COLS), rows: c.u16(ConsoleConfig.ROWS) }));
+  /** Emergency write of `text` on the first console device offering EMERG_WRITE (§5.3.4);
+   * false if none does. For panic messages: no queue, no interrupt, no promise. */
+  emergencyWrite(text: string): boolean {
+    for (const d of this.#devices.values()) if (d.emergencyWrite(text)) return true;
+    return false;
+  }
 }

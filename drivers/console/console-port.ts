@@ -1,8 +1,11 @@
-// Port 0 of one virtio console device (VIRTIO 1.2 §5.3): the receiveq kept full of
+// One port of a virtio console device (VIRTIO 1.2 §5.3): the port's receiveq kept full of
 // device-writable buffers, a bounded set of transmit buffers, the bytes received and not
-// yet read, and the console size. One ConsolePort lives as long as its device is bound
-// and survives re-initializations (the driver re-attaches new queues to it). At most one
-// listener (a Serial, serial.ts) is told when bytes arrive or room frees up.
+// yet read, the console size, and with MULTIPORT what the control queues said of it (its
+// name, whether the host end is open, whether it is a console). One ConsolePort lives as
+// long as its device is bound and survives re-initializations (the driver re-attaches new
+// queues to it). Port 0 is live from DRIVER_OK; a port n from the device's DEVICE_ADD to
+// its DEVICE_REMOVE. At most one listener (a Serial, serial.ts) is told when bytes arrive
+// or room frees up; with MULTIPORT, taking and leaving the port sends PORT_OPEN 1 / 0.
 
 import type { DmaBuffer } from "../../platform/platform.js";
 import type { Completion, Virtqueue } from "../../ring/virtqueue.js";
@@ -39,6 +42,11 @@ export interface ConsoleSize {
   readonly rows: number;
 }
 
+/** What a port tells the control queue (console-control.ts): its guest end opened or closed. */
+export interface PortControl {
+  guestOpen(port: ConsolePort, open: boolean): void;
+}
+
 /** Who hears about a port: a Serial. Calls come from the event loop. */
 export interface ConsoleListener {
   readable(count: number): void;
@@ -67,6 +75,14 @@ function positive(name: string, value: number): number {
 }
 
 export class ConsolePort extends DevicePort<ConsoleListener> {
+  /** The port number (§5.3.6.2 `id`); 0 without MULTIPORT. */
+  readonly id: number;
+  readonly #control: PortControl | null;
+  /** Added by the device (DEVICE_ADD; port 0: from DRIVER_OK) and not removed since. */
+  #present = false;
+  #name: string | null = null;
+  #hostOpen: boolean | null = null;
+  #isConsole = false;
   readonly #rxCount: number;
   readonly #rxSize: number;
   readonly #txCount: number;
@@ -86,8 +102,10 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
   readonly #txWatchdog: TxWatchdog;
   #stats = { bytesReceived: 0, bytesSent: 0, rxCompletions: 0, txCompletions: 0, rxHeld: 0, resizes: 0, txTimeouts: 0 };
 
-  constructor(device: VirtioDevice, options: ConsolePortOptions = {}) {
+  constructor(device: VirtioDevice, options: ConsolePortOptions = {}, id = 0, control: PortControl | null = null) {
     super(device);
+    this.id = id;
+    this.#control = control;
     this.#rxCount = positive("rxBuffers", options.rxBuffers ?? 8);
     this.#rxSize = positive("rxBufferSize", options.rxBufferSize ?? 512);
     this.#txCount = positive("txBuffers", options.txBuffers ?? 8);
@@ -101,6 +119,35 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
       busy: () => this.#txq !== null && this.#txq.inFlight > 0 && this.live,
       onStall: () => this.#txStalled(txTimeoutMs),
     });
+  }
+
+  override get location(): string {
+    return this.id === 0 ? this.device.location : `${this.device.location} port ${this.id}`;
+  }
+
+  /** Live (DevicePort) and added by the device, not removed. */
+  override get live(): boolean {
+    return this.#present && super.live;
+  }
+
+  /** The device added it (port 0: always once started) and did not remove it. */
+  get present(): boolean {
+    return this.#present;
+  }
+
+  /** The name the device gave (PORT_NAME), or null. */
+  get name(): string | null {
+    return this.#name;
+  }
+
+  /** Whether the host end is open (PORT_OPEN from the device); null without MULTIPORT. */
+  get hostOpen(): boolean | null {
+    return this.#hostOpen;
+  }
+
+  /** The device nominated it a console (CONSOLE_PORT). */
+  get isConsole(): boolean {
+    return this.#isConsole;
   }
 
   /** cols/rows from the config space, or null when the device does not offer SIZE. */
@@ -127,7 +174,16 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
 
   /** Makes `listener` the port's only listener (ConsoleBusyError if it has one). */
   listen(listener: ConsoleListener): void {
+    const had = this.opened;
     if (!this.takeListener(listener)) throw new ConsoleBusyError(this.location);
+    // §5.3.6.2 PORT_OPEN: the guest end opens with the Serial (a console is open already).
+    if (!had && this.live && this.#hostOpen !== null && !this.#isConsole) this.#control?.guestOpen(this, true);
+  }
+
+  override unlisten(listener: ConsoleListener): void {
+    const had = this.opened;
+    super.unlisten(listener);
+    if (had && !this.opened && this.live && this.#hostOpen !== null && !this.#isConsole) this.#control?.guestOpen(this, false);
   }
 
   /** Takes up to `max` received bytes (all by default); undefined when none arrived. */
@@ -204,17 +260,53 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     }
   }
 
-  /** Once DRIVER_OK is set: fill the receiveq (§5.3.6.1 "SHOULD ... keep it filled"), kick. */
+  /** Port 0 once DRIVER_OK is set, a port n at DEVICE_ADD: fill the receiveq (§5.3.6.1
+   * "SHOULD ... keep it filled"), kick. */
   start(): void {
+    this.#present = true;
     this.started();
     this.#refillRx();
     this.#notifyWritable();
+  }
+
+  // ---- called by the control queue (MULTIPORT, §5.3.6.2) ----
+
+  /** DEVICE_REMOVE: not live; its buffers stay on the ring (the device's until a reset),
+   * its Serial hears DeviceRemovedError. */
+  removed(): void {
+    if (!this.#present) return;
+    this.#present = false;
+    this.#hostOpen = false;
+    this.#isConsole = false;
+    this.#txWatchdog.stop();
+    const error = new DeviceRemovedError(this.location, "port removed");
+    this.tell((l) => l.error(error));
+  }
+
+  named(name: string): void {
+    this.#name = name;
+  }
+
+  hostOpened(open: boolean): void {
+    this.#hostOpen = open;
+  }
+
+  nominatedConsole(): void {
+    this.#isConsole = true;
+  }
+
+  /** The control queue broke (a device's lie): this port stops too, until a reset. */
+  markBroken(error: Error): void {
+    this.fail(error);
   }
 
   /** From the driver's remove(): the device is reset, so every buffer comes back and is
    * freed. Bytes received and not read stay readable. */
   detach(reason: RemoveReason): void {
     this.#txWatchdog.stop();
+    this.#present = false;
+    this.#hostOpen = null;
+    this.#isConsole = false;
     const dma = this.platform.dma;
     for (const queue of [this.#rxq, this.#txq]) {
       if (queue !== null) for (const buffer of queue.detachAll()) dma.free(buffer);

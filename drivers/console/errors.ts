@@ -17,7 +17,7 @@ export class ConsoleWriteError extends VirtioError {
 /** The port is already opened by another Serial (one reader and writer at a time). */
 export class ConsoleBusyError extends VirtioError {
   constructor(readonly location: string) {
-    super(`${location}: console port 0 is already open`);
+    super(`${location}: the console port is already open`);
   }
 }
 
@@ -28,5 +28,37 @@ export class ConsoleClosedError extends VirtioError {
     readonly operation: string,
   ) {
     super(`${location}: cannot ${operation}: the serial port is closed`);
+  }
+}
+
+/** The device broke a rule of the control queues (§5.3.6.2): `kind` names which
+ * (short-message, unknown-event, wrong-direction, bad-port, bad-length, duplicate-add,
+ * unknown-port, bad-value, duplicate-name, tx-stuck), `id` and `event` the message's. */
+export class ConsoleControlError extends VirtioError {
+  constructor(
+    readonly location: string,
+    readonly kind: string,
+    detail: string,
+    readonly id?: number,
+    readonly event?: number,
+  ) {
+    super(`${location}: console control: ${detail}`);
+  }
+}
+
+/** The config space holds a value the driver cannot use (§5.3.4), e.g. max_nr_ports 0. */
+export class ConsoleConfigError extends VirtioError {
+  constructor(
+    readonly location: string,
+    detail: string,
+  ) {
+    super(`${location}: console config: ${detail}`);
+  }
+}
+
+/** No port of that name (or number) on any console device. */
+export class ConsolePortNotFoundError extends VirtioError {
+  constructor(readonly specifier: string) {
+    super(`no virtio console port named ${JSON.stringify(specifier)}`);
   }
 }

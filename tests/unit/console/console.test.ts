@@ -25,14 +25,23 @@ const text = (b: ArrayBuffer | number | undefined) => (b instanceof ArrayBuffer 
 for (const version of VERSIONS) {
   const v = `v${version}`;
 
-  test(`${v}: binds at DRIVER_OK with SIZE only; the receiveq is kept full`, async () => {
+  test(`${v}: binds at DRIVER_OK with SIZE, MULTIPORT and EMERG_WRITE as offered; the receiveq is kept full`, async () => {
     const model = new ConsoleDeviceModel({ size: { cols: 132, rows: 43 }, multiport: true, emergWrite: true });
     const { r, port, vd } = await bound(version, model);
     assert.is(vd.info().status, "DRIVER_OK");
-    assert.is(vd.features & 0xffffffn, 1n, "SIZE negotiated, MULTIPORT and EMERG_WRITE left");
+    assert.is(vd.features & 0xffffffn, 7n, "SIZE, MULTIPORT and EMERG_WRITE negotiated");
     assert.equal(port.size, { cols: 132, rows: 43 });
     assert.is(model.rxBuffersHeld, 8, "every receive buffer is with the device");
     assert.is(port.writable, 8 * 512);
+    await finish(r);
+  });
+
+  test(`${v}: SIZE alone offered: SIZE alone negotiated, port 0 on queues 0 and 1 only`, async () => {
+    const model = new ConsoleDeviceModel({ size: { cols: 80, rows: 24 } });
+    const { r, port, vd } = await bound(version, model);
+    assert.is(vd.features & 0xffffffn, 1n);
+    assert.is(port.live, true);
+    assert.is(port.hostOpen, null, "no control queue: nothing known of the host end");
     await finish(r);
   });
 
