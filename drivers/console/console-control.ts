@@ -226,7 +226,11 @@ export class ConsoleControl implements PortControl {
       case ControlEvent.PORT_NAME: {
         if (this.#named.has(id)) return lie("duplicate-name", "the port was named already");
         if (extra === 0) return lie("bad-length", "an empty name");
-        const portName = utf8Decode(bytes.subarray(CONTROL_BYTES, len));
+        // §5.3.6.2 says no NUL terminator; QEMU sends one: the name ends at the first NUL.
+        const raw = bytes.subarray(CONTROL_BYTES, len);
+        const nul = raw.indexOf(0);
+        if (nul === 0) return lie("bad-length", "an empty name");
+        const portName = utf8Decode(nul < 0 ? raw : raw.subarray(0, nul));
         const other = this.#ports.all().find((p) => p !== port && p.present && p.name === portName);
         if (other !== undefined) return lie("duplicate-name", `port ${other.id} has the name ${JSON.stringify(portName)} already`);
         this.#named.add(id);

@@ -111,6 +111,16 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: a name with a NUL terminator (as QEMU sends it) ends at the NUL`, async () => {
+    const { r, model, ports } = await bound(version);
+    model.control!.add({ id: 3 });
+    await r.model.settle();
+    model.control!.send(3, C.PORT_NAME, 0, new TextEncoder().encode("with.nul\0"));
+    await r.model.settle();
+    assert.is(ports.find("with.nul")?.id, 3);
+    await finish(r);
+  });
+
   test(`${v}: emergency write goes to emerg_wr byte by byte`, async () => {
     const { r, model, driver } = await bound(version);
     assert.is(driver.emergencyWrite("panic: é"), true);
