@@ -107,6 +107,9 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   #pendingCount = 0;
   /** used idx up to which entries were taken (§2.7.14). */
   #lastUsed = 0;
+  /** used idx as last read (then a read barrier): the entries up to it may be taken with
+   * no new read of the idx and no new barrier (§2.7.14: idx, rmb, then the entries). */
+  #usedSeen = 0;
   #inFlight = 0;
   #interruptsWanted = true;
   #broken: RingError | null = null;
@@ -261,18 +264,28 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   /**
    * setChainBuffer(head, 1, ...) then addReserved(head, token) in one call: the hot path
    * of a driver whose chains differ only in their second descriptor (a block request's
-   * data). The same checks.
+   * data). The same checks; throws what tryPostReserved() returns.
    */
   postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void {
-    if (this.#broken !== null || this.#destroyed || this.#state[head] !== RESERVED) this.#idleReserved(head);
-    if (this.#chainDescs[head]! < 2) throw new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor 1`, 1);
+    const error = this.tryPostReserved(head, phys, len, writable, token);
+    if (error !== null) throw error;
+  }
+
+  /** postReserved() that returns the error (nothing done) instead of throwing it: null
+   * when the chain was made available. No try on the caller's hot path. */
+  tryPostReserved(head: number, phys: number, len: number, writable: boolean, token: T): Error | null {
+    if (this.#broken !== null || this.#destroyed || this.#state[head] !== RESERVED || this.#chainDescs[head]! < 2) return this.#refused(head);
     const id = this.#descNext[head]!;
+    const flags = (this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
     // The same buffer as last time (checked then, in the table already): nothing to write.
-    if (this.#descLen[id] !== len || this.#descAddr[id] !== phys || this.#descFlags[id] !== ((this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0))) {
-      this.#point(head, id, phys, len, writable);
+    if (this.#descLen[id] !== len || this.#descAddr[id] !== phys || this.#descFlags[id] !== flags) {
+      // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
+      // integers and len > 0.
+      if (!(len <= MAX_DESC_LEN) || !this.#dma.contains(phys, len)) return this.#badSpan(phys, len);
+      this.#repoint(head, id, phys, len, flags);
     }
     if (this.#chainUnset[head] !== 0) {
-      throw new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
+      return new RingUsageError("BadBuffer", `virtqueue ${this.index}: reserved chain ${head} has a descriptor with no buffer`, head);
     }
     // #makeAvailable() inline.
     this.#state[head] = HEAD_PENDING;
@@ -282,6 +295,28 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#pendingHeads[this.#pendingCount++] = head;
     this.#inFlight++;
     this.#added++;
+    return null;
+  }
+
+  /** Why tryPostReserved() refused `head` (broken, destroyed, not an idle reserved chain
+   * of two descriptors or more). */
+  #refused(head: number): Error {
+    try {
+      this.#idleReserved(head);
+    } catch (error) {
+      return error as Error;
+    }
+    return new RingUsageError("NotReserved", `virtqueue ${this.index}: reserved chain ${head} has no descriptor 1`, 1);
+  }
+
+  /** checkSpan()'s error for a buffer contains() refused. */
+  #badSpan(phys: number, len: number): Error {
+    try {
+      checkSpan(this.index, this.#dma, phys, len);
+    } catch (error) {
+      return error as Error;
+    }
+    return new RingUsageError("BadBuffer", `virtqueue ${this.index}: buffer 0x${phys.toString(16)}+${len} refused`, phys, { phys, len });
   }
 
   /** Throws unless `head` is a reserved chain the device does not hold, on a usable queue. */
@@ -296,17 +331,22 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
   /** Descriptor `id` of reserved chain `head` now points at the buffer; only what changed
    * reaches the shared table. */
   #point(head: number, id: number, phys: number, len: number, writable: boolean): void {
-    const oldFlags = this.#descFlags[id]!;
-    const flags = (oldFlags & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
-    const oldLen = this.#descLen[id]!;
+    const flags = (this.#descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
     // The same buffer as last time was checked then and is in the table already.
-    if (oldLen === len && oldFlags === flags && this.#descAddr[id] === phys && len !== 0) return;
+    if (this.#descLen[id] === len && this.#descFlags[id] === flags && this.#descAddr[id] === phys && len !== 0) return;
     // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
     // integers and len > 0.
     if (!(len <= MAX_DESC_LEN) || !this.#dma.contains(phys, len)) checkSpan(this.index, this.#dma, phys, len);
+    this.#repoint(head, id, phys, len, flags);
+  }
+
+  /** #point() after its check: the shadow and the table take the new buffer. */
+  #repoint(head: number, id: number, phys: number, len: number, flags: number): void {
+    const oldFlags = this.#descFlags[id]!;
+    const oldLen = this.#descLen[id]!;
     if (oldLen === 0) this.#chainUnset[head]--;
     if ((oldFlags & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] -= oldLen;
-    if (writable) this.#writable[head] += len;
+    if ((flags & VIRTQ_DESC_F_WRITE) !== 0) this.#writable[head] += len;
     if (this.#descAddr[id] !== phys) {
       if (phys < TWO_32 && this.#descAddr[id]! < TWO_32) {
         this.#descU32[id * 4] = phys; // le64 addr, low half (the high half stays 0)
@@ -471,12 +511,18 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
       return undefined;
     }
     const lastUsed = this.#lastUsed;
-    const usedIdx = this.#usedU16[USED_IDX / 2]!; // le16 used->idx
-    if (usedIdx === lastUsed) return undefined;
+    let usedIdx = this.#usedSeen;
+    if (usedIdx === lastUsed) {
+      usedIdx = this.#usedU16[USED_IDX / 2]!; // le16 used->idx
+      if (usedIdx === lastUsed) return undefined;
+      // §2.7.14: read the idx, then the entries it covers (all of them, this time and
+      // the next calls, until lastUsed catches up).
+      this.#barriers.rmb();
+      this.#usedSeen = usedIdx;
+    }
     // The common case inline (a returned reserved chain, len within its writable bytes,
     // interrupts off as in a drain); anything else takes the general path with its
-    // checks and error reports. §2.7.14: read the idx, then the entries it covers.
-    this.#barriers.rmb();
+    // checks and error reports.
     const ahead = (usedIdx - lastUsed) & 0xffff;
     const at = 1 + 2 * (lastUsed & this.#mask); // usedElemOffset() / 4
     const id = this.#usedU32[at]!; // le32 used_elem.id
@@ -524,6 +570,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     const id = this.#usedU32[at]!; // le32 used_elem.id
     const len = this.#usedU32[at + 1]!; // le32 used_elem.len
     this.#checkUsed(id, len);
+    this.#usedSeen = usedIdx;
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     if (this.#eventIdx && this.#interruptsWanted) {
       // Ask for an interrupt at the next entry; the mb makes the new used_event visible
@@ -652,6 +699,7 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     this.#pendingCount = 0;
     this.#availIdx = 0;
     this.#lastUsed = 0;
+    this.#usedSeen = 0;
     this.#interruptsWanted = true;
     for (const b of this.#areas!.blocks) b.bytes.fill(0);
     // The zeroed areas visible before the MMIO writes that hand them to the device again.

@@ -106,6 +106,8 @@ export interface FixedChainQueue<T> extends Virtqueue<T> {
   addReserved(head: number, token: T): void;
   /** setChainBuffer(head, 1, ...) + addReserved(head, token) in one call. */
   postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void;
+  /** postReserved() returning the error (nothing done) instead of throwing it; null when posted. */
+  tryPostReserved(head: number, phys: number, len: number, writable: boolean, token: T): Error | null;
   /** pop() without the completion object: the token, or undefined if the used ring is empty. */
   take(): T | undefined;
   /** The used length of the entry take() returned last. */

@@ -82,7 +82,11 @@ export class BlkQueue {
   readonly #bytes: Uint8Array;
 
   readonly #state: number[];
+  /** Free slots in the order they came back (a ring of slotCount entries): a caller that
+   * reposts the buffer whose request just completed gets the slot whose chain already
+   * points at it (nothing to check or write in the descriptor), at any depth. */
   readonly #free: number[];
+  #freeHead = 0;
   #freeCount: number;
   readonly #heads: number[];
   readonly #type: number[];
@@ -148,7 +152,7 @@ export class BlkQueue {
       const phys = block.phys + s * SLOT_STRIDE;
       this.#headerRefs.push({ phys, len: REQUEST_HEADER_SIZE });
       this.#statusRefs.push({ phys: phys + STATUS_OFFSET, len: 1 });
-      this.#free[s] = n - 1 - s; // slot 0 on top
+      this.#free[s] = s; // slot 0 first
     }
     this.#freeCount = n;
     const fixed = this.#fixed;
@@ -200,16 +204,20 @@ export class BlkQueue {
   /**
    * Posts one IN or OUT request of `len` bytes at DMA address `phys`; `resolve(value)` or
    * `reject(error)` once the device answered and the used length and status were checked.
-   * False (nothing done) when no slot is free or the fast path is off.
+   * True when posted; false (nothing done) when no slot is free or the fast path is off;
+   * the ring's error (nothing done, nothing thrown) when it refused the buffer.
    */
   post(type: number, sector: number, phys: number, len: number, value: unknown,
-    resolve: (value: unknown) => void, reject: (error: Error) => void): boolean {
+    resolve: (value: unknown) => void, reject: (error: Error) => void): boolean | Error {
     const fixed = this.#fixed;
     if (fixed === null || this.#freeCount === 0 || this.#failure !== null) return false;
-    const slot = this.#free[this.#freeCount - 1]!;
+    const head = this.#freeHead;
+    const slot = this.#free[head]!;
     const isRead = type === BlkRequestType.IN;
     // Checked by the ring (the buffer lies in the DMA pool) before anything is taken.
-    fixed.postReserved(this.#heads[slot]!, phys, len, isRead, slot);
+    const refused = fixed.tryPostReserved(this.#heads[slot]!, phys, len, isRead, slot);
+    if (refused !== null) return refused;
+    this.#freeHead = head + 1 === this.slotCount ? 0 : head + 1;
     this.#freeCount--;
     // #header() inline: le32 type, le64 sector (reserved stays 0), status byte 0xff.
     const w = slot * (SLOT_STRIDE >> 2);
@@ -243,7 +251,11 @@ export class BlkQueue {
   /** A free slot now, or -1. */
   take(): number {
     if (this.#closed !== null) throw this.#closed;
-    return this.#freeCount === 0 ? -1 : this.#free[--this.#freeCount]!;
+    if (this.#freeCount === 0) return -1;
+    const head = this.#freeHead;
+    this.#freeHead = head + 1 === this.slotCount ? 0 : head + 1;
+    this.#freeCount--;
+    return this.#free[head]!;
   }
 
   /** The next slot given back (in order of asking). */
@@ -493,8 +505,12 @@ export class BlkQueue {
       this.#value[slot] = undefined;
       this.#state[slot] = FREE;
       this.#busy--;
-      if (this.#slotWaiters.length === 0) this.#free[this.#freeCount++] = slot;
-      else this.#slotWaiters.shift()!.resolve(slot);
+      if (this.#slotWaiters.length === 0) {
+        // #pushFree() inline.
+        let tail = this.#freeHead + this.#freeCount++;
+        if (tail >= this.slotCount) tail -= this.slotCount;
+        this.#free[tail] = slot;
+      } else this.#slotWaiters.shift()!.resolve(slot);
       if (resolve !== null) resolve(value);
       return;
     }
@@ -541,8 +557,15 @@ export class BlkQueue {
 
   #freeSlot(slot: number): void {
     if (this.#closed !== null) return;
-    if (this.#slotWaiters.length === 0) this.#free[this.#freeCount++] = slot;
+    if (this.#slotWaiters.length === 0) this.#pushFree(slot);
     else this.#slotWaiters.shift()!.resolve(slot);
+  }
+
+  /** The slot goes to the back of the free ring. */
+  #pushFree(slot: number): void {
+    let tail = this.#freeHead + this.#freeCount++;
+    if (tail >= this.slotCount) tail -= this.slotCount;
+    this.#free[tail] = slot;
   }
 
   #retryRoom(): void {

@@ -389,15 +389,16 @@ export class BlockDevice {
   /** Posts one fast request: its promise, or null if no slot is free (then the general
    * path waits for one). A buffer the ring refuses is a rejected promise. */
   #post(type: number, lba: number, phys: number, length: number, value: unknown): Promise<unknown> | null {
-    const bq = this.#fastQueue!;
-    if (bq.freeSlots === 0) return null;
+    // No try on the hot path: post() returns the ring's refusal instead of throwing it.
+    // (A promise made for nothing when every slot is busy: then the general path waits.)
     const promise = new Promise(this.#grab);
-    try {
-      if (!bq.post(type, lba, phys, length, value, this.#gotResolve!, this.#gotReject!)) return null;
+    const posted = this.#fastQueue!.post(type, lba, phys, length, value, this.#gotResolve!, this.#gotReject!);
+    if (posted === true) {
       this.#stats.requests++;
-    } catch (error) {
-      this.#gotReject!(asError(error));
+      return promise;
     }
+    if (posted === false) return null;
+    this.#gotReject!(posted);
     return promise;
   }
 
