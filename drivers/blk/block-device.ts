@@ -17,7 +17,7 @@ import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeout
 import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
-import { BlkQueue } from "./blk-queue.js";
+import { createBlkQueue, type BlkQueue } from "./blk-queue.js";
 import { BLK_ID_BYTES, BlkFeature, BlkRequestType, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP } from "./blk-spec.js";
 import { BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkUnsupportedError } from "./errors.js";
 import { isDmaBuffer, type BlockBuffer, type BlockDeviceOptions, type BlockInfo, type BlockStats, type WriteZeroesOptions } from "./block-types.js";
@@ -290,7 +290,7 @@ export class BlockDevice {
     this.#queueSize = size;
     this.#indirect = indirect;
     this.#reservedDescs = 0;
-    this.#bq = new BlkQueue({
+    this.#bq = createBlkQueue({
       platform: this.#platform,
       location: this.location,
       queue,
