@@ -89,6 +89,20 @@ export interface Virtqueue<T> {
 }
 
 /**
+ * The per-request operations of a FixedChainQueue as plain functions (no `this`): what a
+ * driver calls for every request takes no instance look-up (XS walks an object's
+ * properties to find one). The same checks as the methods of the same names.
+ */
+export interface ReservedHotPath<T> {
+  tryPostReserved(head: number, phys: number, len: number, writable: boolean, token: T): Error | null;
+  take(): T | undefined;
+  /** The used length of the entry take() returned last. */
+  takenLength(): number;
+  /** Chains the device has not returned yet. */
+  inFlight(): number;
+}
+
+/**
  * A queue that also keeps chains prepared once: a driver with a fixed request shape
  * (a block header, one data buffer, a status byte) reserves one chain per request slot
  * and per request rewrites only what changed, then makes it available. Every used entry
@@ -110,6 +124,8 @@ export interface FixedChainQueue<T> extends Virtqueue<T> {
   tryPostReserved(head: number, phys: number, len: number, writable: boolean, token: T): Error | null;
   /** pop() without the completion object: the token, or undefined if the used ring is empty. */
   take(): T | undefined;
+  /** The per-request operations as functions of their own (see ReservedHotPath). */
+  hotPath(): ReservedHotPath<T>;
   /** The used length of the entry take() returned last. */
   readonly takenLength: number;
   /** used idx moved past what was taken (a hint for polling; take() checks the entry). */

@@ -15,7 +15,7 @@
 
 import type { Platform, TimerId } from "../../platform/platform.js";
 import { QueueFullError } from "../../ring/errors.js";
-import { hasFixedChains, type BufferRef, type FixedChainQueue, type Virtqueue } from "../../ring/virtqueue.js";
+import { hasFixedChains, type BufferRef, type FixedChainQueue, type ReservedHotPath, type Virtqueue } from "../../ring/virtqueue.js";
 import { MAX_EMPTY_RECHECKS } from "../virtio/drain.js";
 import { RequestTimeoutError } from "../virtio/errors.js";
 import { BlkRequestType, BlkStatus, REQUEST_HEADER_SIZE } from "./blk-spec.js";
@@ -131,6 +131,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   const timers = options.platform.timers;
   const clock = options.platform.clock;
   const fixed: FixedChainQueue<number> | null = options.fixedChains && hasFixedChains(queue) ? queue : null;
+  /** The ring's per-request functions (no method look-ups on the queue object). */
+  const hot: ReservedHotPath<number> | null = fixed !== null ? fixed.hotPath() : null;
   const block = options.platform.dma.alloc(n * SLOT_STRIDE, 16);
   /** The slot block as le32 words (CPU order: the ring already requires little-endian). */
   const words = new Uint32Array(block.view.buffer, block.view.byteOffset, (n * SLOT_STRIDE) >> 2);
@@ -200,12 +202,12 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   function post(kind: number, sector: number, phys: number, len: number, value: unknown,
     resolve: (value: unknown) => void, reject: (error: Error) => void): boolean | Error {
-    if (fixed === null || freeCount === 0 || failure !== null) return false;
+    if (hot === null || freeCount === 0 || failure !== null) return false;
     const at = freeHead;
     const slot = free[at]!;
     const isRead = kind === BlkRequestType.IN;
     // Checked by the ring (the buffer lies in the DMA pool) before anything is taken.
-    const refused = fixed.tryPostReserved(heads[slot]!, phys, len, isRead, slot);
+    const refused = hot.tryPostReserved(heads[slot]!, phys, len, isRead, slot);
     if (refused !== null) return refused;
     freeHead = at + 1 === n ? 0 : at + 1;
     freeCount--;
@@ -229,7 +231,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     busy++;
     unkicked++;
     if (timer === null && timed) timer = timers.repeat(sweep, interval);
-    if (kickScheduled || (fixed.inFlight - unkicked) * 2 >= n) return true;
+    if (kickScheduled || (hot.inFlight() - unkicked) * 2 >= n) return true;
     kickScheduled = true;
     void RESOLVED.then(kickJob);
     return true;
@@ -304,9 +306,9 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
       for (;;) {
         queue.disableInterrupts();
         const before = done;
-        if (fixed !== null) {
-          for (let slot = fixed.take(); slot !== undefined; slot = fixed.take()) {
-            completed(slot, fixed.takenLength);
+        if (hot !== null) {
+          for (let slot = hot.take(); slot !== undefined; slot = hot.take()) {
+            completed(slot, hot.takenLength());
             done++;
           }
         } else {

@@ -18,6 +18,7 @@ import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
 import { createBlkQueue, type BlkQueue } from "./blk-queue.js";
+import { createFastPath, type FastPath } from "./fast-path.js";
 import { BLK_ID_BYTES, BlkFeature, BlkRequestType, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP } from "./blk-spec.js";
 import { BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkUnsupportedError } from "./errors.js";
 import { isDmaBuffer, type BlockBuffer, type BlockDeviceOptions, type BlockInfo, type BlockStats, type WriteZeroesOptions } from "./block-types.js";
@@ -44,6 +45,8 @@ function asError(e: unknown): Error {
 }
 
 export class BlockDevice {
+  /** The hot path (fast-path.ts), first of the fields: the cheapest one for XS to find. */
+  readonly #fast: FastPath;
   readonly #device: VirtioDevice;
   readonly #platform: Platform;
   readonly #maxInFlight: number;
@@ -81,13 +84,6 @@ export class BlockDevice {
   #closed = false;
   readonly #bounce: BounceBudget;
   #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, restarts: 0, polledCompletions: 0, capacityChanges: 0 };
-  // The Promise executor of the hot path, made once: no closure per request.
-  #gotResolve: ((value: unknown) => void) | null = null;
-  #gotReject: ((error: Error) => void) | null = null;
-  readonly #grab = (resolve: (value: unknown) => void, reject: (error: Error) => void): void => {
-    this.#gotResolve = resolve;
-    this.#gotReject = reject;
-  };
 
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
@@ -109,6 +105,7 @@ export class BlockDevice {
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
     if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
     this.#device = device;
+    this.#fast = createFastPath(this.#stats);
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
     this.#maxRequestBytes = maxRequestBytes;
@@ -184,26 +181,12 @@ export class BlockDevice {
    * Resolves to the bytes read.
    */
   read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
-    // (typeof phys first: cheaper than instanceof on XS; a Uint8Array has no phys)
-    if (into !== undefined && this.#fastFits(lba, count, into)) {
-      const bytes = into.bytes;
-      const length = count * SECTOR_SIZE;
-      const fast = this.#post(BlkRequestType.IN, lba, into.phys, length, bytes.length === length ? bytes : bytes.subarray(0, length));
-      if (fast !== null) return fast as Promise<Uint8Array>;
-    }
-    return this.#read(lba, count, into);
+    return this.#fast.read(lba, count, into) ?? this.#read(lba, count, into);
   }
 
   /** Writes `data` (a whole number of sectors) at `lba`. Refused on a read-only disk. */
   write(lba: number, data: BlockBuffer): Promise<void> {
-    if (!this.#readOnly && typeof (data as DmaBuffer).phys === "number") {
-      const count = (data as DmaBuffer).size / SECTOR_SIZE;
-      if (this.#fastFits(lba, count, data)) {
-        const fast = this.#post(BlkRequestType.OUT, lba, data.phys, count * SECTOR_SIZE, undefined);
-        if (fast !== null) return fast as Promise<void>;
-      }
-    }
-    return this.#write(lba, data);
+    return this.#fast.write(lba, data) ?? this.#write(lba, data);
   }
 
   /** Makes completed writes durable (FLUSH, §5.2.6). Without VIRTIO_BLK_F_FLUSH the device
@@ -311,12 +294,14 @@ export class BlockDevice {
     const oneSegment = config.sizeMax === null ? this.#perDirect : Math.min(this.#perDirect, Math.floor(config.sizeMax / SECTOR_SIZE));
     this.#perFast = this.#bq.fast ? oneSegment : 0;
     this.#live = false;
+    this.#syncFast();
   }
 
   /** At DRIVER_OK. */
   start(): void {
     this.#live = true;
     this.#fastQueue = this.#givenUp === null && !this.#closed && this.#bq?.fast === true ? this.#bq : null;
+    this.#syncFast();
   }
 
   /** From remove(): the device is reset, so every request in flight fails and its memory
@@ -327,6 +312,7 @@ export class BlockDevice {
     this.#live = false;
     this.#perFast = 0;
     this.#fastQueue = null;
+    this.#syncFast();
     const bq = this.#bq;
     this.#bq = null;
     bq?.close(error);
@@ -352,12 +338,18 @@ export class BlockDevice {
     const previous = config.capacity;
     this.#config = { ...config, capacity };
     this.#capacity = capacity;
+    this.#syncFast();
     this.#stats.capacityChanges++;
     try {
       this.#onCapacityChange?.(capacity, previous);
     } catch (error) {
       this.#device.reportError(asError(error));
     }
+  }
+
+  /** The hot path sees what requests may use now. */
+  #syncFast(): void {
+    this.#fast.configure(this.#fastQueue, this.#perFast, this.#capacity, this.#readOnly);
   }
 
   /** Records a device fault on the core (shown by `devices`) and tells onError, once. */
@@ -373,34 +365,6 @@ export class BlockDevice {
   }
 
   // ---- requests ----
-
-  /** The hot path applies: a live queue with prepared chains, a range inside the disk,
-   * at most one data descriptor of sectors, and a DMA buffer big enough. Only cheap
-   * tests; anything else goes the general path, which checks it all again and says why. */
-  #fastFits(lba: number, count: number, buffer: BlockBuffer): buffer is DmaBuffer {
-    return (
-      this.#fastQueue !== null && typeof lba === "number" && typeof count === "number" &&
-      count >= 1 && count <= this.#perFast && lba >= 0 && lba % 1 === 0 && count % 1 === 0 &&
-      lba + count <= this.#capacity && typeof (buffer as DmaBuffer).phys === "number" &&
-      (buffer as DmaBuffer).size >= count * SECTOR_SIZE && (buffer as DmaBuffer).bytes instanceof Uint8Array
-    );
-  }
-
-  /** Posts one fast request: its promise, or null if no slot is free (then the general
-   * path waits for one). A buffer the ring refuses is a rejected promise. */
-  #post(type: number, lba: number, phys: number, length: number, value: unknown): Promise<unknown> | null {
-    // No try on the hot path: post() returns the ring's refusal instead of throwing it.
-    // (A promise made for nothing when every slot is busy: then the general path waits.)
-    const promise = new Promise(this.#grab);
-    const posted = this.#fastQueue!.post(type, lba, phys, length, value, this.#gotResolve!, this.#gotReject!);
-    if (posted === true) {
-      this.#stats.requests++;
-      return promise;
-    }
-    if (posted === false) return null;
-    this.#gotReject!(posted);
-    return promise;
-  }
 
   async #read(lba: number, count: number, into?: BlockBuffer): Promise<Uint8Array> {
     this.#checkRange(lba, count, "read");
@@ -587,6 +551,7 @@ export class BlockDevice {
       // it unbound; every later request fails at once with this error.
       this.#givenUp = new DeviceBrokenError(this.location, `requests timed out after ${this.#stats.restarts} re-initialization(s): given up`);
       this.#fastQueue = null;
+      this.#syncFast();
       this.#fault(this.#givenUp);
       void this.#device.unbind().then(afterReset);
       return;
