@@ -118,8 +118,8 @@ export interface BlkQueue {
    * released, waiters fail, the slot memory is freed. Safe twice.
    */
   close(error: Error): void;
-  /** The requests held after a timeout are failed now (the reset that should take their
-   * chains back did not happen); their slots stay held. */
+  /** The requests held after a timeout or a ring error are failed now (the reset that
+   * should take their chains back did not happen); their slots stay held. */
   failHeld(): void;
 }
 
@@ -537,14 +537,16 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     }
   }
 
-  /** The ring broke: every caller hears it now; the slots stay held until the reset. */
+  /** The ring broke: every request is held with the error, and its caller hears it once
+   * the device was reset (close()) or, if the reset fails, from failHeld(): until then
+   * the device may still write the memory its chains point at (§2.4), the caller's own
+   * DMA memory included (onRingError asks for that reset). */
   function ringFailed(error: Error): void {
     if (failure === null) failure = error;
     for (let slot = 0; slot < n; slot++) {
       if (state[slot] !== BUSY && state[slot] !== HELD) continue;
       state[slot] = HELD;
       if (heldError[slot] === null) heldError[slot] = error;
-      settleSlot(slot, error, 0);
     }
     for (const place of roomWaiters.splice(0)) place();
     // The held slots come back only with a reset: a request waiting for one would wait

@@ -59,6 +59,9 @@ export class BlockDevice {
   #givenUp: DeviceBrokenError | null = null;
   readonly #onCapacityChange: BlockDeviceOptions["onCapacityChange"];
   readonly #onError: BlockDeviceOptions["onError"];
+  /** The ring broke: kept from then until the next attach (the device is reset and left
+   * FAILED meanwhile, so the queue itself goes away). */
+  #ringFailure: Error | null = null;
   /** The failure already reported through onError. */
   #reported: Error | null = null;
   #bq: BlkQueue | null = null;
@@ -124,7 +127,7 @@ export class BlockDevice {
 
   /** The error that stopped the queue (a ring violation), until the device is re-initialized. */
   get broken(): Error | null {
-    return this.#givenUp ?? this.#bq?.failure ?? null;
+    return this.#givenUp ?? this.#bq?.failure ?? this.#ringFailure;
   }
 
   /** True between DRIVER_OK and the next reset or unbind. */
@@ -267,6 +270,7 @@ export class BlockDevice {
     // A prepared chain per slot, when the queue also keeps room for one general request.
     const fixedChains = MIN_CHAIN * slots + MIN_CHAIN <= size;
     this.#config = config;
+    this.#ringFailure = null;
     this.#capacity = config.capacity;
     this.#features = features;
     this.#readOnly = hasFeature(features, BlkFeature.RO);
@@ -283,7 +287,7 @@ export class BlockDevice {
       pollMs: this.#pollUs / 1000,
       stats: this.#stats,
       onExpired: (count) => this.#expired(count),
-      onRingError: (error) => this.#fault(error),
+      onRingError: (error) => this.#ringBroke(error),
       onPolled: (count) => void (this.#stats.polledCompletions += count),
     });
     this.#reservedDescs = this.#bq.fast ? MIN_CHAIN * slots : 0;
@@ -352,6 +356,25 @@ export class BlockDevice {
     this.#fast.configure(this.#fastQueue, this.#perFast, this.#capacity, this.#readOnly);
   }
 
+  /**
+   * The ring broke: the device still holds the chains in flight and may still write the
+   * memory they point at, the caller's own DMA memory included, so their callers are not
+   * told yet. It is reset first (VirtioDevice.fail(): it lets go of every buffer,
+   * the driver's remove fails the requests with the ring's error and frees their memory)
+   * and left FAILED until restart(). If the reset does not complete, the callers are told
+   * anyway; the memory stays held.
+   */
+  #ringBroke(error: Error): void {
+    this.#fault(error);
+    this.#ringFailure = error;
+    this.#fastQueue = null;
+    this.#syncFast();
+    const bq = this.#bq;
+    void this.#device.fail(error, () => this.#bq === bq && bq !== null).then((ok) => {
+      if (!ok) bq?.failHeld();
+    });
+  }
+
   /** Records a device fault on the core (shown by `devices`) and tells onError, once. */
   #fault(error: Error): void {
     if (this.#reported === error) return;
@@ -415,6 +438,7 @@ export class BlockDevice {
   #checkUsable(): void {
     if (this.#givenUp !== null) throw this.#givenUp;
     if (this.#closed) throw new DeviceRemovedError(this.location, "device unbound");
+    if (this.#ringFailure !== null) throw this.#ringFailure;
     const bq = this.#bq;
     if (bq === null || !this.#live) throw new DeviceStateError(this.location, this.#device.step, "send block requests");
     if (bq.failure !== null) throw bq.failure;

@@ -120,9 +120,14 @@ export class PolledBlockIo {
   /** Drains the used ring once; past the deadline the area is left to the device. */
   #poll(deadline: number, outcome: Outcome, bq: BlkQueue, slot: number): void {
     this.#device.onUsed();
-    if (outcome.done || this.#platform.clock.now() < deadline) return;
+    if (outcome.done) return;
+    // The ring broke: the request is held until the reset (a promise job this loop does
+    // not run): the caller hears the ring's error now, the area stays the device's.
+    const broken = bq.failure;
+    if (broken === null && this.#platform.clock.now() < deadline) return;
     this.#area = null; // the device owns it until it returns it or is reset
     outcome.orphaned = true;
+    if (broken !== null) throw broken;
     bq.abandon(slot, new RequestTimeoutError(this.#device.location, this.#timeoutMs));
     throw new RequestTimeoutError(this.#device.location, this.#timeoutMs);
   }

@@ -331,6 +331,22 @@ export class VirtioDevice {
     });
   }
 
+  /**
+   * The driver found the device broke a rule it cannot recover from by itself (a broken
+   * ring): reset it, so that it lets go of every buffer (§2.4: a buffer is the device's
+   * until it returns it or is reset), the driver lets go (remove "failed", its requests
+   * fail), and the device stays FAILED with `error` until restart(). Skipped when
+   * `stillCurrent()` says false by the time it runs (a re-initialization came first).
+   * Never rejects; false if the reset did not complete (the driver still holds its queues).
+   */
+  fail(error: Error, stillCurrent: () => boolean = () => true): Promise<boolean> {
+    return this.#serialize(async () => {
+      if (this.#driver === null || !stillCurrent()) return;
+      await this.#fail(error);
+      if (this.#driverHolds) throw this.#error ?? error;
+    });
+  }
+
   /** Resets an unbound device and waits for it (the bus does this at scan). */
   resetDevice(): Promise<boolean> {
     return this.#serialize(async () => {
