@@ -1,11 +1,11 @@
 // The PCIe host bridge node of a DTB (`pci-host-ecam-generic`, Linux's
 // Documentation/devicetree/bindings/pci/host-generic-pci.yaml and the PCI bus binding,
 // IEEE 1275 PCI): ECAM `reg`, `bus-range`, `ranges` (the I/O and memory windows),
-// `interrupt-map` + `interrupt-map-mask` (INTx to GIC lines) and the MSI frame that
+// `interrupt-map` + `interrupt-map-mask` (INTx to GIC or PLIC lines) and the MSI frame that
 // `msi-map` / `msi-parent` names. Big-endian cells, every length checked.
 
 import type { PciHostInfo, PciInterruptRoute, PciWindow } from "./platform.js";
-import { cellCount, cellsToNumber, FdtError, hasString, propCells, regOf, type FdtNode } from "./fdt.js";
+import { cellCount, cellsToNumber, FdtError, hasString, interruptLine, propCells, regOf, type FdtNode } from "./fdt.js";
 
 const PCI_ADDRESS_CELLS = 3; // phys.hi, phys.mid, phys.lo
 const SPACE_IO = 1;
@@ -47,7 +47,8 @@ function windowsOf(node: FdtNode): PciWindow[] {
 }
 
 /** `interrupt-map`: child (3 address cells + 1 pin), parent phandle, parent unit address
- * (the parent's #address-cells), parent interrupt (its #interrupt-cells: GIC <type num flags>). */
+ * (the parent's #address-cells), parent interrupt (its #interrupt-cells: GIC <type num flags>,
+ * PLIC <source>). Only level SPIs (GIC) or PLIC sources can carry INTx. */
 function interruptMapOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { mask: { device: number; pin: number }; routes: PciInterruptRoute[] } {
   const maskCells = propCells(node.props.get("interrupt-map-mask"), `${node.name} interrupt-map-mask`);
   const mask = maskCells.length === 4 ? { device: (maskCells[0]! >>> 11) & 0x1f, pin: maskCells[3]! } : { device: 0x1f, pin: 7 };
@@ -64,10 +65,12 @@ function interruptMapOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { mask:
     const addressCells = ownCells(parent, "#address-cells", 0);
     const interruptCells = ownCells(parent, "#interrupt-cells", 3);
     const at = i + 5 + addressCells;
-    if (at + interruptCells > cells.length || interruptCells < 2) throw new FdtError(`${node.name}: interrupt-map entry at cell ${i} is truncated`, undefined, i);
-    const [type, number] = [cells[at]!, cells[at + 1]!];
-    if (type !== 0 || number >= 988) throw new FdtError(`${node.name}: interrupt-map entry routes to a non-SPI interrupt ${type}/${number}`, undefined, number);
-    routes.push({ device: (hi >>> 11) & 0x1f, pin, irq: 32 + number });
+    if (at + interruptCells > cells.length || interruptCells < 1) throw new FdtError(`${node.name}: interrupt-map entry at cell ${i} is truncated`, undefined, i);
+    const what = `${node.name} interrupt-map entry at cell ${i}`;
+    const { line, cells: used } = interruptLine(parent, cells, at, what);
+    if (used !== interruptCells) throw new FdtError(`${what}: #interrupt-cells ${interruptCells} does not fit the controller's binding`, undefined, interruptCells);
+    if (line < 32 && used === 3) throw new FdtError(`${what}: routes to a non-SPI interrupt ${line}`, undefined, line);
+    routes.push({ device: (hi >>> 11) & 0x1f, pin, irq: line });
     i = at + interruptCells;
   }
   return { mask, routes };

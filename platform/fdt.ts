@@ -237,15 +237,47 @@ function phandleOf(node: FdtNode): number | undefined {
   return v && v.length === 4 ? propCells(v, "phandle")[0] : undefined;
 }
 
-/** Controllers already checked to be GICs. */
-const gicNodes = new WeakSet<FdtNode>();
+/** Interrupt controllers already recognised, with the binding their specifiers follow. */
+const controllerKinds = new WeakMap<FdtNode, "gic" | "plic">();
 
 const GIC_COMPATIBLE = ["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,gic-v3"];
+const PLIC_COMPATIBLE = ["riscv,plic0", "sifive,plic-1.0.0"];
+
+function controllerKind(ctl: FdtNode, what: string): "gic" | "plic" {
+  let kind = controllerKinds.get(ctl);
+  if (kind === undefined) {
+    const compatible = ctl.props.get("compatible");
+    if (GIC_COMPATIBLE.some((c) => hasString(compatible, c))) kind = "gic";
+    else if (PLIC_COMPATIBLE.some((c) => hasString(compatible, c))) kind = "plic";
+    else throw new FdtError(`${what}: interrupt controller ${ctl.name} is not a GIC or a PLIC`, undefined, ctl.name);
+    controllerKinds.set(ctl, kind);
+  }
+  return kind;
+}
 
 /**
- * The interrupt line of a node as a GIC INTID (GIC binding: 3 cells <type number flags>,
- * type 0 = SPI -> 32 + number, type 1 = PPI -> 16 + number). The controller is found
- * through `interrupt-parent` (the node's or an ancestor's, spec §2.4.1).
+ * One interrupt specifier of controller `ctl` starting at `cells[at]`, as the line number
+ * the firmware's interrupt natives take: for a GIC (3 cells <type number flags>) the INTID,
+ * SPI n = 32 + n, PPI n = 16 + n; for a RISC-V PLIC (1 cell) the source number, 1-1023.
+ * `cells` is how many cells the specifier took.
+ */
+export function interruptLine(ctl: FdtNode, cells: readonly number[], at: number, what: string): { line: number; cells: number } {
+  if (controllerKind(ctl, what) === "plic") {
+    if (at >= cells.length) throw new FdtError(`${what}: interrupts needs 1 cell (PLIC), has 0`, undefined, 0);
+    const source = cells[at]!;
+    if (source < 1 || source > 1023) throw new FdtError(`${what}: PLIC source ${source} is not 1-1023`, undefined, source);
+    return { line: source, cells: 1 };
+  }
+  if (at + 3 > cells.length) throw new FdtError(`${what}: interrupts needs 3 cells, has ${cells.length - at}`, undefined, cells.length - at);
+  const [type, num] = [cells[at]!, cells[at + 1]!];
+  if (type === 0 && num < 988) return { line: 32 + num, cells: 3 };
+  if (type === 1 && num < 16) return { line: 16 + num, cells: 3 };
+  throw new FdtError(`${what}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
+}
+
+/**
+ * The interrupt line of a node (interruptLine: a GIC INTID or a PLIC source). The
+ * controller is found through `interrupt-parent` (the node's or an ancestor's, spec §2.4.1).
  */
 export function interruptOf(node: FdtNode, byPhandle: Map<number, FdtNode>): number {
   let n: FdtNode | null = node;
@@ -254,17 +286,8 @@ export function interruptOf(node: FdtNode, byPhandle: Map<number, FdtNode>): num
   const ph = propCells(n.props.get("interrupt-parent"), "interrupt-parent")[0]!;
   const ctl = byPhandle.get(ph);
   if (!ctl) throw new FdtError(`${node.name}: interrupt-parent phandle 0x${ph.toString(16)} names no node`, undefined, ph);
-  if (!gicNodes.has(ctl)) {
-    if (!GIC_COMPATIBLE.some((c) => hasString(ctl.props.get("compatible"), c)))
-      throw new FdtError(`${node.name}: interrupt controller ${ctl.name} is not a GIC`, undefined, ctl.name);
-    gicNodes.add(ctl);
-  }
   const cells = propCells(node.props.get("interrupts"), `${node.name} interrupts`);
-  if (cells.length < 3) throw new FdtError(`${node.name}: interrupts needs 3 cells, has ${cells.length}`, undefined, cells.length);
-  const [type, num] = [cells[0]!, cells[1]!];
-  if (type === 0 && num < 988) return 32 + num;
-  if (type === 1 && num < 16) return 16 + num;
-  throw new FdtError(`${node.name}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
+  return interruptLine(ctl, cells, 0, node.name).line;
 }
 
 /** BoardInfo from a DTB: model, the first RAM bank, the virtio-mmio windows in address order,
