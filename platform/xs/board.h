@@ -16,12 +16,18 @@
 
 typedef struct {
 	uint32_t ram_base, ram_size;     /* /memory reg */
-	uint32_t uart_base, uart_intid;  /* arm,pl011 reg + interrupts */
+	uint32_t uart_base, uart_intid;  /* arm,pl011 or ns16550a reg + interrupts (the controller's line) */
 	uint32_t gicd_base, gicc_base;   /* arm,cortex-a15-gic reg[0], reg[1] (GICv3: gicc_base = redistributor) */
-	int gic_version;                 /* 2 or 3 (arm,gic-v3) */
-	uint32_t timer_intid;            /* arm,armv7-timer: virtual timer PPI (3rd entry) */
+	int gic_version;                 /* 2 or 3 (arm,gic-v3); 0 on a PLIC board */
+	/* A RISC-V PLIC (riscv,plic0): its registers, riscv,ndev sources, and the context of the
+	 * boot hart's supervisor mode (from interrupts-extended). */
+	uint32_t intc_base, intc_size, intc_lines, intc_context;
+	uint32_t timer_intid;            /* arm,armv7/armv8-timer: virtual timer PPI (3rd entry); 0 on RISC-V */
+	uint32_t timebase_hz;            /* RISC-V: the boot hart's timebase-frequency (the `time` CSR) */
+	int has_sstc;                    /* RISC-V: riscv,isa lists Sstc (S-mode writes stimecmp itself) */
 	int psci_smc;                    /* psci method: 1 = "smc", 0 = "hvc" */
-	uint32_t rtc_base;               /* arm,pl031 reg (0 if none): wall-clock time for Date */
+	uint32_t rtc_base;               /* arm,pl031 or google,goldfish-rtc reg (0 if none): wall-clock time for Date */
+	int rtc_goldfish;                /* 1: goldfish (64-bit nanoseconds), 0: PL031 (32-bit seconds) */
 	uint32_t virtio_lo, virtio_hi;   /* span of the virtio,mmio windows' reg [lo, hi): the only
 	                                    registers JavaScript may reach (natives.c); 0, 0 if none */
 	/* The PCIe host bridge (pci-host-ecam-generic, below 4 GiB: boot with highmem=off) and
@@ -35,19 +41,23 @@ typedef struct {
 } board_t;
 
 extern board_t g_board;
+/* The DTB board_main was given (start-up passes where QEMU put it). */
+extern const uint8_t* g_dtb;
+/* Entered from start-up with the DTB's address and the boot hart/CPU number (0 on ARM). */
+void board_main(const uint8_t* dtb, uint32_t boot_cpu) __attribute__((noreturn));
 
 /* Linker symbols (link.ld). */
-extern uint8_t __dtb_start[], __dma_start[], __dma_end[], __heap_start[];
+extern uint8_t __dma_start[], __dma_end[], __heap_start[];
 extern uint8_t __stack_svc_bottom[], __stack_svc_top[];
 extern uint8_t __bundle_start[], __bundle_end[];
 extern uint8_t __text_start[], __bss_end[];
 
-/* Parses the blob at `dtb` into `out`; returns NULL or a reason. */
-const char* fdt_scan(const uint8_t* dtb, board_t* out);
+/* Parses the blob at `dtb` into `out` (`boot_cpu`: the hart whose nodes count); returns NULL or a reason. */
+const char* fdt_scan(const uint8_t* dtb, uint32_t boot_cpu, board_t* out);
 /* Total size of a valid blob, 0 if the header is bad. */
 uint32_t fdt_total_size(const uint8_t* dtb);
 
-/* Console (the board's UART, e.g. dev/pl011.c) */
+/* Console (uart.c: text, printf, the receive ring) */
 void uart_init(uint32_t base);
 void uart_putc(char c);
 void uart_write(const char* data, uint32_t len);   /* raw bytes */
@@ -56,6 +66,13 @@ void uart_irq(void);                               /* from irq_handle: drain the
 uint32_t uart_rx_read(uint8_t* buf, uint32_t max); /* from the loop */
 int uart_rx_pending(void);
 void uart_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ... over the board's UART hardware (dev/pl011.c, dev/ns16550.c) */
+void uart_hw_init(uint32_t base);
+void uart_hw_putc(uint8_t c);       /* waits for room */
+int uart_hw_rx_ready(void);          /* a received byte waits */
+uint8_t uart_hw_getc(void);          /* takes it */
+void uart_hw_rx_irq(int on);         /* receive interrupt on / off */
+void uart_hw_rx_ack(void);           /* clears the receive interrupt (called before a drain) */
 
 /* Interrupt controller (the board's, e.g. dev/gic.c): lines are the controller's numbers
  * (GIC INTIDs), as the DTB gives them. */

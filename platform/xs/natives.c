@@ -80,7 +80,7 @@ static void host_buffer(xsMachine* the, void* ptr, uint32_t len) {
 
 static void xs_dma_region(xsMachine* the) { host_buffer(the, __dma_start, (uint32_t)(__dma_end - __dma_start)); }
 static void xs_dma_base(xsMachine* the) { xsResult = xsNumber((double)PTR_ADDR(__dma_start)); }
-static void xs_dtb(xsMachine* the) { host_buffer(the, __dtb_start, fdt_total_size(__dtb_start)); }
+static void xs_dtb(xsMachine* the) { host_buffer(the, (void*)g_dtb, fdt_total_size(g_dtb)); }
 
 static uint32_t irq_line(xsMachine* the) {
 	uint32_t line = arg_u32(the, 0, "interrupt line");

@@ -57,6 +57,20 @@ function mergeDeep(a, b) {
   return out;
 }
 
+/** Where the board's libc.a is: the toolchain's own (newlib), or picolibc's for the
+ * multilib the CPU flags select (the specs file adds its -L only when linking). */
+function libcArchive(fw) {
+  if (fw.libc === "picolibc") {
+    const triple = fw.cross.replace(/-$/, "");
+    const multi = spawnSync(fw.cross + "gcc", [...fw.cflags, "-print-multi-directory"], { encoding: "utf8" });
+    const dir = multi.status === 0 ? multi.stdout.trim() : ".";
+    const specs = fw.specs[0].slice("--specs=".length);
+    return existsSync(specs) ? join(`/usr/lib/picolibc/${triple}/lib`, dir === "." ? "" : dir, "libc.a") : specs;
+  }
+  const lib = spawnSync(fw.cross + "gcc", [...fw.cflags, "-print-file-name=libc.a"], { encoding: "utf8" });
+  return lib.status === 0 ? lib.stdout.trim() : "libc.a";
+}
+
 function toolchainCheck(board, fw) {
   const hint = `sudo ${installCommand(boardPackages(board))}`;
   for (const tool of ["gcc", "size"]) {
@@ -65,8 +79,7 @@ function toolchainCheck(board, fw) {
       throw new FirmwareBuildError(`${fw.cross}${tool} not found: the cross toolchain for ${board} is missing.\n  Install it with: ${hint}`);
     }
   }
-  const lib = spawnSync(fw.cross + "gcc", [...fw.cflags, ...fw.specs, "-print-file-name=libc.a"], { encoding: "utf8" });
-  if (lib.status !== 0 || !existsSync(lib.stdout.trim()) || (fw.specs.length && !existsSync(fw.specs[0].slice("--specs=".length)))) {
+  if (!existsSync(libcArchive(fw))) {
     throw new FirmwareBuildError(`${fw.libc} (libc.a for ${fw.cross.replace(/-$/, "")}) not found.\n  Install it with: ${hint}`);
   }
 }

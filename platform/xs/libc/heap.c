@@ -20,8 +20,8 @@ void* heap_sbrk(ptrdiff_t incr) {
 	return prev;
 }
 
-/* Wall-clock time for Date: the PL031 RTC's seconds (RTCDR, offset 0; QEMU starts it at the
- * host's time) read once, then the timer. Without an RTC, time since power-on. */
+/* Wall-clock time for Date: the RTC (PL031 seconds or goldfish nanoseconds; QEMU starts it
+ * at the host's time) read once, then the timer. Without an RTC, time since power-on. */
 static uint64_t epoch_us_at_zero;
 static int epoch_known;
 
@@ -30,7 +30,14 @@ void heap_gettimeofday(uint64_t* us) {
 		epoch_known = 1;
 		if (g_board.rtc_base) {
 			uint64_t now_us = (uint64_t)(timer_now_ms() * 1000.0);
-			uint64_t rtc_us = (uint64_t)rd32(g_board.rtc_base) * 1000000u;
+			uint64_t rtc_us;
+			if (g_board.rtc_goldfish) {
+				/* goldfish: TIME_LOW first (it latches TIME_HIGH), nanoseconds since 1970 */
+				uint64_t lo = rd32(g_board.rtc_base), hi = rd32(g_board.rtc_base + 4u);
+				rtc_us = ((hi << 32) | lo) / 1000u;
+			} else {
+				rtc_us = (uint64_t)rd32(g_board.rtc_base) * 1000000u; /* PL031 RTCDR: seconds */
+			}
 			epoch_us_at_zero = rtc_us > now_us ? rtc_us - now_us : 0;
 		}
 	}

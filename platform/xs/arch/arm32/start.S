@@ -62,6 +62,8 @@ _start:
 1:	cmp	r0, r1
 	strlo	r2, [r0], #4
 	blo	1b
+	ldr	r0, =__dtb_start	/* board_main(dtb, boot cpu 0): QEMU's fixed place (link.ld) */
+	mov	r1, #0
 	bl	board_main
 2:	wfi
 	b	2b

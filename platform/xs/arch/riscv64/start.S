@@ -38,7 +38,12 @@ _start:
 	sd	zero, 0(t0)
 	addi	t0, t0, 8
 	j	1b
-2:	call	board_main
+2:	/* board_main(dtb, boot hart): never returns */
+	la	t0, boot_dtb
+	ld	a0, 0(t0)
+	la	t0, boot_hartid
+	ld	a1, 0(t0)
+	call	board_main
 3:	wfi
 	j	3b
 
