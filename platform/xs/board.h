@@ -41,6 +41,7 @@ typedef struct {
 } board_t;
 
 extern board_t g_board;
+extern const char* const g_board_name; /* the build's board (board.json name) */
 /* The DTB board_main was given (start-up passes where QEMU put it). */
 extern const uint8_t* g_dtb;
 /* Entered from start-up with the DTB's address and the boot hart/CPU number (0 on ARM). */

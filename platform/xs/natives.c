@@ -167,6 +167,7 @@ static void xs_dma_crc32(xsMachine* the) {
 }
 
 static void xs_gc(xsMachine* the) { xsCollectGarbage(); }
+static void xs_board_name(xsMachine* the) { xsResult = xsString(g_board_name); }
 static void xs_power_off(xsMachine* the) { (void)the; power_off(); }
 
 static void def(xsMachine* the, const char* name, xsCallback fn, int argc) {
@@ -200,6 +201,7 @@ void natives_install(xsMachine* the) {
 		def(the, "__xsDmaCrc32", xs_dma_crc32, 3);
 		def(the, "__xsGc", xs_gc, 0);
 		def(the, "__xsPowerOff", xs_power_off, 0);
+		def(the, "__xsBoardName", xs_board_name, 0);
 		page_pool_natives(the);
 	}
 	xsEndHost(the);

@@ -58,3 +58,5 @@ declare function __xsEngineStats(): { [key: string]: number };
 declare function __xsDmaCrc32(phys: number, length: number, crc: number): number;
 declare function __xsGc(): void;
 declare function __xsPowerOff(): never;
+/** The board the firmware was built for (boards/<board>/board.json `name`, e.g. "qemu-virt-arm"). */
+declare function __xsBoardName(): string;

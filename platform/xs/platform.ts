@@ -1,5 +1,5 @@
 // The bare-metal Platform: platform/platform.ts implemented over the C natives of the
-// firmware (natives.d.ts) for QEMU's arm `virt` board. The C event loop calls back into
+// firmware (natives.d.ts), the same on every board (boards/README.md). The C event loop calls back into
 // globalThis.__xsHooks (irq, rx, timers); nothing here runs in interrupt context.
 /// <reference path="./natives.d.ts" />
 
@@ -64,7 +64,7 @@ class XsInterrupts implements Interrupts {
   readonly #handlers = new Map<number, InterruptHandler>();
 
   #check(line: number): void {
-    if (!Number.isInteger(line) || line < 0 || line > 1019) throw new InterruptLineError(line, "not a GIC INTID (0-1019)");
+    if (!Number.isInteger(line) || line < 0 || line > 1019) throw new InterruptLineError(line, "not an interrupt line (a GIC INTID or PLIC source, 0-1019)");
   }
 
   attach(line: number, handler: InterruptHandler): void {
@@ -164,7 +164,7 @@ export function createXsPlatform(): Platform {
   });
 
   instance = Object.freeze({
-    name: "xs-qemu-virt-arm",
+    name: `xs-${__xsBoardName()}`,
     mmio,
     barriers,
     dma,

@@ -177,6 +177,7 @@ function configHeader({ creation, platform, boardJson }, extraDefines = {}) {
   const c = creation;
   const defs = {
     FW_NAME: JSON.stringify(platform.name ?? "virtio-xs"),
+    FW_BOARD: JSON.stringify(boardJson.name ?? "qemu-virt-arm"),
     FW_XS_VERSION: JSON.stringify("13.3 (@agoric/xsnap 0.15.0)"),
     FW_EARLY_UART: `0x${Number(boardJson.earlyConsole ?? 0x09000000).toString(16)}u`,
     FW_CHUNK_INITIAL: n(c.chunk?.initial, 4 << 20),

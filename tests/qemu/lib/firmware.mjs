@@ -1,5 +1,6 @@
 // Shared by the QEMU suites: where the firmware is, and a booted shell in batch mode, both
 // through the project's own HIL library (virtio-xs/hil, hil/).
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Board } from "virtio-xs/hil";
 import { ROOT } from "../../../tools/lib/node-deps.mjs";
@@ -8,6 +9,20 @@ import { DEFAULT_BOARD } from "../../../tools/lib/qemu-board.mjs";
 export { ROOT };
 /** The firmware under test (env VIRTIO_FIRMWARE picks another ELF). */
 export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "fw", DEFAULT_BOARD, "firmware.elf");
+
+/**
+ * The board's virtio-mmio windows (boards/<board>/board.json `memoryMap.virtioMmio`):
+ * QEMU fills them from the top slot down, in command-line order. `mmioSlot(n)` is where
+ * the n-th virtio-*-device of the command line (0 first) lands: slot, base, interrupt line.
+ */
+export const MMIO = (() => {
+  const v = JSON.parse(readFileSync(join(ROOT, "boards", DEFAULT_BOARD, "board.json"), "utf8")).memoryMap.virtioMmio;
+  return Object.freeze({ base: parseInt(v.base, 16), stride: parseInt(v.stride, 16), count: v.count, firstIrq: v.firstIntid });
+})();
+export function mmioSlot(n) {
+  const slot = MMIO.count - 1 - n;
+  return { slot, base: MMIO.base + slot * MMIO.stride, irq: MMIO.firstIrq + slot };
+}
 
 /** Boots the firmware (modern unless `legacy`) to the shell: a Board the caller closes. */
 export function bootShell(opts = {}) {

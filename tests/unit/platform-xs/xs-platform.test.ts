@@ -27,6 +27,7 @@ g.__xsPagePoolRegion = () => pagePool;
 g.__xsPagePoolBase = () => 0x42000000;
 g.__xsDtb = () => dtbBuffer;
 g.__xsEngineStats = () => ({ chunksUsed: 1, slotsUsed: 2 });
+g.__xsBoardName = () => "qemu-virt-arm";
 
 const { createXsPlatform, InterruptLineError } = await import("../../../platform/xs/platform.js");
 const platform = createXsPlatform();
