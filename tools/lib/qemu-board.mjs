@@ -37,10 +37,12 @@ function splitArgs(value) {
 }
 
 /**
- * Reads boards/<board>/board.json and returns {binary, args, modern, legacy, elf}. Accepts
+ * Reads boards/<board>/board.json and returns {binary, args, modern, legacy, firmwareOutput, elf}. Accepts
  * the QEMU part as `qemu: {binary?, args, modernOption?, legacyOption?}` (arrays or
  * strings), `qemu: [...]`, or `qemuArgs`; a leading `qemu-system-*` word in the args is
- * taken as the binary. modern/legacy: the arguments that pick the virtio-mmio version.
+ * taken as the binary. modern/legacy: the arguments that pick the virtio-mmio version;
+ * firmwareOutput (`qemu.firmwareOutput`): a regex for what the boot firmware QEMU runs
+ * first prints (OpenSBI), left out of the banner.
  */
 export function loadBoard(board = DEFAULT_BOARD) {
   const file = join(ROOT, "boards", board, "board.json");
@@ -48,6 +50,7 @@ export function loadBoard(board = DEFAULT_BOARD) {
   let args = [...FALLBACK.args];
   let modern = ["-global", "virtio-mmio.force-legacy=false"];
   let legacy = [];
+  let firmwareOutput = null;
   if (existsSync(file)) {
     const json = JSON.parse(readFileSync(file, "utf8"));
     const q = json.qemu ?? json.qemuArgs ?? json.qemuCommand ?? json.commandLine;
@@ -58,13 +61,14 @@ export function loadBoard(board = DEFAULT_BOARD) {
       found = splitArgs(q.args ?? q.argv ?? q.commandLine ?? q.command ?? []);
       if (q.modernOption) modern = splitArgs(q.modernOption);
       if (q.legacyOption) legacy = splitArgs(q.legacyOption);
+      if (typeof q.firmwareOutput === "string") firmwareOutput = q.firmwareOutput;
     }
     if (found && found.length) {
       if (/^qemu-system-/.test(found[0]) || found[0].includes("/qemu-system-")) binary = found.shift();
       args = found;
     }
   }
-  return { binary, args: stripHarnessOwned(args), modern, legacy, elf: join(ROOT, "build", "fw", board, "firmware.elf") };
+  return { binary, args: stripHarnessOwned(args), modern, legacy, firmwareOutput, elf: join(ROOT, "build", "fw", board, "firmware.elf") };
 }
 
 /** Drops what the harness decides itself (serial, monitor, kernel, force-legacy, -nic). */
@@ -175,5 +179,15 @@ export function buildQemuCommand({
   if (bios) args.push("-bios", bios);
   else args.push("-kernel", elf ?? b.elf);
   args.push(...extraArgs);
-  return { binary: b.binary, args, consoles: dev.consoles };
+  // What the board's own boot firmware prints before the guest (OpenSBI's banner on
+  // riscv64: board.json `qemu.firmwareOutput`, a regex from the start); not with -bios.
+  const firmwareOutput = bios || !b.firmwareOutput ? null : new RegExp(b.firmwareOutput);
+  return { binary: b.binary, args, consoles: dev.consoles, firmwareOutput };
+}
+
+/** `text` (the console before the first prompt) without the boot firmware's part. */
+export function guestBanner(text, firmwareOutput) {
+  if (!firmwareOutput) return text;
+  const m = firmwareOutput.exec(text);
+  return m && m.index === 0 ? text.slice(m[0].length).replace(/^\s+/, "") : text;
 }

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildQemuCommand } from "./qemu-board.mjs";
+import { buildQemuCommand, guestBanner } from "./qemu-board.mjs";
 import { QmpClient } from "./qmp.mjs";
 import { which } from "./system-deps.mjs";
 
@@ -191,7 +191,7 @@ export class QemuMachine {
     try {
       const m = await this.waitFor(o.prompt, o.bootTimeoutMs, { what: "the first prompt" });
       this.bootMs = performance.now() - t0;
-      this.banner = cleanOutput(m.before);
+      this.banner = guestBanner(cleanOutput(m.before), cmd.firmwareOutput);
       if (o.batch) {
         await this.#send("batch on\r");
         const s = await this.waitFor(/@@status (\d+)\r?\n/, o.commandTimeoutMs, { what: "`batch on`" });
