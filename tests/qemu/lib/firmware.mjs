@@ -15,8 +15,10 @@ export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "
  * QEMU fills them from the top slot down, in command-line order. `mmioSlot(n)` is where
  * the n-th virtio-*-device of the command line (0 first) lands: slot, base, interrupt line.
  */
+/** boards/<board>/board.json `memoryMap` of the board under test (documentation there: values are "0x..." strings). */
+export const BOARD_MAP = JSON.parse(readFileSync(join(ROOT, "boards", DEFAULT_BOARD, "board.json"), "utf8")).memoryMap;
 export const MMIO = (() => {
-  const v = JSON.parse(readFileSync(join(ROOT, "boards", DEFAULT_BOARD, "board.json"), "utf8")).memoryMap.virtioMmio;
+  const v = BOARD_MAP.virtioMmio;
   return Object.freeze({ base: parseInt(v.base, 16), stride: parseInt(v.stride, 16), count: v.count, firstIrq: v.firstIntid });
 })();
 export function mmioSlot(n) {
