@@ -4,7 +4,7 @@
 // allocated from the page pool, written and read back.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bootShell, jsonLine } from "./lib/firmware.mjs";
+import { bootShell, jsonLine, testIf } from "./lib/firmware.mjs";
 
 const MiB = 1 << 20;
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,7 +33,7 @@ async function deviceSize(m) {
   return d.data;
 }
 
-test("virtio-mem-pci: requested-size 0 -> 64 MiB -> 0 through qom-set; plugged memory is usable RAM", async () => {
+testIf("virtioMem", test)("virtio-mem-pci: requested-size 0 -> 64 MiB -> 0 through qom-set; plugged memory is usable RAM", async () => {
   const m = await bootShell({
     memory: "256M,maxmem=1G",
     commandTimeoutMs: 30000,

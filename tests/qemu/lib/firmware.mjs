@@ -15,8 +15,21 @@ export const FIRMWARE_ELF = process.env.VIRTIO_FIRMWARE ?? join(ROOT, "build", "
  * QEMU fills them from the top slot down, in command-line order. `mmioSlot(n)` is where
  * the n-th virtio-*-device of the command line (0 first) lands: slot, base, interrupt line.
  */
+const BOARD_JSON = JSON.parse(readFileSync(join(ROOT, "boards", DEFAULT_BOARD, "board.json"), "utf8"));
 /** boards/<board>/board.json `memoryMap` of the board under test (documentation there: values are "0x..." strings). */
-export const BOARD_MAP = JSON.parse(readFileSync(join(ROOT, "boards", DEFAULT_BOARD, "board.json"), "utf8")).memoryMap;
+export const BOARD_MAP = BOARD_JSON.memoryMap;
+/** The DTB's /model on the board under test (board.json `model`), as the banners print it. */
+export const BOARD_MODEL = BOARD_JSON.model;
+/** What the board's QEMU offers (board.json `capabilities`; absent means present): an MSI
+ * controller for PCI (`pciMsi`), virtio-mem (`virtioMem`). */
+export const BOARD_HAS = Object.freeze({
+  pciMsi: BOARD_JSON.capabilities?.pciMsi !== false,
+  virtioMem: BOARD_JSON.capabilities?.virtioMem !== false,
+});
+/** `test` if the board has `capability`, else `test.skip` (uvu prints it as skipped). */
+export const testIf = (capability, test) => (BOARD_HAS[capability] ? test : test.skip);
+/** The model as a RegExp source (its "," and "." taken literally). */
+export const BOARD_MODEL_RE = BOARD_JSON.model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 export const MMIO = (() => {
   const v = BOARD_MAP.virtioMmio;
   return Object.freeze({ base: parseInt(v.base, 16), stride: parseInt(v.stride, 16), count: v.count, firstIrq: v.firstIntid });
