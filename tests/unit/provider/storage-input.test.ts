@@ -104,7 +104,11 @@ test("timer: set, repeat, schedule, clear, delay; the callback gets its timer", 
   Timer.schedule(later, 1); // re-armed sooner
   const parked = Timer.set(() => fired.push("parked"), 1);
   Timer.schedule(parked); // unscheduled
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  // Wait for what must happen (a loaded machine may take longer than the timers' periods),
+  // then a little more so that a timer firing when it must not would show.
+  const until = Date.now() + 5000;
+  while ((ticks < 3 || fired.length < 2) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(fired.sort(), ["later", "once"]);
   assert.is(ticks, 3);
   Timer.clear(tick);
