@@ -100,6 +100,10 @@ export interface ReservedHotPath<T> {
   takenLength(): number;
   /** Chains the device has not returned yet. */
   inFlight(): number;
+  kick(): boolean;
+  hasUsed(): boolean;
+  enableInterrupts(): boolean;
+  disableInterrupts(): void;
 }
 
 /**

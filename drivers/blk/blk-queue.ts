@@ -304,7 +304,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     let emptyRechecks = 0;
     try {
       for (;;) {
-        queue.disableInterrupts();
+        if (hot !== null) hot.disableInterrupts();
+        else queue.disableInterrupts();
         const before = done;
         if (hot !== null) {
           for (let slot = hot.take(); slot !== undefined; slot = hot.take()) {
@@ -326,7 +327,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
         if (roomWaiters.length > 0 && done > before) retryRoom();
         // §2.7.14: re-enable, then look again; bounded by the chains in flight and by
         // MAX_EMPTY_RECHECKS rounds that find nothing (a used idx that flips).
-        if (!queue.enableInterrupts() || emptyRechecks >= MAX_EMPTY_RECHECKS) break;
+        if (!(hot !== null ? hot.enableInterrupts() : queue.enableInterrupts()) || emptyRechecks >= MAX_EMPTY_RECHECKS) break;
       }
     } catch (error) {
       ringFailed(error instanceof Error ? error : new Error(String(error)));
@@ -397,7 +398,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     kickScheduled = false;
     if (unkicked === 0) return;
     // One request and the device held nothing else (depth 1): kick and poll for it.
-    if (unkicked === 1 && queue.inFlight === 1 && pollMs > 0 && fixed !== null) kickAndPoll(fixed);
+    if (unkicked === 1 && hot !== null && hot.inFlight() === 1 && pollMs > 0) kickAndPoll(hot);
     else kickNow();
   }
 
@@ -407,7 +408,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
    * time, it is drained here (no interrupt, no InterruptStatus read and ack). Otherwise
    * interrupts go back on with the re-check of §2.7.14 and the request sleeps on them.
    */
-  function kickAndPoll(q: FixedChainQueue<number>): void {
+  function kickAndPoll(q: ReservedHotPath<number>): void {
     unkicked = 0;
     if (failure !== null || closed !== null) return;
     try {
@@ -432,7 +433,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     unkicked = 0;
     if (failure !== null || closed !== null) return;
     try {
-      queue.kick();
+      if (hot !== null) hot.kick();
+      else queue.kick();
     } catch (error) {
       ringFailed(error instanceof Error ? error : new Error(String(error)));
     }
