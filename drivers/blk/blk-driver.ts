@@ -10,7 +10,7 @@ import type { RemoveReason, VirtioDriver } from "../virtio/driver.js";
 import { Feature, bit } from "../virtio/features.js";
 import { readBlkConfig } from "./blk-config.js";
 import { BlkFeature } from "./blk-spec.js";
-import { BlockDevice, checkQueueFits, type BlockDeviceOptions } from "./block-device.js";
+import { BlockDevice, MIN_CHAIN, type BlockDeviceOptions } from "./block-device.js";
 
 /** §5.2.2: queue 0, requestq (the only one without VIRTIO_BLK_F_MQ). */
 const REQUEST_QUEUE = 0;
@@ -54,12 +54,14 @@ export class BlkDriver implements VirtioDriver {
     const config = readBlkConfig(device);
     const indirect = device.hasFeature(Feature.RING_INDIRECT_DESC);
     let blk: BlockDevice | undefined;
+    // A queue that cannot hold one request fails the device (QueueTooSmallError), at probe
+    // and at every re-init: a chain takes header, data and status, indirect or not.
     const queue = device.createQueue<number>(REQUEST_QUEUE, {
       size: this.#options.queueSize ?? 256,
+      minSize: MIN_CHAIN,
+      minSizeFor: "descriptors one request takes (header, data, status)",
       onUsed: () => void blk?.onUsed(),
     });
-    // A queue that cannot hold one request fails the probe (the core takes the queue back).
-    checkQueueFits(device.location, queue.size, indirect);
     blk = this.#devices.obtain(device);
     blk.attach(queue, config, device.features, indirect);
   }

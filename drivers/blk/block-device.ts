@@ -29,8 +29,9 @@ export type { BlockBuffer, BlockDeviceOptions, BlockInfo, BlockStats, WriteZeroe
 /** How long a request posted alone watches the used ring before sleeping on the interrupt. */
 const DEFAULT_POLL_US = 300;
 
-/** Descriptors one request needs at least without indirect ones: header, data, status. */
-const MIN_CHAIN = 3;
+/** Descriptors one request needs at least: header, data, status (the queue must hold the
+ * chain, direct or indirect: §2.7.5.3.1). */
+export const MIN_CHAIN = 3;
 
 /** Throws BlkConfigError if a queue of `size` descriptors cannot hold one request: without
  * indirect descriptors a chain takes header, data and status (§2.7.13.1, §5.2.6). */

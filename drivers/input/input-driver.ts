@@ -37,7 +37,8 @@ export class InputDriver implements VirtioDriver {
     // §5.8.4: 1. query the device; 2. populate the eventq (in ready(), after DRIVER_OK).
     const info = readInputInfo(device);
     const size = this.#options.queueSize ?? 64;
-    const eventq = device.createQueue<number>(InputQueue.EVENT, { size, onUsed: () => port.onEventUsed() });
+    // One update is at least an event and its SYN (§5.8.6), in buffers posted together.
+    const eventq = device.createQueue<number>(InputQueue.EVENT, { size, minSize: 2, minSizeFor: "event buffers of one update (event, SYN)", onUsed: () => port.onEventUsed() });
     const statusq = device.createQueue<number>(InputQueue.STATUS, { size: Math.min(size, 16), onUsed: () => port.onStatusUsed() });
     port.attach(info, eventq, statusq);
   }

@@ -58,7 +58,7 @@ export class NetControl {
     this.#device = device;
     this.#platform = device.platform;
     this.#maxPending = maxPending;
-    this.#queue = device.createQueue<InFlight>(index, { size: 4, onUsed: () => this.#onUsed() });
+    this.#queue = device.createQueue<InFlight>(index, { size: 4, minSize: 2, minSizeFor: "descriptors of one command (command, ack)", onUsed: () => this.#onUsed() });
   }
 
   setPromiscuous(on: boolean): Promise<void> {

@@ -295,8 +295,11 @@ export class NetDevice implements Nic {
     this.#rxMaxFrame = mergeable && this.#deviceMtu > ETH_MTU ? ETH_HEADER_LEN + this.#deviceMtu : ETH_MAX_FRAME;
     this.#merger = mergeable ? new RxMerger(this.#headerLen, this.#rxMaxFrame, this.#headerLen + ETH_MAX_FRAME) : null;
     const size = (n: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(n * (this.#splitHeader ? 2 : 1))));
-    this.#rxQueue = device.createQueue<RxSlot>(0, { size: size(this.#rxWanted), onUsed: () => this.onRxUsed() });
-    this.#txQueue = device.createQueue<TxSlot>(1, { size: size(this.#txWanted), onUsed: () => this.onTxUsed() });
+    // A buffer's chain: header and frame apart (legacy, §5.1.6.6), or one; the queue must
+    // hold it, indirect or not (§2.7.5.3.1): a smaller one fails the device at every init.
+    const least = { minSize: this.#splitHeader ? 2 : 1, minSizeFor: "descriptors of one frame's chain (header, frame)" };
+    this.#rxQueue = device.createQueue<RxSlot>(0, { size: size(this.#rxWanted), ...least, onUsed: () => this.onRxUsed() });
+    this.#txQueue = device.createQueue<TxSlot>(1, { size: size(this.#txWanted), ...least, onUsed: () => this.onTxUsed() });
     // §5.1.2: without MQ the control queue is queue 2
     this.#control = device.hasFeature(NetFeature.CTRL_VQ) ? new NetControl(device, 2) : null;
     const per = this.#descriptorsPerBuffer();

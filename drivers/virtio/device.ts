@@ -20,6 +20,7 @@ import {
   QueueSetupError,
   ResetTimeoutError,
 } from "./errors.js";
+import { checkQueueRequest, chooseQueueSize, type QueueSizeRequest } from "./queue-size.js";
 import { CORE_HANDLED_FEATURES, Feature, TRANSPORT_FEATURES_MASK, bit, hasFeature } from "./features.js";
 import { Status, statusStep, type StatusStep } from "./status.js";
 import { INTERRUPT_CONFIG_CHANGE, INTERRUPT_USED_BUFFER, type Transport } from "./transport.js";
@@ -43,9 +44,9 @@ export interface VirtioDeviceOptions {
   readonly needsResetWindowMs?: number;
 }
 
-export interface QueueOptions {
-  /** Wanted size: a power of two; the device's QueueNumMax caps it. */
-  readonly size?: number;
+/** `size` (wanted, capped by QueueNumMax) and `minSize` (the least the driver can work
+ * with, checked at every (re-)initialization): see QueueSizeRequest (queue-size.ts). */
+export interface QueueOptions extends QueueSizeRequest {
   /**
    * Called from the event loop when the device signalled used buffers (§2.7.14): the
    * driver drains the queue (see drain.ts). Errors it throws are recorded on the device.
@@ -80,20 +81,7 @@ interface QueueEntry {
 /** The status bits the driver sets in §3.1.1 (FAILED aside). */
 const DRIVER_STATUS_BITS = Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK | Status.DRIVER_OK;
 
-const MAX_QUEUE_SIZE = 32768; // §2.7: split queues hold at most 32768 descriptors
-
 const defaultQueueFactory: QueueFactory = <T>(options: VirtqueueOptions) => new SplitQueue<T>(options);
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
-
-/** Largest power of two ≤ n (n ≥ 1). */
-function floorPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p * 2 <= n) p *= 2;
-  return p;
-}
 
 export class VirtioDevice {
   readonly transport: Transport;
@@ -249,15 +237,13 @@ export class VirtioDevice {
     const where = this.location;
     if (this.#phase !== "setup") throw new DeviceStateError(where, this.#phase, `create queue ${index}`);
     if (this.#queues.has(index)) throw new QueueSetupError(where, index, "already created");
-    if (options.size !== undefined && !isPowerOfTwo(options.size)) {
-      throw new QueueSetupError(where, index, `size ${options.size} is not a power of two`);
-    }
+    checkQueueRequest(where, index, options);
     const max = this.transport.queueMaxSize(index);
     if (max === 0) throw new QueueSetupError(where, index, "not available (QueueNumMax 0)");
     if (this.transport.queueInUse(index)) throw new QueueSetupError(where, index, "already in use by the device");
-    const wanted = options.size ?? this.#defaultQueueSize;
+    // Checked at every (re-)initialization against the driver's minimum (queue-size.ts).
     // A legacy virtio-pci queue has the device's size, no other (§4.1.4.8: no queue_size write).
-    const size = this.transport.fixedQueueSize === true ? max : floorPowerOfTwo(Math.min(wanted, max, MAX_QUEUE_SIZE));
+    const size = chooseQueueSize(where, index, max, this.transport.fixedQueueSize === true, options.size ?? this.#defaultQueueSize, options);
     const queue = this.#queueFactory<T>({
       index,
       size,

@@ -67,6 +67,22 @@ export class QueueSetupError extends VirtioError {
   }
 }
 
+/** A queue is smaller than the least its driver needs (its longest chain, §2.7.5.3.1, or
+ * the buffers one device message takes): refused at probe and at every re-initialization
+ * (QueueNumMax may shrink across a reset; a legacy virtio-pci queue has a fixed size). */
+export class QueueTooSmallError extends QueueSetupError {
+  constructor(
+    location: string,
+    index: number,
+    readonly size: number,
+    readonly queueNumMax: number,
+    readonly needed: number,
+    readonly neededFor: string,
+  ) {
+    super(location, index, `${size} descriptor(s) (QueueNumMax ${queueNumMax}), fewer than the ${needed} ${neededFor}`);
+  }
+}
+
 /** The device broke a rule, or reported DEVICE_NEEDS_RESET; `reason` says which. */
 export class DeviceBrokenError extends VirtioError {
   constructor(

@@ -1,6 +1,6 @@
 // A small device model for core tests: device ID 42, device feature bits 0, 1 and 5,
 // a 16-byte configuration (a 64-bit, a 32-bit, a 16-bit and an 8-bit field), queue 0
-// with QueueNumMax 256 and queue 1 with QueueNumMax 100 (not a power of two).
+// with QueueNumMax 256 and queue 1 with QueueNumMax 100 (not a power of two), unless told otherwise.
 // Chains are returned with nothing written.
 
 import type { ConfigField, DeviceContext, DeviceModel } from "../../../platform/host/index.js";
@@ -23,8 +23,11 @@ export class TestDevice implements DeviceModel {
   ];
   accepted = 0n;
   #ctx: DeviceContext | null = null;
+  /** QueueNumMax of queues 0 and 1. */
+  readonly #maxSizes: readonly [number, number];
 
-  constructor() {
+  constructor(maxSizes: readonly [number, number] = [256, 100]) {
+    this.#maxSizes = maxSizes;
     const v = new DataView(this.config.buffer);
     v.setBigUint64(0, 0x1122334455667788n, true);
     v.setUint32(8, 0xcafef00d, true);
@@ -33,7 +36,7 @@ export class TestDevice implements DeviceModel {
   }
 
   queueMaxSize(index: number): number {
-    return index === 0 ? 256 : 100;
+    return index === 0 ? this.#maxSizes[0] : this.#maxSizes[1];
   }
   bind(context: DeviceContext): void {
     this.#ctx = context;
@@ -67,6 +70,8 @@ export class TestDriver implements VirtioDriver {
   want = (1n << 1n) | (1n << 7n) | (1n << 28n);
   /** Queue sizes asked for (undefined = the core's default). */
   sizes: (number | undefined)[] = [undefined, undefined];
+  /** The least each queue must have (undefined = the core's default, 1). */
+  minSizes: (number | undefined)[] = [undefined, undefined];
   /** Make probe throw. */
   failProbe: Error | null = null;
 
@@ -77,9 +82,9 @@ export class TestDriver implements VirtioDriver {
   probe(device: VirtioDevice): void {
     this.calls.push("probe");
     this.config = device.readConfig((c) => ({ big: c.u64(0), word: c.u32(8), half: c.u16(12), byte: c.u8(14) }));
-    device.createQueue(0, { size: this.sizes[0], onUsed: () => {} });
+    device.createQueue(0, { size: this.sizes[0], minSize: this.minSizes[0], onUsed: () => {} });
     if (this.failProbe) throw this.failProbe;
-    device.createQueue(1, { size: this.sizes[1], onUsed: () => {} });
+    device.createQueue(1, { size: this.sizes[1], minSize: this.minSizes[1], minSizeFor: "descriptors of the test's chain", onUsed: () => {} });
   }
   ready(): void {
     this.calls.push("ready");
