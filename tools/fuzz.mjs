@@ -91,10 +91,15 @@ if (steps > 0) {
   console.log(`[fuzz] hostile-device campaign: ${steps} steps, seed ${seed}, devices ${devices.join(",")}, transport ${versions.map((v) => (v === 2 ? "modern" : "legacy")).join("+")}`);
   const r = await runCampaign({ steps, seed, devices, versions, log: (line) => console.log(line) });
   const rate = r.steps / (r.ms / 1000);
+  const versionName = (v) => (v === 2 ? "modern" : "legacy");
+  // Coverage: steps run on every device in every transport version asked for.
+  const pairs = devices.flatMap((d) => versions.map((v) => [`${d} ${versionName(v)}`, r.perDevice[`${d} v${v}`] ?? 0]));
+  const missing = pairs.filter(([, n]) => n === 0).map(([name]) => name);
   console.log(`[fuzz] done: ${r.steps} steps in ${r.cases} cases, ${(r.ms / 1000).toFixed(1)} s, ${rate.toFixed(0)} steps/s`);
-  console.log(`[fuzz] steps per device: ${Object.entries(r.perDevice).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(`[fuzz] steps per device and transport (virtio-mmio legacy v1, modern v2): ${pairs.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   console.log(`[fuzz] heap after a collection: ${(r.heapStart / 1048576).toFixed(1)} MB at the start, ${(r.heapEnd / 1048576).toFixed(1)} MB at the end`);
-  if (r.classes.length === 0) console.log("[fuzz] finding classes: none");
+  const coverage = missing.length === 0 ? `${devices.length} device(s) x ${versions.length} transport version(s) all covered` : `NOT covered: ${missing.join(", ")} (more --steps)`;
+  console.log(`[fuzz] result: ${r.steps} steps, ${rate.toFixed(0)} steps/s, ${devices.join("/")} on ${versions.map(versionName).join("+")}: ${coverage}; finding classes: ${r.classes.length === 0 ? "none" : r.classes.map((c) => `${c.kind} (${c.device}) x${c.count}`).join(", ")}`);
   for (const c of r.classes) {
     console.log(`[fuzz] FINDING ${c.kind} (${c.device}) x${c.count}: ${c.first.message}`);
     console.log(`[fuzz]   first in ${c.spec.kind} v${c.spec.version} seed ${c.spec.seed} at step ${c.first.step}; cut to ${c.minimal.steps.length} step(s)`);

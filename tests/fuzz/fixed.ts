@@ -1,0 +1,34 @@
+// Finding classes that were open defects (known.ts) and are fixed: for each, the cut-down
+// case the campaign printed on a build without the fix (it showed the class there; replay
+// it on such a build with `npm run fuzz -- --replay '<json>'`). The npm test slice
+// (tests/unit/fuzz/fixed-replays.test.ts) replays every one and fails on any finding, so
+// a fix that goes away shows at once, whatever the random slice happens to hit.
+// When you remove a class from known.ts, add its --replay case here.
+
+import type { CaseSpec } from "./engine.js";
+
+export interface FixedClass {
+  /** "<kind> (<device>)", as known.ts named it. */
+  readonly finding: string;
+  /** What fixed it. */
+  readonly fix: string;
+  readonly replay: CaseSpec;
+}
+
+export const FIXED_CLASSES: readonly FixedClass[] = [
+  {
+    finding: "unnamed-error (blk)",
+    fix: "issue #9 defect 8: QueueOptions.minSize (blk 3), checked by the core at every re-init: QueueTooSmallError",
+    replay: { kind: "blk", version: 1, seed: 1278168985, steps: [{ action: "lie-register", args: [3006116461, 759251856, 3414933565, 869968084] }, { action: "restart", args: [1334213981, 1697613596, 1322470002, 2207917187] }, { action: "settle", args: [3594975345, 2843373584, 85089518, 3371961449] }] },
+  },
+  {
+    finding: "no-recovery (blk)",
+    fix: "issue #9 defect 8 (as above): the re-init under QueueNumMax 1 fails the device; a restart once it behaves works",
+    replay: { kind: "blk", version: 1, seed: 1278168985, steps: [{ action: "lie-register", args: [3006116461, 759251856, 3414933565, 869968084] }, { action: "restart", args: [1334213981, 1697613596, 1322470002, 2207917187] }, { action: "settle", args: [3594975345, 2843373584, 85089518, 3371961449] }] },
+  },
+  {
+    finding: "unnamed-error (net)",
+    fix: "issue #9 defect 8: legacy net declares 2 descriptors a frame: a queue of 1 fails the device at the re-init",
+    replay: { kind: "net", version: 1, seed: 1463621422, steps: [{ action: "restart", args: [3766746486, 3842785652, 2089439644, 2626726306] }, { action: "lie-register", args: [2066362082, 2742300540, 4202311585, 4112542643] }, { action: "advance", args: [3991629442, 1890565283, 2156143850, 2429310853] }, { action: "send", args: [2135424502, 1378591771, 219718451, 3889523809] }] },
+  },
+];
