@@ -31,4 +31,9 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "issue #9 defect 8: legacy net declares 2 descriptors a frame: a queue of 1 fails the device at the re-init",
     replay: { kind: "net", version: 1, seed: 1463621422, steps: [{ action: "restart", args: [3766746486, 3842785652, 2089439644, 2626726306] }, { action: "lie-register", args: [2066362082, 2742300540, 4202311585, 4112542643] }, { action: "advance", args: [3991629442, 1890565283, 2156143850, 2429310853] }, { action: "send", args: [2135424502, 1378591771, 219718451, 3889523809] }] },
   },
+  {
+    finding: "no-recovery (input)",
+    fix: "issue #9 defect 8 (input's form): the eventq declares 2 buffers (an event and its SYN): a re-init under QueueNumMax 1 fails the device, the probe's restart brings it back",
+    replay: { kind: "input", version: 2, seed: 486340822, steps: [{ action: "needs-reset", args: [690132820, 1673809461, 3387359284, 1806971628] }, { action: "lie-register", args: [1518802996, 1857457757, 1302245551, 708790025] }, { action: "turn", args: [3208875018, 2461744730, 2726707642, 4248995388] }] },
+  },
 ];
