@@ -36,4 +36,9 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "issue #9 defect 8 (input's form): the eventq declares 2 buffers (an event and its SYN): a re-init under QueueNumMax 1 fails the device, the probe's restart brings it back",
     replay: { kind: "input", version: 2, seed: 486340822, steps: [{ action: "needs-reset", args: [690132820, 1673809461, 3387359284, 1806971628] }, { action: "lie-register", args: [1518802996, 1857457757, 1302245551, 708790025] }, { action: "turn", args: [3208875018, 2461744730, 2726707642, 4248995388] }] },
   },
+  {
+    finding: "tx-stuck-after-lost-buffers (console)",
+    fix: "console transmit watchdog: no buffer back for txTimeoutMs resets and re-initializes the device",
+    replay: { kind: "console", version: 2, seed: 3379963590, steps: [{ action: "lose", args: [2398597156, 839666626, 655477348, 2134794869] }, { action: "write", args: [3808826495, 3262669224, 2842316557, 1604617080] }, { action: "settle", args: [959255406, 3331940771, 37941119, 1780543901] }] },
+  },
 ];
