@@ -41,4 +41,9 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "console transmit watchdog: no buffer back for txTimeoutMs resets and re-initializes the device",
     replay: { kind: "console", version: 2, seed: 3379963590, steps: [{ action: "lose", args: [2398597156, 839666626, 655477348, 2134794869] }, { action: "write", args: [3808826495, 3262669224, 2842316557, 1604617080] }, { action: "settle", args: [959255406, 3331940771, 37941119, 1780543901] }] },
   },
+  {
+    finding: "no-recovery (input)",
+    fix: "fuzzer (not the stack): a QueueNumMax lie at a re-init left an eventq of 4 behind an update of 6 the model held for ever; healed, the model drops an update longer than the eventq, as QEMU does (InputDeviceModel.eventqSize)",
+    replay: { kind: "input", version: 1, seed: 4138977861, steps: [{ action: "restart", args: [2286599253, 841551167, 2244754718, 3834795831] }, { action: "event", args: [2658208671, 255683042, 1356285063, 3339308909] }, { action: "lie-register", args: [1527570697, 445929192, 1544625100, 823551721] }] },
+  },
 ];

@@ -108,6 +108,11 @@ export class InputDeviceModel implements DeviceModel {
   statusUsedLength = 0;
   /** Test switch: the next config answer claims this size (undefined = the real one). */
   sizeOverride: number | undefined;
+  /** How many buffers the eventq holds (its QueueNum), where the test tells the model: an
+   * update with more events than that can never be sent and is dropped (counted in
+   * updatesDropped), as a device that behaves does (QEMU drops an update it has no room
+   * for). Null, or 0 returned: every update is held until it fits. */
+  eventqSize: (() => number) | null = null;
   readonly #options: InputDeviceModelOptions;
   #ctx: DeviceContext | null = null;
   #select = 0;
@@ -212,8 +217,17 @@ export class InputDeviceModel implements DeviceModel {
   #deliver(): void {
     const ctx = this.#ctx;
     if (ctx === null) return;
-    while (this.#pending.length > 0 && this.#buffers.length >= this.#pending[0]!.length) {
-      for (const event of this.#pending.shift()!) {
+    const size = this.eventqSize?.() ?? 0;
+    while (this.#pending.length > 0) {
+      const update = this.#pending[0]!;
+      if (size > 0 && update.length > size) {
+        this.#pending.shift(); // can never fit the eventq: dropped
+        this.updatesDropped++;
+        continue;
+      }
+      if (this.#buffers.length < update.length) break;
+      this.#pending.shift();
+      for (const event of update) {
         const chain = this.#buffers.shift()!;
         const bytes = new Uint8Array(EVENT_SIZE);
         const view = new DataView(bytes.buffer);

@@ -113,6 +113,10 @@ class InputDriven implements Driven {
   heal(): void {
     this.#model.shortEventLength = undefined;
     this.#model.sizeOverride = undefined;
+    // A device that behaves does not hold for ever an update its eventq can never hold (a
+    // QueueNumMax lie at a re-init may have left the queue smaller than the largest update
+    // sent, 5 events and SYN): it drops it, as QEMU does, and the probe's event follows.
+    this.#model.eventqSize = () => this.#w.dev.queue(0).num;
     this.#throwing = false;
   }
 

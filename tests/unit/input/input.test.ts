@@ -104,6 +104,24 @@ for (const version of VERSIONS) {
     await finish(r);
   });
 
+  test(`${v}: model: an update longer than the eventq is held for ever, or dropped once the model knows the queue's size (as QEMU drops it)`, async () => {
+    const { r, model, driver } = await bound(version, new InputDeviceModel({ ...keyboardModelOptions(), queueMaxSize: 4 }));
+    const seen: string[] = [];
+    const kbd = driver.open({ onEvent: (e) => seen.push(brief(e)) });
+    model.inject([KEY_A, KEY_B, KEY_C, KEY_A, KEY_B].map((code) => ({ type: EV.KEY, code, value: 1 }))); // 6 events with SYN
+    model.key(KEY_C, false);
+    await r.model.settle();
+    assert.equal(seen, [], "the long update blocks the queue: a device holding it");
+    assert.is(model.pendingUpdates, 2);
+    model.eventqSize = () => r.dev.queue(0).num;
+    model.key(KEY_A, false);
+    await r.model.settle();
+    assert.equal(seen, ["EV_KEY KEY_C 0", "EV_SYN SYN_REPORT 0", "EV_KEY KEY_A 0", "EV_SYN SYN_REPORT 0"]);
+    assert.is(model.updatesDropped, 1);
+    kbd.close();
+    await finish(r);
+  });
+
   test(`${v}: unread events beyond maxQueued drop the oldest, counted`, async () => {
     const { r, model, driver, port } = await bound(version, new InputDeviceModel(), { maxQueued: 4 });
     for (let i = 0; i < 5; i++) model.key(KEY_A + i, true);
