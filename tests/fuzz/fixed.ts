@@ -46,4 +46,14 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "fuzzer (not the stack): a QueueNumMax lie at a re-init left an eventq of 4 behind an update of 6 the model held for ever; healed, the model drops an update longer than the eventq, as QEMU does (InputDeviceModel.eventqSize)",
     replay: { kind: "input", version: 1, seed: 4138977861, steps: [{ action: "restart", args: [2286599253, 841551167, 2244754718, 3834795831] }, { action: "event", args: [2658208671, 255683042, 1356285063, 3339308909] }, { action: "lie-register", args: [1527570697, 445929192, 1544625100, 823551721] }] },
   },
+  {
+    finding: "never-settled (blk)",
+    fix: "blk: a broken ring resets the device before its requests fail (VirtioDevice.fail()): pieces waiting for bounce memory settle",
+    replay: { kind: "blk", version: 1, seed: 2593113956, steps: [{ action: "lie-used", args: [691789837, 2456928355, 1755561619, 1599008052] }, { action: "read", args: [1596988879, 1939720333, 3287384501, 3000230230] }] },
+  },
+  {
+    finding: "caller-buffer-changed (blk)",
+    fix: "blk: a broken ring resets the device before its requests fail: the device no longer writes a caller's DMA memory after the rejection",
+    replay: { kind: "blk", version: 1, seed: 1209858000, steps: [{ action: "lie-used", args: [2743865431, 1477094923, 1536084117, 2446830709] }, { action: "write-zeroes", args: [3457216704, 1626550085, 3169780565, 3560600810] }, { action: "turn", args: [3568782462, 3247428031, 503208516, 1247154515] }, { action: "read", args: [1794498860, 2266065274, 3475161822, 60846317] }] },
+  },
 ];
