@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildQemuCommand, stripHarnessOwned } from "../../tools/lib/qemu-board.mjs";
 import { Board, QemuExitError, QemuFatalError, QemuTimeoutError, QmpError } from "virtio-xs/hil";
-import { writeFakeGuest } from "./lib/fake-guest.mjs";
+import { fakeGuest } from "./lib/fake-guest.mjs";
 
 const scratch = mkdtempSync(join(tmpdir(), "virtio-harness-test-"));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -65,10 +65,10 @@ test("board arguments: the harness's own options are dropped", () => {
   assert.equal(args, ["-M", "virt", "-m", "128M"]);
 });
 
-const fake = (name, text) => writeFakeGuest(join(scratch, name), text);
+const fake = (name, text) => fakeGuest(join(scratch, name), text);
 
 test("boot to a prompt without batch mode, QMP answers, close() kills QEMU and cleans up", async () => {
-  const m = new Board({ firmware: fake("prompt.bin", "banner\r\nvirtio> "), batch: false, bootTimeoutMs: 10000 });
+  const m = new Board({ ...fake("prompt.bin", "banner\r\nvirtio> "), batch: false, bootTimeoutMs: 10000 });
   try {
     await m.start();
     assert.is(m.banner, "banner");
@@ -85,7 +85,7 @@ test("boot to a prompt without batch mode, QMP answers, close() kills QEMU and c
 });
 
 test("QMP: errors carry QEMU's class, events are delivered", async () => {
-  const m = new Board({ firmware: fake("qmp.bin", "x"), prompt: null });
+  const m = new Board({ ...fake("qmp.bin", "x"), prompt: null });
   try {
     await m.start();
     const err = await m.qmp("no-such-command").then(() => null, (e) => e);
@@ -104,7 +104,7 @@ test("QMP: errors carry QEMU's class, events are delivered", async () => {
 });
 
 test("a silent guest: the boot wait times out cleanly and QEMU is gone", async () => {
-  const m = new Board({ firmware: fake("silent.bin", ""), bootTimeoutMs: 300 });
+  const m = new Board({ ...fake("silent.bin", ""), bootTimeoutMs: 300 });
   const err = await m.start().then(() => null, (e) => e);
   assert.instance(err, QemuTimeoutError);
   assert.ok(m.exit !== null);
@@ -112,14 +112,14 @@ test("a silent guest: the boot wait times out cleanly and QEMU is gone", async (
 });
 
 test("a FATAL line ends the wait with QemuFatalError carrying the message", async () => {
-  const m = new Board({ firmware: fake("fatal.bin", "booting\r\nFATAL: out of memory\r\n"), bootTimeoutMs: 10000 });
+  const m = new Board({ ...fake("fatal.bin", "booting\r\nFATAL: out of memory\r\n"), bootTimeoutMs: 10000 });
   const err = await m.start().then(() => null, (e) => e);
   assert.instance(err, QemuFatalError);
   assert.match(err.message, "FATAL: out of memory");
 });
 
 test("QEMU quitting during a wait rejects it with QemuExitError", async () => {
-  const m = new Board({ firmware: fake("quit.bin", "x"), prompt: null });
+  const m = new Board({ ...fake("quit.bin", "x"), prompt: null });
   try {
     await m.start();
     const wait = m.waitFor("never printed", 10000);

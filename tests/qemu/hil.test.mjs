@@ -10,12 +10,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Board, QemuError, QemuTimeoutError, fileCrc32, makeRandomImage, withBoard } from "virtio-xs/hil";
-import { writeFakeGuest } from "./lib/fake-guest.mjs";
+import { fakeGuest } from "./lib/fake-guest.mjs";
 import { bootShell, ROOT } from "./lib/firmware.mjs";
 
 const scratch = mkdtempSync(join(tmpdir(), "virtio-hil-test-"));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
-const fake = (name, text) => writeFakeGuest(join(scratch, name), text);
+const fake = (name, text) => fakeGuest(join(scratch, name), text);
 
 /** True while a process of the group runs (zombies, dead but not yet reaped by init, are not). */
 function groupAlive(pgid) {
@@ -30,7 +30,7 @@ function groupAlive(pgid) {
 }
 
 test("a timeout names what it waited for and shows the console's last lines", async () => {
-  const b = await Board.boot({ name: "chatty", firmware: fake("chatty.bin", "first line\r\nsecond line\r\n"), prompt: "second line", batch: false });
+  const b = await Board.boot({ name: "chatty", ...fake("chatty.bin", "first line\r\nsecond line\r\n"), prompt: "second line", batch: false });
   try {
     const err = await b.waitFor(/never printed/, 300).then(() => null, (e) => e);
     assert.instance(err, QemuTimeoutError);
@@ -43,7 +43,7 @@ test("a timeout names what it waited for and shows the console's last lines", as
 });
 
 test("boards in parallel share no temp dir, socket or forwarded port; all gone after close", async () => {
-  const opts = { firmware: fake("quiet.bin", "up\r\n"), prompt: "up", batch: false, consoles: 2, net: { forward: ["udp:7", "tcp:80"] } };
+  const opts = { ...fake("quiet.bin", "up\r\n"), prompt: "up", batch: false, consoles: 2, net: { forward: ["udp:7", "tcp:80"] } };
   const boards = await Board.bootAll([opts, opts, opts]);
   const dirs = boards.map((b) => b.tempDir);
   try {
@@ -68,7 +68,7 @@ test("boards in parallel share no temp dir, socket or forwarded port; all gone a
 
 test("withBoard: a throwing test still kills QEMU and removes the temp dir", async () => {
   let board;
-  const err = await withBoard({ firmware: fake("t.bin", "ok\r\n"), prompt: "ok", batch: false }, (b) => {
+  const err = await withBoard({ ...fake("t.bin", "ok\r\n"), prompt: "ok", batch: false }, (b) => {
     board = b;
     throw new Error("the test failed");
   }).then(() => null, (e) => e);
@@ -78,7 +78,7 @@ test("withBoard: a throwing test still kills QEMU and removes the temp dir", asy
 });
 
 test("powerCut: QEMU is SIGKILLed at once; the temp dir stays until close()", async () => {
-  const b = await Board.boot({ firmware: fake("cut.bin", "on\r\n"), prompt: "on", batch: false });
+  const b = await Board.boot({ ...fake("cut.bin", "on\r\n"), prompt: "on", batch: false });
   const { pid } = b.machine;
   await b.powerCut();
   assert.ok(b.exit !== null, "QEMU has exited");
@@ -97,14 +97,14 @@ test("bad options fail before anything starts, with the option's name", async ()
   assert.throws(() => new Board({ disks: "a.img" }), /disks must be an array/);
   const err = await Board.boot({ firmware: join(scratch, "missing.elf") }).then(() => null, (e) => e);
   assert.match(err.message, /no firmware file at .*missing\.elf/);
-  const disk = await Board.boot({ firmware: fake("d.bin", ""), disks: [join(scratch, "none.img")] }).then(() => null, (e) => e);
+  const disk = await Board.boot({ ...fake("d.bin", ""), disks: [join(scratch, "none.img")] }).then(() => null, (e) => e);
   assert.match(disk.message, /disks\[0\]: no image at/);
 });
 
 for (const signal of ["SIGTERM", "SIGINT"]) {
   test(`${signal} to the process: its boards' QEMU and temp dirs are gone`, async () => {
     const script = `import { Board } from "virtio-xs/hil";
-const b = await Board.boot({ firmware: ${JSON.stringify(fake("sig.bin", "ready\r\n"))}, prompt: "ready", batch: false });
+const b = await Board.boot({ ...${JSON.stringify(fake("sig.bin", "ready\r\n"))}, prompt: "ready", batch: false });
 console.log(JSON.stringify({ pid: b.machine.pid, dir: b.tempDir }));
 setInterval(() => {}, 1000);`;
     const file = join(ROOT, "tests", "qemu", "lib", `.signal-${process.pid}.mjs`); // inside the package: resolves virtio-xs/hil

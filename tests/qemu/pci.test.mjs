@@ -10,11 +10,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32Hex, makeRandomImage, pseudoRandomBytes, SECTOR } from "virtio-xs/hil";
-import { bootShell, jsonLine } from "./lib/firmware.mjs";
+import { BOARD_HAS, PCI_INTX_FIRST, bootShell, jsonLine } from "./lib/firmware.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "virtio-pci-test-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const MiB = 1 << 20;
+/** INTx on one of the board's four PCI lines. */
+const INTX = new RegExp(`^intx (${[0, 1, 2, 3].map((i) => PCI_INTX_FIRST + i).join("|")})$`);
+/** What a function offering MSI-X uses: MSI-X where the board has an MSI controller,
+ * else INTx (riscv64 `virt` without AIA has none: boards/qemu-virt-riscv64/README.md). */
+const offered = (msix) => (BOARD_HAS.pciMsi ? msix : INTX);
 
 async function run(m, line) {
   const r = await m.command(line);
@@ -30,11 +35,11 @@ test("rng over PCI and blk over mmio at once: both DRIVER_OK; pci lists the rng 
     const rng = devices.find((d) => d.type === "rng");
     const blk = devices.find((d) => d.type === "blk");
     assert.equal([rng.transport, rng.mode, rng.pci, rng.status], ["pci", "pci modern", "00:01.0", "DRIVER_OK"]);
-    assert.match(rng.interrupt, /^msix 2 \(\d+-\d+\)$/, "MSI-X in use when offered");
+    assert.match(rng.interrupt, offered(/^msix 2 \(\d+-\d+\)$/), "MSI-X in use when offered (and an MSI controller there)");
     assert.equal([blk.transport, blk.mode, blk.pci, blk.status], ["mmio", "mmio v2", null, "DRIVER_OK"]);
     const pci = jsonLine(await run(m, "pci --json"));
     const fn = pci.find((f) => f.address === "00:01.0");
-    assert.equal([fn.vendor, fn.device, fn.interrupt], ["0x1af4", "0x1005", "msix 2 on"]);
+    assert.equal([fn.vendor, fn.device, fn.interrupt], ["0x1af4", "0x1005", BOARD_HAS.pciMsi ? "msix 2 on" : "msix 2 off"]);
     assert.match(await run(m, "pci"), /00:01\.0\s+0x1af4\s+0x1005/);
     assert.match(await run(m, "rng 16"), /^[0-9a-f]{32}$/);
   } finally {
@@ -49,7 +54,7 @@ test("virtio-blk-pci modern: 16 MiB CRC-32; fill + flush land on the host image,
   try {
     const info = jsonLine(await run(m, "devices --json"))[0];
     assert.equal([info.type, info.mode, info.status], ["blk", "pci modern", "DRIVER_OK"]);
-    assert.match(info.interrupt, /^msix 2 /);
+    assert.match(info.interrupt, offered(/^msix 2 /));
     const t = Date.now();
     assert.is(await run(m, "blk read 0 32768"), `crc32=${crc32Hex(original)}`);
     console.log(`  pci modern: blk read 0 32768 in ${Date.now() - t} ms`);
@@ -74,9 +79,9 @@ test("virtio-blk-pci legacy (disable-modern=on) with MSI-X, and modern with vect
   try {
     const [legacy, intx] = jsonLine(await run(m, "devices --json"));
     assert.equal([legacy.mode, legacy.version, legacy.status], ["pci legacy", 1, "DRIVER_OK"]);
-    assert.match(legacy.interrupt, /^msix /);
+    assert.match(legacy.interrupt, offered(/^msix /));
     assert.equal([intx.mode, intx.status], ["pci modern", "DRIVER_OK"]);
-    assert.match(intx.interrupt, /^intx 3[5-8]$/, "INTx with vectors=0");
+    assert.match(intx.interrupt, INTX, "INTx with vectors=0");
     // blk dev numbers count from the highest slot down: 0 is 00:02.0 (INTx), 1 is 00:01.0.
     for (const [n, img, seed] of [[1, legacyImg, 22], [0, intxImg, 23]]) {
       await run(m, `blk dev ${n}`);
@@ -104,8 +109,8 @@ test("functions behind pcie-root-port bridges: secondary buses, windows, MSI-X a
     assert.equal(pci.map((f) => f.address), ["00:00.0", "00:01.0", "01:00.0", "00:02.0", "02:00.0"]);
     const devices = jsonLine(await run(m, "devices --json"));
     assert.equal(devices.map((d) => [d.pci, d.status]), [["01:00.0", "DRIVER_OK"], ["02:00.0", "DRIVER_OK"]]);
-    assert.match(devices[0].interrupt, /^msix /);
-    assert.is(devices[1].interrupt, "intx 37", "INTA behind the bridge at 00:02 reaches SPI 5");
+    assert.match(devices[0].interrupt, offered(/^msix /));
+    assert.is(devices[1].interrupt, `intx ${PCI_INTX_FIRST + 2}`, "INTA behind the bridge at 00:02 reaches the third line (SPI 5 on arm)");
     for (const i of [0, 1]) {
       assert.match(await run(m, `js bus.list(4)[${i}].transport.location`), /pci@0[12]:00\.0/);
       assert.match(await run(m, `js (async () => (await rng.devices()[${i}].read(32)).length)()`), /32/);

@@ -2,8 +2,9 @@
 // fixed text to the board's UART data register and then spins. One encoding per CPU
 // architecture of boards/<board>/board.json `firmware.arch`:
 //   arm32    PL011 UARTDR at 0x09000000 (QEMU arm `virt`), loaded at RAM's start
-//   riscv64  NS16550A THR at 0x10000000 (QEMU riscv `virt`), loaded by QEMU at 0x80200000
-//            and entered from OpenSBI in S-mode (OpenSBI's banner comes first)
+//   riscv64  NS16550A THR at 0x10000000 (QEMU riscv `virt`), booted with `-bios none`: QEMU
+//            loads it at 0x80000000 and enters it in M-mode, with no OpenSBI (and no
+//            OpenSBI banner) before it
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../../tools/lib/node-deps.mjs";
@@ -28,6 +29,9 @@ function boardArch() {
   return json.firmware?.arch ?? "arm32";
 }
 
+/** QEMU arguments a fake guest needs on each architecture (it is the only software there). */
+const QEMU_ARGS = { arm32: [], riscv64: ["-bios", "none"] };
+
 /** Writes a raw image that prints `text` (ASCII) and loops; returns the path. */
 export function writeFakeGuest(path, text, arch = boardArch()) {
   const encode = ENCODINGS[arch];
@@ -37,4 +41,9 @@ export function writeFakeGuest(path, text, arch = boardArch()) {
   words.forEach((w, i) => buf.writeUInt32LE(w >>> 0, i * 4));
   writeFileSync(path, buf);
   return path;
+}
+
+/** Board options for a fake guest printing `text`: {firmware, extraArgs} (spread them in). */
+export function fakeGuest(path, text, arch = boardArch()) {
+  return { firmware: writeFakeGuest(path, text, arch), extraArgs: QEMU_ARGS[arch] ?? [] };
 }

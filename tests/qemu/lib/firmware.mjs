@@ -26,6 +26,8 @@ export const BOARD_HAS = Object.freeze({
   pciMsi: BOARD_JSON.capabilities?.pciMsi !== false,
   virtioMem: BOARD_JSON.capabilities?.virtioMem !== false,
 });
+/** The first of the four interrupt lines PCI INTA-INTD are swizzled over (board.json memoryMap.pciIntx). */
+export const PCI_INTX_FIRST = BOARD_MAP.pciIntx?.first ?? 35;
 /** `test` if the board has `capability`, else `test.skip` (uvu prints it as skipped). */
 export const testIf = (capability, test) => (BOARD_HAS[capability] ? test : test.skip);
 /** The model as a RegExp source (its "," and "." taken literally). */
