@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, compiles, runs the unit suites (Node, host model)
-// and the QEMU suites (real firmware on qemu-system-arm), and ends with the line
+// and the QEMU suites (real firmware on QEMU, the default board unless --board), and ends with the line
 // `N passed, N failed` totalling all suites.
 //   --unit   only the unit suites      --qemu   only the QEMU suites
 //   --junit FILE   also write JUnit XML (one testcase per test; a failed QEMU test's
@@ -8,6 +8,7 @@
 //   --no-compile   skip tsc (run what build/ts holds)
 //   --board B      the QEMU suites on board B (boards/B/board.json; default qemu-virt-arm):
 //                  its firmware is built and every suite boots it (env VIRTIO_BOARD=B)
+//   --except NAME  leave out the test files whose path contains NAME (repeatable)
 //   NAME...  only the test files whose path contains one of the NAMEs (e.g. `blk ring/`)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +19,7 @@ import { ROOT, ensureNodeModules } from "./lib/node-deps.mjs";
 import { countCases, junitXml, readRecords } from "./lib/test-report/junit.mjs";
 
 function usage(msg) {
-  console.error(`test: ${msg}\nusage: npm test -- [--unit | --qemu] [--board B] [--junit FILE] [--no-compile] [NAME...]`);
+  console.error(`test: ${msg}\nusage: npm test -- [--unit | --qemu] [--board B] [--junit FILE] [--no-compile] [--except NAME]... [NAME...]`);
   process.exit(2);
 }
 
@@ -26,6 +27,7 @@ function usage(msg) {
 const fromCaller = (p) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
 const flags = new Set();
 const names = [];
+const except = [];
 let junitFile = null;
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -34,7 +36,10 @@ for (let i = 0; i < argv.length; i++) {
     if (i + 1 >= argv.length) usage("--junit needs a file name");
     junitFile = fromCaller(argv[++i]);
   } else if (a.startsWith("--junit=")) junitFile = fromCaller(a.slice("--junit=".length));
-  else if (a === "--board" || a.startsWith("--board=")) {
+  else if (a === "--except") {
+    if (i + 1 >= argv.length) usage("--except needs a name");
+    except.push(argv[++i]);
+  } else if (a === "--board" || a.startsWith("--board=")) {
     const b = a === "--board" ? argv[++i] : a.slice("--board=".length);
     if (!b) usage("--board needs a board name");
     if (!existsSync(join(ROOT, "boards", b, "board.json"))) usage(`--board ${b}: no boards/${b}/board.json`);
@@ -57,9 +62,10 @@ process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 
 /** The test-file pattern for a suite, narrowed to the NAMEs given on the command line. */
 function filePattern(suffix) {
-  if (names.length === 0) return new RegExp(`${suffix}$`);
-  const alt = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-  return new RegExp(`^(?=.*(?:${alt})).*${suffix}$`);
+  const alt = (list) => list.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const only = names.length ? `(?=.*(?:${alt(names)}))` : "";
+  const not = except.length ? `(?!.*(?:${alt(except)}))` : "";
+  return new RegExp(`^${only}${not}.*${suffix}$`);
 }
 
 function run(cmd, args, opts = {}) {

@@ -30,6 +30,8 @@ typedef struct {
 	int rtc_goldfish;                /* 1: goldfish (64-bit nanoseconds), 0: PL031 (32-bit seconds) */
 	uint32_t virtio_lo, virtio_hi;   /* span of the virtio,mmio windows' reg [lo, hi): the only
 	                                    registers JavaScript may reach (natives.c); 0, 0 if none */
+	int dma_coherent;                /* every virtio,mmio node is `dma-coherent`: the DMA pool may be
+	                                    cacheable (arch mmu.c decides) */
 	/* The PCIe host bridge (pci-host-ecam-generic, below 4 GiB: boot with highmem=off) and
 	 * the GICv2m frame: JavaScript may also reach ECAM, the I/O and 32-bit memory windows
 	 * (where the BARs it assigns live) and the frame. 0 sizes when absent. */

@@ -24,7 +24,7 @@ typedef struct {
 	const uint8_t *compatible, *reg, *irqs, *irqs_ext, *ranges, *device_type, *method, *isa;
 	uint32_t compatible_len, reg_len, irqs_len, irqs_ext_len, ranges_len;
 	uint32_t phandle, ndev, timebase, unit;
-	int has_phandle, has_ndev, has_timebase, is_intc;
+	int has_phandle, has_ndev, has_timebase, is_intc, dma_coherent;
 } node_t;
 
 /* What is only known once the whole tree is read. */
@@ -37,6 +37,7 @@ typedef struct {
 	uint32_t hart_intc_phandle; /* the boot hart's riscv,cpu-intc */
 	int hart_intc_known;
 	uint32_t boot_hart;
+	uint32_t virtio_nodes, virtio_coherent; /* virtio,mmio nodes, and those marked dma-coherent */
 } scan_t;
 
 #define FOUND_RAM 1
@@ -165,6 +166,8 @@ static void node_end(const node_t* n, const node_t* parent, board_t* b, scan_t* 
 		if (reg_at(n, parent, 0, &base, &size) && size) {
 			if (!b->virtio_hi || base < b->virtio_lo) b->virtio_lo = base;
 			if (base + size > b->virtio_hi) b->virtio_hi = base + size;
+			sc->virtio_nodes++;
+			sc->virtio_coherent += (uint32_t)n->dma_coherent;
 		}
 	} else if (has_compatible(n, "pci-host-ecam-generic")) {
 		pci_host(n, parent, b);
@@ -179,6 +182,8 @@ static const char* finish(board_t* b, scan_t* sc) {
 	if (!(sc->found & FOUND_UART)) return "DTB: no arm,pl011 or ns16550a UART";
 	if (!(sc->found & FOUND_INTC)) return "DTB: no interrupt controller (GICv2, GICv3 or PLIC)";
 	if (!(sc->found & FOUND_TIMER)) return "DTB: no timer (arm,armv7-timer, arm,armv8-timer or a hart's timebase-frequency)";
+	/* The DMA pool may be cacheable only if every virtio-mmio device snoops (arch mmu.c). */
+	b->dma_coherent = sc->virtio_nodes > 0 && sc->virtio_coherent == sc->virtio_nodes;
 	if (sc->intc_is_plic) {
 		b->uart_intid = sc->uart_irq[0];
 		for (uint32_t i = 0; sc->plic_irqs_ext && 8 * i + 8 <= sc->plic_irqs_ext_len; i++) {
@@ -254,6 +259,7 @@ const char* fdt_scan(const uint8_t* dtb, uint32_t boot_hart, board_t* b) {
 			else if (!strcmp(p, "timebase-frequency") && len == 4) { n->timebase = be32(val); n->has_timebase = 1; }
 			else if (!strcmp(p, "phandle") && len == 4) { n->phandle = be32(val); n->has_phandle = 1; }
 			else if (!strcmp(p, "interrupt-controller")) n->is_intc = 1;
+			else if (!strcmp(p, "dma-coherent")) n->dma_coherent = 1;
 			else if (!strcmp(p, "model") && depth == 1) strncpy(b->model, (const char*)val, sizeof(b->model) - 1);
 			s = val + ((len + 3) & ~3u);
 		} else if (tok == FDT_NOP) {

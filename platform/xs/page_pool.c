@@ -36,7 +36,7 @@ static uint32_t arg_u32(xsMachine* the, int i) {
 static void xs_map_ram(xsMachine* the) {
 	uint32_t phys = arg_u32(the, 0), size = arg_u32(the, 1);
 	if (mmu_hotplug(phys, size, 1, pool_end) != 0)
-		xsRangeError("cannot map 0x%08lx+0x%lx as RAM: 1 MiB sections above RAM, below 4 GiB", (unsigned long)phys, (unsigned long)size);
+		xsRangeError("cannot map 0x%08lx+0x%lx as RAM: whole MMU blocks (1 MiB on arm32, 2 MiB on aarch64) above RAM, below 4 GiB", (unsigned long)phys, (unsigned long)size);
 	xsResult = xsNewHostObject(NULL);
 	xsSetHostBuffer(xsResult, ADDR_PTR(phys), size);
 }

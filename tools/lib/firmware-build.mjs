@@ -29,7 +29,8 @@ export function boardFirmware(boardJson) {
     cflags: f.cflags ?? ["-mcpu=cortex-a15", "-mfpu=neon-vfpv4", "-mfloat-abi=hard", "-mthumb"],
     asflags: f.asflags ?? ["-marm"],
     libc: f.libc ?? "newlib",
-    devices: f.devices ?? ["gic.c", "pl011.c"],
+    devices: f.devices ?? ["gic.c", "pl011.c", "arm_timer.c", "psci.c"],
+    ldflags: f.ldflags ?? [],
   };
   if (!["newlib", "picolibc"].includes(fw.libc)) throw new FirmwareBuildError(`board.json firmware.libc: "newlib" or "picolibc", not ${JSON.stringify(fw.libc)}`);
   // picolibc's Debian packages install one specs file per target triple.
@@ -365,7 +366,7 @@ export async function buildFirmware({ board = DEFAULT_BOARD, entry, quiet = fals
     throw new FirmwareBuildError(`manifest: dmaPoolBytes must be a whole number of MiB (1-112), not ${dmaBytes}`);
   }
   const elf = join(entryDir, "firmware.elf");
-  const ldflags = [...arch, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`, `-Wl,--defsym=__dma_size=${dmaBytes}`];
+  const ldflags = [...arch, ...fw.ldflags, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", `-Wl,-Map=${join(entryDir, "firmware.map")}`, `-Wl,--defsym=__dma_size=${dmaBytes}`];
   const linked = link({ cross: fw.cross, objects, ldScript: join(cfg.boardDir, "link.ld"), elf, ldflags, log });
   const s = sizes(fw.cross, elf);
   s.bundle = bundleBytes;
