@@ -180,6 +180,7 @@ async function bootPair(impair) {
   }
   const fw = await bootShell({ devices: [{ device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56" }], extraArgs: ["-netdev", fwNet] });
   const lxm = new QemuMachine({
+    board: "qemu-virt-arm", // the peer is Debian's armhf kernel, whatever board the firmware is on
     elf: linux.kernel, prompt: null, batch: false, lifetimeS: 600, memory: 256,
     devices: [{ device: "virtio-net-device,netdev=s0,mac=52:54:00:aa:00:02" }],
     extraArgs: ["-netdev", lxNet, "-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],

@@ -134,6 +134,7 @@ export function blkbenchSeqPasses(output) {
 /** One boot of Linux with the bench image (read only) and a scratch copy; adds samples. */
 export async function runLinux({ linux, image, scratch, legacy, memory, work, samples, suffix, seed, log }) {
   const m = new QemuMachine({
+    board: "qemu-virt-arm", // Debian's armhf kernel
     elf: linux.kernel, legacy, memory, prompt: null, batch: false, lifetimeS: 900,
     devices: [{ disk: image.path, readonly: true }, { disk: scratch }],
     extraArgs: ["-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],

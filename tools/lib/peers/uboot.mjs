@@ -77,6 +77,7 @@ function crcOf(output) {
 export async function runUboot({ root, image, legacy, memory, work, samples, suffix, seed, log, cache }) {
   const scriptDisk = makeScriptDisk(join(cache, `uboot-script-${seed}.img`), work.counts.uboot, seed, image.bytes / BLOCK);
   const m = new QemuMachine({
+    board: "qemu-virt-arm", // U-Boot's qemu_arm build
     bios: join(root, UBOOT_BIN), legacy, memory, prompt: null, batch: false, lifetimeS: 900,
     devices: [{ disk: image.path, readonly: true }, { disk: scriptDisk, readonly: true }],
   });
