@@ -53,3 +53,16 @@ export class NetControlError extends VirtioError {
     super(`${location}: control command ${command}: ${reason}`);
   }
 }
+
+/** The device held a transmit buffer past the driver's deadline (a hung transmit queue):
+ * the driver resets and re-initializes it (its buffers come back, counted in txAbandoned). */
+export class NetTxTimeoutError extends VirtioError {
+  constructor(
+    readonly location: string,
+    readonly inFlight: number,
+    readonly ageMs: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`${location}: transmit queue hung: a frame held ${Math.round(ageMs)} ms (limit ${timeoutMs} ms, ${inFlight} in flight): resetting the device`);
+  }
+}

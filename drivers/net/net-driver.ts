@@ -12,7 +12,9 @@ import { bit } from "../virtio/features.js";
 import type { Platform } from "../../platform/platform.js";
 import type { NicClient } from "../../net/nic.js";
 import { NetDeviceError } from "./errors.js";
-import { formatMac, NetDevice, readConfigMac, usableMac, type NetOptions } from "./net-device.js";
+import { formatMac, readConfigMac, usableMac } from "./mac.js";
+import { NetDevice } from "./net-device.js";
+import type { NetOptions } from "./net-types.js";
 import { ETH_MTU, NetConfig, NetFeature } from "./net-spec.js";
 
 export interface NetDriverOptions<S extends NicClient = NicClient> extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {

@@ -1,9 +1,8 @@
 // virtio-net facts from VIRTIO 1.2 §5.1: queue numbers, feature bits, the config layout
 // and the virtio_net_hdr sizes. Only what this driver uses.
 
-/** §5.1.2: queue 0 is receiveq1, queue 1 is transmitq1 (no multiqueue here). */
-export const RECEIVE_QUEUE = 0;
-export const TRANSMIT_QUEUE = 1;
+/** §5.1.4.1 / §5.1.6.5.5: max_virtqueue_pairs is 1 to 0x8000 (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX). */
+export const MAX_QUEUE_PAIRS = 0x8000;
 
 /** §5.1.3 feature bits (device-type range). */
 export const NetFeature = {
@@ -59,7 +58,8 @@ export const NET_FEATURE_NAMES: Readonly<Record<number, string>> = {
   63: "SPEED_DUPLEX",
 };
 
-/** §5.1.4: config offsets: mac[6] at 0, status (le16) at 6. */
+/** §5.1.4: config offsets: mac[6] at 0, status (le16) at 6, max_virtqueue_pairs (le16)
+ * at 8, mtu (le16) at 10. */
 export const NetConfig = {
   MAC: 0,
   STATUS: 6,

@@ -4,7 +4,6 @@
 // if the class comes back). Anything not listed fails the slice.
 
 export const KNOWN_CLASSES: Readonly<Record<string, string>> = {
-  "tx-stuck-after-lost-buffers (net)": "fuzz finding: transmit buffers a device never returns are never reclaimed (no tx timeout or reset): write() refuses or loses frames for good",
   "no-recovery (blk)": "fuzz finding (after the queue-size fix): a reset that never reads back 0 (a Status lie) leaves the device FAILED with its queues in place and the driver not told (remove cannot run while the device may own the buffers); BlockDevice stays ready and posts the next request to the quiesced ring, where it times out (RequestTimeoutError) instead of being refused at once: blk's ready / request checks do not look at device.live (drivers/README.md: drivers refuse new work once the device leaves live)",
   "violation:blk-segment-too-large (blk)": "fuzz finding, not triaged: after a restart under register lies, a request with a 2048-byte segment on a size_max of 1024 (§5.2.6.1)",
 };

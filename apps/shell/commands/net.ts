@@ -69,6 +69,9 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
     mergeable: net.mergeable,
     mtu: net.mtu,
     deviceMtu: net.deviceMtu,
+    queuePairs: net.queuePairs,
+    queuePairsSetUp: net.queuePairsSetUp,
+    maxQueuePairs: net.maxQueuePairs,
     address: ip?.configured ? formatIpv4(ip.address) : null,
     netmask: ip?.configured ? formatIpv4(ip.netmask) : null,
     gateway: ip?.configured && ip.gateway !== 0 ? formatIpv4(ip.gateway) : null,
@@ -84,12 +87,13 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
   io.print(`mac       ${record.mac} (${record.macSource})`);
   io.print(`link      ${record.link}${net.ready ? "" : " (device not ready)"}`);
   io.print(`virtio    header ${net.headerLength} bytes, ${net.mergeable ? "mergeable receive buffers (frames up to " + net.maxReceiveFrame + " bytes)" : "one receive buffer per frame"}, mtu ${net.mtu}${net.deviceMtu > 0 ? ` (device ${net.deviceMtu})` : ""}`);
+  io.print(`queues    ${net.queuePairs} pair(s) in use, ${net.queuePairsSetUp} set up, device max ${net.maxQueuePairs}${net.maxQueuePairs > 1 || net.queuePairsSetUp > 1 ? " (MQ)" : ""}`);
   if (ip === null) io.print("ipv4      none");
   else if (record.address === null) io.print(`ipv4      no address (${record.mode}${ip.dhcpError ? `: ${ip.dhcpError.message}` : ""})`);
   else io.print(`ipv4      ${record.address}/${prefixLength(ip.netmask)} gateway ${record.gateway ?? "none"} (${record.mode})`);
   const d = record.device;
   io.print(`rx        ${d.rxFrames} frames, ${d.rxBytes} bytes, ${d.rxBadLength} bad length, ${d.rxUnread} unread`);
-  io.print(`tx        ${d.txFrames} frames, ${d.txBytes} bytes, ${d.txFull} refused (queue full)`);
+  io.print(`tx        ${d.txFrames} frames, ${d.txBytes} bytes, ${d.txFull} refused (queue full), ${d.txTimeouts} hung-queue resets, ${d.txAbandoned} abandoned at resets`);
   if (ip !== null) {
     const s = ip.stats;
     io.print(`arp       ${s.arpRequests} requests answered, ${s.arpSent} sent, ${s.arpFailures} unresolved, ${ip.arpEntries().length} cached`);

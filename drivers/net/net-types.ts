@@ -1,0 +1,58 @@
+// The options and counters of a NetDevice (drivers/net/net-device.ts).
+
+export interface NetOptions {
+  /** Receive buffers kept posted on each receive queue (capped by the queue). Default 64. */
+  readonly rxBuffers?: number;
+  /** Transmit slots of each transmit queue: frames in flight at most (capped by the
+   * queue). Default 32. */
+  readonly txSlots?: number;
+  /** A transmit buffer the device has held this long (ms) means a hung transmit queue:
+   * the device is reset (its buffers come back) and re-initialized; 0 turns this off.
+   * Default 500 (QEMU returns transmit buffers within microseconds to milliseconds). */
+  readonly txTimeoutMs?: number;
+  /** Queue pairs to use with VIRTIO_NET_F_MQ (capped by the device's
+   * max_virtqueue_pairs). Default 4. */
+  readonly queuePairs?: number;
+  /** A frame arrived (a copy: Ethernet header first, no virtio header, no FCS). */
+  onReadable?: ((frame: Uint8Array) => void) | null;
+  /** Transmit slots came back; `slots` are free now. */
+  onWritable?: ((slots: number) => void) | null;
+  /** The link went up or down (config change, §5.1.4 status). */
+  onLinkChange?: ((up: boolean) => void) | null;
+  /** The device asks for an announcement (GUEST_ANNOUNCE, §5.1.6.5.4): send a gratuitous
+   * ARP; the driver acknowledges it to the device afterwards. */
+  onAnnounce?: (() => void) | null;
+  /** The device misbehaved or a callback threw; the device stays up where it can. */
+  onError?: ((error: Error) => void) | null;
+  /** Re-initializations (core restart()) after the device broke a ring rule. Default 3. */
+  readonly maxRestarts?: number;
+}
+
+export interface NetStats {
+  readonly rxFrames: number;
+  readonly rxBytes: number;
+  /** Frames dropped because the used length was impossible (< header + 14, > buffer). */
+  readonly rxBadLength: number;
+  /** Frames received while nobody listened (no onReadable, or closed). */
+  readonly rxUnread: number;
+  readonly txFrames: number;
+  readonly txBytes: number;
+  /** write() calls refused because every transmit slot (of the frame's queue) was in flight. */
+  readonly txFull: number;
+  /** Frames a reset took back before the device returned them (sent or not: unknown). */
+  readonly txAbandoned: number;
+  /** Resets because the device held a transmit buffer past txTimeoutMs. */
+  readonly txTimeouts: number;
+  readonly linkChanges: number;
+  /** Announce requests answered (GUEST_ANNOUNCE). */
+  readonly announces: number;
+  /** Re-initializations after a broken queue. */
+  readonly restarts: number;
+}
+
+/** The counters as the queues update them. */
+export type NetCounters = { -readonly [K in keyof NetStats]: NetStats[K] };
+
+export function newCounters(): NetCounters {
+  return { rxFrames: 0, rxBytes: 0, rxBadLength: 0, rxUnread: 0, txFrames: 0, txBytes: 0, txFull: 0, txAbandoned: 0, txTimeouts: 0, linkChanges: 0, announces: 0, restarts: 0 };
+}
