@@ -1,6 +1,7 @@
-// The virtio network driver (VIRTIO 1.2 §5.1): binds to device ID 1, accepts MAC and
-// STATUS when offered and nothing else of §5.1.3 (no checksum offload, no GSO, no
-// mergeable buffers, no control queue), and hands out one NetDevice per device. With the
+// The virtio network driver (VIRTIO 1.2 §5.1): binds to device ID 1, accepts MAC, STATUS,
+// MTU, MRG_RXBUF (VERSION_1), the control queue with CTRL_RX, CTRL_MAC_ADDR,
+// GUEST_ANNOUNCE and MQ when offered, no checksum offload or GSO, and hands out one
+// NetDevice per device. With the
 // `stack` option it also runs a protocol stack (a NicClient, such as net/ip's IpStack) on
 // each device; the driver knows nothing of what that stack does.
 
@@ -15,7 +16,7 @@ import { NetDeviceError } from "./errors.js";
 import { formatMac, readConfigMac, usableMac } from "./mac.js";
 import { NetDevice } from "./net-device.js";
 import type { NetOptions } from "./net-types.js";
-import { ETH_MTU, NetConfig, NetFeature } from "./net-spec.js";
+import { ETH_MTU, MAX_QUEUE_PAIRS, NetConfig, NetFeature } from "./net-spec.js";
 
 export interface NetDriverOptions<S extends NicClient = NicClient> extends Omit<NetOptions, "onReadable" | "onWritable" | "onLinkChange" | "onError"> {
   /** Makes the stack to run on each device (e.g. `(nic, p) => new IpStack(nic, {}, p)`);
@@ -41,8 +42,9 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
     this.#options = options;
   }
 
-  /** §5.1.3: MAC (read the address), STATUS (follow the link), MTU (honour it), and on
-   * a VERSION_1 device MRG_RXBUF (frames over several receive buffers); no offloads. */
+  /** §5.1.3: MAC (read the address), STATUS (follow the link), MTU (honour it), on a
+   * VERSION_1 device MRG_RXBUF (frames over several receive buffers), and with CTRL_VQ
+   * its commands and MQ (queue pairs); no offloads. */
   features(offered: bigint): bigint {
     const modern = (offered & (1n << 32n)) !== 0n;
     let wanted = bit(NetFeature.MAC) | bit(NetFeature.STATUS) | bit(NetFeature.MTU) | (modern ? bit(NetFeature.MRG_RXBUF) : 0n);
@@ -50,6 +52,7 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
     if ((offered & bit(NetFeature.CTRL_VQ)) !== 0n) {
       wanted |= bit(NetFeature.CTRL_VQ) | bit(NetFeature.CTRL_RX) | bit(NetFeature.CTRL_MAC_ADDR);
       if ((offered & bit(NetFeature.STATUS)) !== 0n) wanted |= bit(NetFeature.GUEST_ANNOUNCE);
+      wanted |= bit(NetFeature.MQ); // §5.1.3.1: MQ needs CTRL_VQ
     }
     return offered & wanted;
   }
@@ -61,6 +64,14 @@ export class NetDriver<S extends NicClient = NicClient> implements VirtioDriver 
     // buffers ours hold 1514 bytes, so a larger mtu is not taken.
     if ((accepted & bit(NetFeature.MTU)) !== 0n && (accepted & bit(NetFeature.MRG_RXBUF)) === 0n && device.readConfig((c) => c.u16(NetConfig.MTU)) > ETH_MTU) {
       accepted &= ~bit(NetFeature.MTU);
+    }
+    // §5.1.4.1: max_virtqueue_pairs is 1 to 0x8000; a device outside that does not get MQ
+    if ((accepted & bit(NetFeature.MQ)) !== 0n) {
+      const max = device.readConfig((c) => c.u16(NetConfig.MAX_VIRTQUEUE_PAIRS));
+      if (max < 1 || max > MAX_QUEUE_PAIRS) {
+        device.reportError(new NetDeviceError(device.location, "max_virtqueue_pairs", max));
+        accepted &= ~bit(NetFeature.MQ);
+      }
     }
     if ((accepted & bit(NetFeature.MAC)) === 0n) return accepted;
     const mac = readConfigMac(device);

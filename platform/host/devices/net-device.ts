@@ -1,5 +1,7 @@
-// virtio-net (VIRTIO 1.2 §5.1) as a device model: one receiveq (0) and one transmitq (1),
-// MAC and STATUS in the config space, and a network endpoint behind it. Frames the
+// virtio-net (VIRTIO 1.2 §5.1) as a device model: receiveq (0) and transmitq (1), or with
+// `queuePairs` (MQ) receiveqN at 2(N-1) and transmitqN at 2(N-1)+1, the control queue
+// (net-control-model.ts) at 2, or 2 * max_virtqueue_pairs with MQ negotiated; MAC and
+// STATUS in the config space, and a network endpoint behind it. Frames the
 // driver transmits go to a peer function, back to the driver (loopback), or into
 // `transmitted` for a test to look at; frames for the driver are handed in with
 // `deliver()` and wait (a bounded backlog) until the driver posts receive buffers.
@@ -7,10 +9,16 @@
 // Strict: every rule of §5.1.6 the driver can break is a violation: device-writable
 // buffers on transmitq or readable ones on receiveq, a header with flags or GSO that
 // were not negotiated, a frame shorter than an Ethernet header or longer than 1514
-// bytes, receive buffers smaller than the spec asks for (§5.1.6.3.1).
+// bytes, receive buffers smaller than the spec asks for (§5.1.6.3.1), a frame on a
+// transmit queue beyond the pairs enabled (§5.1.6.5.5, `net-mq-tx-queue`). With several
+// pairs enabled a received frame goes to the receive queue of its flow (symmetric hash of
+// addresses and ports), so a flow's replies come back on the pair it was sent on.
 
 import type { DeviceChain } from "../chain.js";
 import type { ConfigField, DeviceContext, DeviceModel } from "../device-model.js";
+import { NET_F_CTRL_MAC_ADDR, NET_F_CTRL_RX, NET_F_GUEST_ANNOUNCE, NET_F_MQ, NET_S_ANNOUNCE, NetControlModel } from "./net-control-model.js";
+
+export { NET_F_CTRL_MAC_ADDR, NET_F_CTRL_RX, NET_F_GUEST_ANNOUNCE, NET_F_MQ } from "./net-control-model.js";
 
 export const VIRTIO_ID_NET = 1;
 export const NET_F_MTU = 3;
@@ -18,10 +26,6 @@ export const NET_F_MAC = 5;
 export const NET_F_MRG_RXBUF = 15;
 export const NET_F_STATUS = 16;
 export const NET_F_CTRL_VQ = 17;
-export const NET_F_CTRL_RX = 18;
-export const NET_F_GUEST_ANNOUNCE = 21;
-export const NET_F_CTRL_MAC_ADDR = 23;
-const NET_S_ANNOUNCE = 2;
 const F_VERSION_1 = 32;
 const NET_S_LINK_UP = 1;
 const ETH_HLEN = 14;
@@ -51,6 +55,8 @@ export interface NetModelOptions {
   readonly mtu?: number;
   /** Offer the control queue (queue 2) with CTRL_RX, CTRL_MAC_ADDR, GUEST_ANNOUNCE. Default false. */
   readonly offerCtrl?: boolean;
+  /** Offer VIRTIO_NET_F_MQ with this max_virtqueue_pairs (implies offerCtrl). */
+  readonly queuePairs?: number;
 }
 
 const CONFIG_FIELDS: readonly ConfigField[] = [
@@ -65,26 +71,26 @@ export class VirtioNetModel implements DeviceModel {
   readonly name = "net";
   readonly features: bigint;
   readonly queueCount: number;
-  /** What the control queue set (§5.1.6.5). */
-  readonly rxMode = { promiscuous: false, allMulticast: false };
-  macFilter: { unicast: Uint8Array[]; multicast: Uint8Array[] } = { unicast: [], multicast: [] };
-  readonly controlLog: string[] = [];
-  /** Test hook (a hostile device): the ack byte of the next control command. */
-  nextCtrlAck: number | null = null;
   readonly config = new Uint8Array(12);
+  /** max_virtqueue_pairs (1 without MQ). */
+  readonly maxPairs: number;
+  readonly #control: NetControlModel;
   readonly configFields = CONFIG_FIELDS;
   /** Frames the driver sent, when there is no peer and no loopback. */
   readonly transmitted: Uint8Array[] = [];
   readonly counters = { rxFrames: 0, rxDropped: 0, txFrames: 0, rxShortBuffers: 0, rxBuffersUsed: 0 };
+  /** Frames received on each receive queue pair / sent on each transmit queue pair. */
+  readonly rxPerPair: number[];
+  readonly txPerPair: number[];
   /** Test hook (a hostile device): the num_buffers of the next merged frame. */
   nextNumBuffers: number | null = null;
-  /** Receive chains taken while gathering room for a merged frame. */
-  readonly #rxStash: DeviceChain[] = [];
+  /** Per receive queue: frames waiting for buffers, and (MRG_RXBUF) chains taken while
+   * gathering room for a merged frame. */
+  readonly #rxq: { readonly backlog: Uint8Array[]; readonly stash: DeviceChain[] }[];
   /** Test hook (a hostile device): the used length of the next received frame. */
   nextRxLength: number | null = null;
   peer: ((frame: Uint8Array, model: VirtioNetModel) => void) | null;
   readonly #options: NetModelOptions;
-  readonly #backlog: Uint8Array[] = [];
   #ctx: DeviceContext | null = null;
   #features = 0n;
 
@@ -96,16 +102,52 @@ export class VirtioNetModel implements DeviceModel {
     if (options.offerStatus ?? true) features |= 1n << BigInt(NET_F_STATUS);
     if (options.offerMrgRxbuf ?? false) features |= 1n << BigInt(NET_F_MRG_RXBUF);
     if (options.mtu !== undefined) features |= 1n << BigInt(NET_F_MTU);
-    if (options.offerCtrl ?? false) {
+    const mq = options.queuePairs !== undefined;
+    if ((options.offerCtrl ?? false) || mq) {
       for (const f of [NET_F_CTRL_VQ, NET_F_CTRL_RX, NET_F_GUEST_ANNOUNCE, NET_F_CTRL_MAC_ADDR]) features |= 1n << BigInt(f);
     }
-    this.queueCount = (options.offerCtrl ?? false) ? 3 : 2;
+    if (mq) features |= 1n << BigInt(NET_F_MQ);
+    this.maxPairs = options.queuePairs ?? 1;
+    this.queueCount = mq ? 2 * this.maxPairs + 1 : (options.offerCtrl ?? false) ? 3 : 2;
     this.features = features;
+    this.#control = new NetControlModel(this);
+    this.#rxq = Array.from({ length: this.maxPairs }, () => ({ backlog: [], stash: [] }));
+    this.rxPerPair = new Array<number>(this.maxPairs).fill(0);
+    this.txPerPair = new Array<number>(this.maxPairs).fill(0);
     this.config.set(options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 0);
     this.#setStatus(options.linkUp ?? true);
-    this.config[8] = 1; // max_virtqueue_pairs (meaningful with MQ only)
+    this.config[8] = this.maxPairs & 0xff; // max_virtqueue_pairs (meaningful with MQ only)
+    this.config[9] = this.maxPairs >>> 8;
     this.config[10] = (options.mtu ?? 1500) & 0xff;
     this.config[11] = (options.mtu ?? 1500) >>> 8;
+  }
+
+  /** What the control queue set (§5.1.6.5). */
+  get rxMode(): { promiscuous: boolean; allMulticast: boolean } {
+    return this.#control.rxMode;
+  }
+
+  get macFilter(): { unicast: Uint8Array[]; multicast: Uint8Array[] } {
+    return this.#control.macFilter;
+  }
+
+  /** Each control command, in order. */
+  get controlLog(): string[] {
+    return this.#control.log;
+  }
+
+  /** Test hook (a hostile device): the ack byte of the next control command. */
+  get nextCtrlAck(): number | null {
+    return this.#control.nextAck;
+  }
+
+  set nextCtrlAck(ack: number | null) {
+    this.#control.nextAck = ack;
+  }
+
+  /** Queue pairs the driver enabled (VQ_PAIRS_SET, §5.1.6.5.5); 1 after a reset. */
+  get queuePairs(): number {
+    return this.#control.pairs;
   }
 
   get mergeable(): boolean {
@@ -133,7 +175,7 @@ export class VirtioNetModel implements DeviceModel {
 
   /** Frames waiting for receive buffers. */
   get backlog(): number {
-    return this.#backlog.length;
+    return this.#rxq.reduce((n, q) => n + q.backlog.length, 0);
   }
 
   queueMaxSize(): number {
@@ -149,8 +191,11 @@ export class VirtioNetModel implements DeviceModel {
   }
 
   reset(): void {
-    this.#backlog.length = 0;
-    this.#rxStash.length = 0;
+    for (const q of this.#rxq) {
+      q.backlog.length = 0;
+      q.stash.length = 0;
+    }
+    this.#control.reset();
     this.#features = 0n;
   }
 
@@ -167,18 +212,31 @@ export class VirtioNetModel implements DeviceModel {
       this.counters.rxDropped++;
       return;
     }
-    if (this.#backlog.length >= (this.#options.backlog ?? 256)) {
+    const pair = this.#steer(frame);
+    const q = this.#rxq[pair]!;
+    if (q.backlog.length >= (this.#options.backlog ?? 256)) {
       this.counters.rxDropped++;
       return;
     }
-    this.#backlog.push(frame.slice());
-    this.#pumpRx();
+    q.backlog.push(frame.slice());
+    this.#pumpRx(pair);
   }
 
   process(queue: number): void {
-    if (queue === 0) this.#pumpRx();
-    else if (queue === 2) this.#control();
-    else this.#transmit();
+    if (queue === this.#controlQueue) this.#control.serve(this.#ctx!, queue);
+    else if (queue % 2 === 0) this.#pumpRx(queue / 2);
+    else this.#transmit(queue);
+  }
+
+  /** §5.1.2: 2 * max_virtqueue_pairs with MQ negotiated, else 2. */
+  get #controlQueue(): number {
+    return (this.#features & (1n << BigInt(NET_F_MQ))) !== 0n ? 2 * this.maxPairs : 2;
+  }
+
+  /** §5.1.6.5.5: receiveq1 until VQ_PAIRS_SET, then the queue of the frame's flow. */
+  #steer(frame: Uint8Array): number {
+    const pairs = this.#control.pairs;
+    return pairs === 1 ? 0 : symmetricFlowHash(frame) % pairs;
   }
 
   /** As after a migration (QMP announce-self): status ANNOUNCE set, a config change. */
@@ -187,73 +245,23 @@ export class VirtioNetModel implements DeviceModel {
     this.#ctx?.configChanged();
   }
 
-  /** §5.1.6.5: {class, command, data} readable, then the 1-byte ack writable. */
-  #control(): void {
-    const ctx = this.#ctx!;
-    for (let chain = ctx.takeChain(2); chain; chain = ctx.takeChain(2)) {
-      const cmd = chain.read();
-      if (chain.writableLength < 1 || cmd.length < 2) {
-        ctx.violation("net-ctrl-layout", `control chain ${chain.head}: ${cmd.length} readable bytes, ${chain.writableLength} writable (a command and a 1-byte ack)`);
-        ctx.complete(chain, 0);
-        continue;
-      }
-      const ok = this.#apply(cmd[0]!, cmd[1]!, cmd.subarray(2));
-      const ack = this.nextCtrlAck ?? (ok ? 0 : 1);
-      this.nextCtrlAck = null;
-      chain.write(new Uint8Array([ack]));
-      ctx.complete(chain, 1);
-    }
-  }
-
-  #apply(klass: number, command: number, data: Uint8Array): boolean {
-    const has = (f: number): boolean => (this.#features & (1n << BigInt(f))) !== 0n;
-    if (klass === 0 && (command === 0 || command === 1) && data.length === 1 && has(NET_F_CTRL_RX)) {
-      if (command === 0) this.rxMode.promiscuous = data[0] !== 0;
-      else this.rxMode.allMulticast = data[0] !== 0;
-      this.controlLog.push(`${command === 0 ? "promisc" : "allmulti"} ${data[0]}`);
-      return true;
-    }
-    if (klass === 1 && command === 1 && data.length === 6 && has(NET_F_CTRL_MAC_ADDR)) {
-      this.config.set(data, 0);
-      this.controlLog.push("mac set");
-      return true;
-    }
-    if (klass === 1 && command === 0 && has(NET_F_CTRL_RX)) {
-      const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      if (data.length < 8) return false;
-      const uc = v.getUint32(0, true);
-      if (4 + uc * 6 + 4 > data.length) return false;
-      const mc = v.getUint32(4 + uc * 6, true);
-      if (8 + (uc + mc) * 6 !== data.length) return false;
-      const macs = (at: number, n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => data.slice(at + i * 6, at + i * 6 + 6));
-      this.macFilter = { unicast: macs(4, uc), multicast: macs(8 + uc * 6, mc) };
-      this.controlLog.push(`mac table ${uc}+${mc}`);
-      return true;
-    }
-    if (klass === 3 && command === 0 && has(NET_F_GUEST_ANNOUNCE)) {
-      this.config[6] = this.config[6]! & ~NET_S_ANNOUNCE;
-      this.controlLog.push("announce ack");
-      return true;
-    }
-    this.controlLog.push(`refused ${klass}/${command}`);
-    return false;
-  }
-
   #setStatus(up: boolean): void {
     this.config[6] = up ? NET_S_LINK_UP : 0;
     this.config[7] = 0;
   }
 
-  /** Fills receive buffers with waiting frames (§5.1.6.4). */
-  #pumpRx(): void {
+  /** Fills the receive buffers of receiveq `pair`+1 with its waiting frames (§5.1.6.4). */
+  #pumpRx(pair: number): void {
     const ctx = this.#ctx;
-    if (ctx === null) return;
+    const q = this.#rxq[pair];
+    if (ctx === null || q === undefined) return;
     if (this.mergeable) {
-      this.#pumpMerged(ctx);
+      this.#pumpMerged(ctx, pair);
       return;
     }
-    while (this.#backlog.length > 0) {
-      const chain = ctx.takeChain(0);
+    const backlog = q.backlog;
+    while (backlog.length > 0) {
+      const chain = ctx.takeChain(2 * pair);
       if (chain === null) return;
       const hlen = this.headerLength;
       if (chain.readable.length > 0) {
@@ -263,7 +271,7 @@ export class VirtioNetModel implements DeviceModel {
         this.counters.rxShortBuffers++;
         ctx.violation("net-rx-buffer-small", `receive buffer ${chain.head} of ${chain.writableLength} bytes; at least ${hlen + ETH_MAX} without MRG_RXBUF (§5.1.6.3.1)`);
       }
-      const frame = this.#backlog.shift()!;
+      const frame = backlog.shift()!;
       const data = new Uint8Array(hlen + frame.length);
       if (hlen === 12) data[10] = 1; // num_buffers = 1 (§5.1.6.4)
       data.set(frame, hlen);
@@ -271,31 +279,33 @@ export class VirtioNetModel implements DeviceModel {
       const length = this.nextRxLength ?? written;
       this.nextRxLength = null;
       this.counters.rxFrames++;
+      this.rxPerPair[pair]!++;
       ctx.complete(chain, length);
     }
   }
 
   /** §5.1.6.4 with MRG_RXBUF: a frame takes as many buffers as it needs; the first holds
    * the header with num_buffers, the others continue the data. */
-  #pumpMerged(ctx: DeviceContext): void {
-    while (this.#backlog.length > 0) {
-      const frame = this.#backlog[0]!;
+  #pumpMerged(ctx: DeviceContext, pair: number): void {
+    const { backlog, stash } = this.#rxq[pair]!;
+    while (backlog.length > 0) {
+      const frame = backlog[0]!;
       const need = 12 + frame.length;
-      let room = this.#rxStash.reduce((n, c) => n + c.writableLength, 0);
+      let room = stash.reduce((n, c) => n + c.writableLength, 0);
       while (room < need) {
-        const chain = ctx.takeChain(0);
+        const chain = ctx.takeChain(2 * pair);
         if (chain === null) return; // wait for more buffers (kept meanwhile)
         if (chain.readable.length > 0) ctx.violation("net-rx-readable", `receive buffer ${chain.head} holds device-readable descriptors (§5.1.6.3)`);
-        this.#rxStash.push(chain);
+        stash.push(chain);
         room += chain.writableLength;
       }
-      this.#backlog.shift();
-      const chains = this.#rxStash.splice(0, this.#rxStash.length);
+      backlog.shift();
+      const chains = stash.splice(0, stash.length);
       // the buffers this frame fills; any left over serve the next frame
       let used = 0;
       let cover = 0;
       while (cover < need) cover += chains[used++]!.writableLength;
-      this.#rxStash.push(...chains.slice(used));
+      stash.push(...chains.slice(used));
       const data = new Uint8Array(need);
       const n = this.nextNumBuffers ?? used;
       this.nextNumBuffers = null;
@@ -314,20 +324,27 @@ export class VirtioNetModel implements DeviceModel {
         ctx.complete(chain, length);
       }
       this.counters.rxFrames++;
+      this.rxPerPair[pair]!++;
     }
   }
 
-  /** Takes every transmitted frame (§5.1.6.2), checks it, returns the chain, passes the frame on. */
-  #transmit(): void {
+  /** Takes every transmitted frame of transmit queue `queue` (§5.1.6.2), checks it,
+   * returns the chain, passes the frame on. */
+  #transmit(queue: number): void {
     const ctx = this.#ctx!;
+    const pair = (queue - 1) / 2;
     const frames: Uint8Array[] = [];
-    for (let chain = ctx.takeChain(1); chain; chain = ctx.takeChain(1)) {
+    for (let chain = ctx.takeChain(queue); chain; chain = ctx.takeChain(queue)) {
+      if (pair >= this.#control.pairs) {
+        ctx.violation("net-mq-tx-queue", `frame on transmitq${pair + 1} with ${this.#control.pairs} queue pair(s) enabled (§5.1.6.5.5: transmitq1 only before VQ_PAIRS_SET)`);
+      }
       const frame = this.#checkTx(ctx, chain);
       ctx.complete(chain, 0);
       if (frame !== null) frames.push(frame);
     }
     for (const frame of frames) {
       this.counters.txFrames++;
+      this.txPerPair[pair]!++;
       if (this.#options.loopback) ctx.later(() => this.deliver(frame));
       else if (this.peer !== null) {
         const peer = this.peer;
@@ -353,4 +370,17 @@ export class VirtioNetModel implements DeviceModel {
     }
     return bytes.slice(hlen);
   }
+}
+
+/** A hash of a frame's IPv4 flow that is the same both ways (addresses and TCP/UDP ports
+ * each combined order-free); 0 for anything else. */
+function symmetricFlowHash(frame: Uint8Array): number {
+  if (frame.length < 34 || frame[12] !== 0x08 || frame[13] !== 0x00) return 0;
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  let h = (v.getUint32(26) ^ v.getUint32(30)) >>> 0;
+  const ports = 14 + (frame[14]! & 0x0f) * 4;
+  const fragmented = (v.getUint16(20) & 0x3fff) !== 0;
+  if ((frame[23] === 6 || frame[23] === 17) && !fragmented && frame.length >= ports + 4) h ^= v.getUint16(ports) ^ v.getUint16(ports + 2);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
 }
