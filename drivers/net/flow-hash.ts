@@ -21,5 +21,8 @@ export function flowHash(frame: Uint8Array): number {
   if ((proto === PROTO_TCP || proto === PROTO_UDP) && !fragmented && frame.length >= ports + 4) {
     for (let i = ports; i < ports + 4; i++) h = Math.imul(h ^ frame[i]!, 0x01000193);
   }
-  return h >>> 0;
+  // final mix: FNV's low bits follow the parity of the bytes (Linux picks ephemeral ports
+  // of one parity), and the queue is taken from the low bits
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
 }

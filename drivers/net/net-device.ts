@@ -158,6 +158,11 @@ export class NetDevice implements Nic {
     return this.#rx.length;
   }
 
+  /** Frames received and sent on each queue pair set up, since it was set up. */
+  pairStats(): { rxFrames: number; txFrames: number }[] {
+    return this.#rx.map((rx, i) => ({ rxFrames: rx.frames, txFrames: this.#tx[i]!.frames }));
+  }
+
   /** The device's max_virtqueue_pairs (§5.1.4; 1 without VIRTIO_NET_F_MQ). */
   get maxQueuePairs(): number {
     return this.#maxPairs;

@@ -43,6 +43,8 @@ export class NetRxQueue {
   readonly #stats: NetCounters;
   readonly #report: (error: Error) => void;
   #slots: RxSlot[] = [];
+  /** Frames taken from this queue. */
+  frames = 0;
 
   /** During probe (§3.1.1 step 7): the queue and its buffers (posted by start()). */
   constructor(device: VirtioDevice, index: number, options: RxQueueOptions) {
@@ -101,6 +103,7 @@ export class NetRxQueue {
       return null;
     }
     const length = len - h;
+    this.frames++;
     this.#stats.rxFrames++;
     this.#stats.rxBytes += length;
     const at = receiveDataOffset(this.#layout);
@@ -118,6 +121,7 @@ export class NetRxQueue {
       this.#report(new NetDeviceError(this.#location, "merged receive buffers", result));
       return null;
     }
+    this.frames++;
     this.#stats.rxFrames++;
     this.#stats.rxBytes += result.length;
     if (result.byteOffset % 4 === 2) return result;

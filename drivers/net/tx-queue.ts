@@ -30,6 +30,8 @@ export class NetTxQueue {
   readonly #platform: Platform;
   readonly #layout: BufferLayout;
   #slots: TxSlot[] = [];
+  /** Frames sent on this queue. */
+  frames = 0;
   #free: TxSlot[] = [];
   /** Per slot: 1 while the device holds it. */
   readonly #out: Uint8Array;
@@ -84,6 +86,7 @@ export class NetTxQueue {
       throw error;
     }
     this.#out[slot.index] = 1;
+    this.frames++;
     return true;
   }
 

@@ -72,6 +72,7 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
     queuePairs: net.queuePairs,
     queuePairsSetUp: net.queuePairsSetUp,
     maxQueuePairs: net.maxQueuePairs,
+    pairs: net.pairStats(),
     address: ip?.configured ? formatIpv4(ip.address) : null,
     netmask: ip?.configured ? formatIpv4(ip.netmask) : null,
     gateway: ip?.configured && ip.gateway !== 0 ? formatIpv4(ip.gateway) : null,
@@ -87,7 +88,7 @@ function info(iface: NetInterface<IpStack>, args: readonly string[], io: Command
   io.print(`mac       ${record.mac} (${record.macSource})`);
   io.print(`link      ${record.link}${net.ready ? "" : " (device not ready)"}`);
   io.print(`virtio    header ${net.headerLength} bytes, ${net.mergeable ? "mergeable receive buffers (frames up to " + net.maxReceiveFrame + " bytes)" : "one receive buffer per frame"}, mtu ${net.mtu}${net.deviceMtu > 0 ? ` (device ${net.deviceMtu})` : ""}`);
-  io.print(`queues    ${net.queuePairs} pair(s) in use, ${net.queuePairsSetUp} set up, device max ${net.maxQueuePairs}${net.maxQueuePairs > 1 || net.queuePairsSetUp > 1 ? " (MQ)" : ""}`);
+  io.print(`queues    ${net.queuePairs} pair(s) in use, ${net.queuePairsSetUp} set up, device max ${net.maxQueuePairs}${net.maxQueuePairs > 1 || net.queuePairsSetUp > 1 ? ` (MQ; rx/tx frames per pair: ${record.pairs.map((p) => `${p.rxFrames}/${p.txFrames}`).join(" ")})` : ""}`);
   if (ip === null) io.print("ipv4      none");
   else if (record.address === null) io.print(`ipv4      no address (${record.mode}${ip.dhcpError ? `: ${ip.dhcpError.message}` : ""})`);
   else io.print(`ipv4      ${record.address}/${prefixLength(ip.netmask)} gateway ${record.gateway ?? "none"} (${record.mode})`);

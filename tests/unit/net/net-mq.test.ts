@@ -36,6 +36,7 @@ for (const version of [2, 1] as const) {
     }
     await until(() => r.nic.transmitted.length === 2 * FLOWS);
     assert.ok(r.nic.txPerPair.filter((n) => n > 0).length >= 3, `spread: ${r.nic.txPerPair}`);
+    assert.equal(r.net.pairStats().map((p) => p.txFrames), r.nic.txPerPair, "the driver counts what the device saw per pair");
     for (let p = 0; p < FLOWS; p++) {
       const rounds = r.nic.transmitted.filter((f) => portOf(f) === 1000 + p).map((f) => f[42]);
       assert.equal(rounds, [0, 1], `flow ${p} in order`);
@@ -46,6 +47,7 @@ for (const version of [2, 1] as const) {
     await until(() => got.length === FLOWS);
     assert.equal([...got].sort((a, b) => a - b), Array.from({ length: FLOWS }, (_, p) => 1000 + p));
     assert.ok(r.nic.rxPerPair.filter((n) => n > 0).length >= 3, `steered: ${r.nic.rxPerPair}`);
+    assert.equal(r.net.pairStats().map((p) => p.rxFrames), r.nic.rxPerPair);
     // a reset takes the device back to one pair; the driver sets them again
     assert.ok(await r.bus.device(31)!.restart());
     await until(() => r.net.ready && r.net.queuePairs === 4);

@@ -19,7 +19,7 @@ const PROMPT = /\nlx# (?:\x1b\[6n)?$/; // ash may ask for the cursor position af
 const WANTED_MODULES = ["virtio_mmio", "virtio_blk"];
 
 /** All .ko files under the kernel's module tree, by module name (dashes as underscores). */
-function moduleIndex(modRoot) {
+export function moduleIndex(modRoot) {
   const byName = new Map();
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -33,7 +33,7 @@ function moduleIndex(modRoot) {
 }
 
 /** `wanted` and their dependencies (the .ko's `depends=` modinfo), dependencies first. */
-function moduleClosure(index, wanted) {
+export function moduleClosure(index, wanted) {
   const order = [];
   const seen = new Set();
   const visit = (name) => {
