@@ -7,6 +7,7 @@
 // eight TCP connections from Linux spread over the receive queues (the kernel's tap
 // steers by flow) and the firmware's transmit queues (its flow hash). With user
 // networking (one queue, max_virtqueue_pairs 1) MQ is still negotiated and one pair is used.
+// Both on virtio-mmio and over virtio-pci (virtio-net-pci: QEMU gives it 2 * 4 + 2 MSI-X vectors).
 // Skipped (with a message) without root and `ip` (network namespaces, tap devices).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -69,7 +70,8 @@ function tapNamespace() {
   };
 }
 
-test("mq=on on a 4-queue tap with a Linux peer: 4 pairs in use; pings, UDP, TCP echo intact; flows spread over the queues", async () => {
+/** The firmware's NIC `fwDevice` (on netdev s0) on the 4-queue tap, Linux on the other. */
+async function tapTest(fwDevice, label) {
   if (!haveLinux) {
     console.log(`  skipped: no Linux peer in ${LINUX_ROOT} (npm run bench fetches it)`);
     return;
@@ -82,7 +84,7 @@ test("mq=on on a 4-queue tap with a Linux peer: 4 pairs in use; pings, UDP, TCP 
   let pair = null;
   try {
     pair = await net.inside(() => bootLinuxPair({
-      fwDevice: { device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56,mq=on" },
+      fwDevice,
       fwNetdev: "tap,id=s0,ifname=fw0,script=no,downscript=no,vhost=off,queues=4",
       lxNetdev: "tap,id=s0,ifname=lx0,script=no,downscript=no,vhost=off",
       echoN: ECHO_N,
@@ -106,12 +108,18 @@ test("mq=on on a 4-queue tap with a Linux peer: 4 pairs in use; pings, UDP, TCP 
     assert.ok(delta.filter((d) => d.rx > 0).length >= 2, `received on several queues: ${JSON.stringify(delta)}`);
     assert.ok(delta.filter((d) => d.tx > 0).length >= 2, `sent on several queues: ${JSON.stringify(delta)}`);
     assert.is((await info()).device.txTimeouts, 0);
-    console.log(`  mq tap: 4 pairs; ${total} bytes echoed intact in ${ms} ms; ${FLOWS} connections per pair (rx/tx frames): ${delta.map((d) => `${d.rx}/${d.tx}`).join(" ")}`);
+    console.log(`  ${label} mq tap: 4 pairs; ${total} bytes echoed intact in ${ms} ms; ${FLOWS} connections per pair (rx/tx frames): ${delta.map((d) => `${d.rx}/${d.tx}`).join(" ")}`);
   } finally {
     await pair?.close();
     net.remove();
   }
-});
+}
+
+test("mq=on on a 4-queue tap with a Linux peer: 4 pairs in use; pings, UDP, TCP echo intact; flows spread over the queues", () =>
+  tapTest({ device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56,mq=on" }, "mmio"));
+
+test("virtio-net-pci mq=on on a 4-queue tap (MSI-X, 10 vectors): the same", () =>
+  tapTest("virtio-net-pci,netdev=s0,mac=52:54:00:12:34:56,mq=on", "pci"));
 
 test("mq=on with user networking: MQ negotiated, max_virtqueue_pairs 1, one pair; DHCP and ping work", async () => {
   const m = await bootShell({ devices: [{ device: "virtio-net-device,netdev=u0,mq=on" }], extraArgs: ["-netdev", "user,id=u0"] });

@@ -63,7 +63,9 @@ test("GUEST_ANNOUNCE: the stack sends a gratuitous ARP, then the driver acks the
   const frames: Uint8Array[] = [];
   const r = await netRig(2, { offerCtrl: true, peer: (f) => frames.push(f) }, { ip: { address: "10.0.2.15" } });
   r.nic.announce();
-  await until(() => r.nic.controlLog.includes("announce ack"), 2000);
+  // the model hands transmitted frames to the peer a turn later: wait for both
+  await until(() => r.nic.controlLog.includes("announce ack") && frames.length > 0, 2000);
+  assert.is(r.nic.counters.txFrames, 1, "one frame: the gratuitous ARP");
   const arp = frames.map((f) => parseEthernet(f)!).filter((e) => e.type === 0x0806).map((e) => parseArp(e.payload)!);
   assert.is(arp.length, 1);
   assert.is(arp[0]!.op, ARP_REQUEST);
