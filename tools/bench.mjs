@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: our virtio-blk driver side by side with U-Boot's and Linux's on the
 // same QEMU, machine and disk image (64 MiB of deterministic pseudo-random bytes,
-// checkable per 4 KiB block), in modern and legacy virtio-mmio. Every figure is a
-// median of the runs with min and max; every read is checked. See bench/README.md.
+// checkable per 4 KiB block), in modern and legacy virtio-mmio (or, with `--transport
+// pci`, virtio-blk-pci modern and legacy). Every figure is a median of the runs with min
+// and max; every read is checked. See bench/README.md.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import { reportMarkdown, methodLines, targetRows } from "./lib/bench-report.mjs"
 import { checkTargets } from "./lib/bench-targets.mjs";
 import { armhfDependency, fetchPackages } from "./lib/bench-fetch.mjs";
 import { runUboot } from "./lib/peers/uboot.mjs";
-import { prepareLinux, runLinux } from "./lib/peers/linux.mjs";
+import { linuxUnsupported, prepareLinux, runLinux } from "./lib/peers/linux.mjs";
 
 const HELP = `npm run bench [-- options]
   --quick            one short pass of each workload (1 run, fewer requests)
@@ -26,11 +27,25 @@ const HELP = `npm run bench [-- options]
   --workloads LIST   comma list of seq,qd1,qd32,write,ready (default all)
   --peers LIST       comma list of ours,uboot,linux (default all)
   --modes LIST       modern,legacy (default both)
-  --json FILE        write the report there (default build/bench/report.json)
+  --transport T      mmio (default: virtio-blk-device) or pci (virtio-blk-pci with
+                     disable-legacy=on for modern, disable-modern=on for legacy)
+  --json FILE        write the report there (default build/bench/report.json,
+                     report-pci.json with --transport pci)
   --help`;
 
+/**
+ * How each mode's two disks reach the guests: `legacy` is QEMU's virtio-mmio version
+ * (the board's force-legacy option), `pci` the virtio-blk-pci properties (qemu-board.mjs
+ * deviceArgs): the same for ours, U-Boot and Linux.
+ */
+const TRANSPORTS = {
+  mmio: { modern: { legacy: false, pci: false }, legacy: { legacy: true, pci: false } },
+  // Modern-only (1af4:1042) and legacy-only devices: neither guest can pick the other mode.
+  pci: { modern: { legacy: false, pci: "disable-legacy=on" }, legacy: { legacy: false, pci: "disable-modern=on,disable-legacy=off" } },
+};
+
 function parseArgs(argv) {
-  const o = { quick: false, runs: 5, workloads: ["seq", "qd1", "qd32", "write", "ready"], peers: ["ours", "uboot", "linux"], modes: ["modern", "legacy"], json: join(ROOT, "build", "bench", "report.json") };
+  const o = { quick: false, runs: 5, workloads: ["seq", "qd1", "qd32", "write", "ready"], peers: ["ours", "uboot", "linux"], modes: ["modern", "legacy"], transport: "mmio", json: null };
   for (let i = 0; i < argv.length; i++) {
     let [k, v] = argv[i].split("=", 2);
     const val = () => v ?? argv[++i];
@@ -39,12 +54,17 @@ function parseArgs(argv) {
     else if (k === "--workloads") o.workloads = val().split(",");
     else if (k === "--peers") o.peers = val().split(",");
     else if (k === "--modes") o.modes = val().split(",");
+    else if (k === "--transport") o.transport = val();
     else if (k === "--json") o.json = val();
     else if (k === "--help" || k === "-h") { console.log(HELP); process.exit(0); }
     else { console.error(`unknown option ${argv[i]}\n${HELP}`); process.exit(2); }
   }
   if (o.quick && !argv.some((a) => a.startsWith("--runs"))) o.runs = 1;
   if (!(o.runs >= 1)) { console.error("--runs must be >= 1"); process.exit(2); }
+  const badMode = o.modes.find((m) => m !== "modern" && m !== "legacy");
+  if (badMode !== undefined) { console.error(`--modes: ${badMode} is neither modern nor legacy`); process.exit(2); }
+  if (!Object.hasOwn(TRANSPORTS, o.transport)) { console.error(`--transport must be mmio or pci, not ${o.transport}`); process.exit(2); }
+  o.json ??= join(ROOT, "build", "bench", o.transport === "mmio" ? "report.json" : `report-${o.transport}.json`);
   return o;
 }
 
@@ -97,18 +117,21 @@ if (o.peers.includes("linux")) {
   try {
     const kernel = armhfDependency({ cache: peerCache, meta: "linux-image-armmp", prefix: "linux-image-6", log });
     const root = fetchPackages({ cache: peerCache, dirName: "linux", names: [kernel, "busybox-static"], arch: "armhf", log });
-    peers.linux = await prepareLinux({ root, cache, log });
+    peers.linux = await prepareLinux({ root, cache, transport: o.transport, log });
   } catch (e) { skipped.linux = e.message; log(`Linux skipped: ${e.message}`); }
 }
 
 const samples = { ours: new Samples(), uboot: new Samples(), linux: new Samples() };
 const failures = [];
+// Peer and mode pairs that cannot run on this transport (the peer's own limit, stated in
+// the report; not a failure of the run).
+const notRun = {};
 for (let run = 1; run <= o.runs; run++) {
   for (const mode of o.modes) {
-    const legacy = mode === "legacy";
-    const suffix = legacy ? "_legacy" : "";
-    const common = { image, legacy, memory: MEMORY, work, suffix, seed: SEED + run - 1, log };
-    log(`run ${run}/${o.runs}, ${mode} (load average ${loadavg().map((x) => x.toFixed(2)).join(" ")})`);
+    const suffix = mode === "legacy" ? "_legacy" : "";
+    const { legacy, pci } = TRANSPORTS[o.transport][mode];
+    const common = { image, legacy, pci, memory: MEMORY, work, suffix, seed: SEED + run - 1, log };
+    log(`run ${run}/${o.runs}, ${mode} ${o.transport} (load average ${loadavg().map((x) => x.toFixed(2)).join(" ")})`);
     const attempt = async (name, fn) => {
       try { await fn(); } catch (e) { failures.push(`${name}${suffix} run ${run}: ${e.message.split("\n")[0]}`); log(`${name}${suffix} FAILED: ${e.message.split("\n").slice(0, 3).join(" | ")}${e.output ? `\n  guest printed meanwhile: ${JSON.stringify(String(e.output).slice(-400))}` : ""}`); }
     };
@@ -117,7 +140,11 @@ for (let run = 1; run <= o.runs; run++) {
       await attempt("ours", () => runOurs({ ...common, elf, scratch, samples: samples.ours }));
     }
     if (peers.uboot) await attempt("uboot", () => runUboot({ ...common, root: peers.uboot, samples: samples.uboot, cache }));
-    if (peers.linux) {
+    const linuxCannot = linuxUnsupported(o.transport, mode);
+    if (peers.linux && linuxCannot !== null) {
+      if (run === 1) log(`linux${suffix} not run: ${linuxCannot}`);
+      notRun[`linux${suffix}`] = linuxCannot;
+    } else if (peers.linux) {
       copyFileSync(image.path, scratch);
       await attempt("linux", () => runLinux({ ...common, linux: peers.linux, scratch, samples: samples.linux }));
     }
@@ -144,10 +171,11 @@ for (const mode of o.modes) {
 }
 report.meta = {
   date: new Date().toISOString(), qemu: qemuVersion(), machine: `qemu-system-arm -M virt -cpu cortex-a15 -m ${MEMORY}`, seq: work.seq,
+  transport: o.transport, devices: Object.fromEntries(o.modes.map((mode) => [mode, deviceText(TRANSPORTS[o.transport][mode])])),
   loadavgStart,
   host: `${cpus().length} x ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`, loadavg: loadavg().map((x) => x.toFixed(2)),
   runs: o.runs, quick: o.quick, counts: work.counts, image: { bytes: image.bytes, crc32: image.crc32 },
-  skipped, failures, seconds: Math.round((performance.now() - started) / 1000),
+  skipped, notRun, failures, seconds: Math.round((performance.now() - started) / 1000),
 };
 mkdirSync(join(o.json, ".."), { recursive: true });
 writeFileSync(o.json, JSON.stringify(report, null, 2) + "\n");
@@ -155,6 +183,12 @@ writeFileSync(o.json.replace(/\.json$/, "") + ".md", reportMarkdown(report));
 printTable(report);
 log(`report written to ${o.json} (and the table as .md beside it)`);
 process.exit(failures.length === 0 && Object.keys(skipped).length === 0 ? 0 : 1);
+
+/** The QEMU device of a mode's disks, as the report states it. */
+function deviceText({ legacy, pci }) {
+  if (pci) return `virtio-blk-pci,${pci}`;
+  return `virtio-blk-device, -global virtio-mmio.force-legacy=${legacy}`;
+}
 
 function firmwareSize(path) {
   try { return readFileSync(path).length; } catch { return null; }
@@ -177,7 +211,8 @@ function printTable(rep) {
   }
   if (rep.meta.failures.length) console.log(`FAILURES:\n  ${rep.meta.failures.join("\n  ")}`);
   for (const [k, v] of Object.entries(rep.meta.skipped)) console.log(`SKIPPED ${k}: ${v}`);
-  console.log(`${rep.meta.date}  QEMU ${rep.meta.qemu}  ${rep.meta.machine}  host ${rep.meta.host}  load ${rep.meta.loadavgStart.join(" ")} at the start, ${rep.meta.loadavg.join(" ")} at the end  ${rep.meta.seconds}s`);
+  for (const [k, v] of Object.entries(rep.meta.notRun)) console.log(`NOT RUN ${k}: ${v}`);
+  console.log(`${rep.meta.date}  QEMU ${rep.meta.qemu}  ${rep.meta.machine}  transport ${rep.meta.transport}  host ${rep.meta.host}  load ${rep.meta.loadavgStart.join(" ")} at the start, ${rep.meta.loadavg.join(" ")} at the end  ${rep.meta.seconds}s`);
 }
 
 function fmt(x) {

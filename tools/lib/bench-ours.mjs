@@ -20,21 +20,38 @@ async function json(m, line, timeoutMs) {
   return out;
 }
 
+/** [read-only image, writable scratch] as `blk dev` numbers, from `blk info` of each. */
+async function blkDevices(m) {
+  const readOnly = [];
+  for (const n of [0, 1]) {
+    const sel = await m.command(`blk dev ${n}`);
+    if (sel.status !== 0) throw new BenchCheckError(`ours: \`blk dev ${n}\` failed: ${sel.output.trim()}`);
+    const info = (await m.command("blk info")).output;
+    const ro = /read-only\s+(yes|no)/.exec(info)?.[1];
+    if (ro === undefined) throw new BenchCheckError(`ours: \`blk info\` of device ${n} says nothing of read-only: ${info.trim().slice(-300)}`);
+    readOnly.push(ro === "yes");
+  }
+  if (readOnly[0] === readOnly[1]) throw new BenchCheckError(`ours: blk devices 0 and 1 are both ${readOnly[0] ? "read-only" : "writable"}`);
+  return readOnly[0] ? [0, 1] : [1, 0];
+}
+
 /**
  * One boot of our firmware: adds samples to `samples` (suffix for the transport mode).
  * `work`: {seq: {reqKiB, depth, passes} | null, qd1, qd32, writes, counts: {qd1, qd32, w1, w32}}.
  */
-export async function runOurs({ elf, image, scratch, legacy, memory, work, samples, suffix, seed, log }) {
+export async function runOurs({ elf, image, scratch, legacy, pci = false, memory, work, samples, suffix, seed, log }) {
   const m = new QemuMachine({
     // A command that hangs (a lost interrupt or console byte) fails this boot after a minute.
     elf, legacy, memory, bootTimeoutMs: 60000, commandTimeoutMs: 60000,
-    devices: [{ disk: image.path, readonly: true }, { disk: scratch }],
+    devices: [{ disk: image.path, readonly: true, pci }, { disk: scratch, pci }],
   });
   try {
     await m.start();
     samples.add(`ready_s${suffix}`, m.bootMs / 1000);
-    // Slot 31 (the first -device) is the read-only bench image: `blk dev 0`.
-    await m.command("blk dev 0");
+    // Which `blk dev` is the read-only bench image and which the scratch copy: over mmio
+    // the first -device (slot 31) is 0, over PCI the last function is (highest slot first).
+    const [imageDev, scratchDev] = await blkDevices(m);
+    await m.command(`blk dev ${imageDev}`);
     if (work.seq) {
       // The whole disk into one DMA region as large as the disk, `passes` times into the
       // same memory (the first pass reported apart), every pass checked by its CRC-32.
@@ -65,7 +82,7 @@ export async function runOurs({ elf, image, scratch, legacy, memory, work, sampl
       if (depth === 32) samples.add(`xs_heap_peak_bytes_after_qd32${suffix}`, (r.heap?.chunksPeak ?? 0) + (r.heap?.slotsPeak ?? 0));
     }
     if (work.writes) {
-      await m.command("blk dev 1");
+      await m.command(`blk dev ${scratchDev}`);
       for (const [name, depth, count] of [["qd1", 1, work.counts.w1], ["qd32", 32, work.counts.w32]]) {
         const r = await json(m, `blk bench write4k ${count} ${depth} ${seed}`);
         samples.add(`${name}_write_iops${suffix}`, r.iops);

@@ -36,7 +36,8 @@ export function reportMarkdown(rep) {
   const keys = [...new Set([...Object.keys(rep.ours), ...Object.keys(rep.uboot), ...Object.keys(rep.linux)])].sort();
   const lines = [
     `Run of ${rep.meta.date} (${rep.meta.seconds} s): QEMU ${rep.meta.qemu}, \`${rep.meta.machine}\` for all three, host ${rep.meta.host}, load average ${rep.meta.loadavgStart?.join(" ") ?? "?"} at the start, ${rep.meta.loadavg.join(" ")} at the end; ${rep.meta.runs} run(s) per figure.`,
-    "",
+    "",    ...(rep.meta.devices ? [`Disks (the same for all three): ${Object.entries(rep.meta.devices).map(([mode, d]) => `${mode} \`${d}\``).join(", ")}.`, ""] : []),
+
     ...methodLines(rep).map((l) => (l.startsWith("  ") ? `  - ${l.trim()}` : `- ${l}`)),
     "",
     "| figure | ours | U-Boot | Linux | ours/U-Boot | ours/Linux |",
@@ -50,5 +51,7 @@ export function reportMarkdown(rep) {
     for (const r of targetRows(list)) lines.push(`| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3] === "MISSED" ? "**missed**" : r[3]} | ${r[4]} |`);
   }
   if (rep.meta.failures.length) lines.push("", "Failures:", ...rep.meta.failures.map((f) => `- ${f}`));
+  const notRun = Object.entries(rep.meta.notRun ?? {});
+  if (notRun.length) lines.push("", "Not run (the peer's own limit):", ...notRun.map(([k, v]) => `- ${k}: ${v}`));
   return lines.join("\n") + "\n";
 }

@@ -1,4 +1,5 @@
-// Linux 6.1 (Debian's armmp kernel, armhf) as a peer: its virtio-mmio and virtio-blk
+// Linux 6.1 (Debian's armmp kernel, armhf) as a peer: its virtio-mmio (or, for the PCI
+// bench, virtio-pci: the ECAM host bridge and GICv2m MSI are built in) and virtio-blk
 // modules, loaded from an initramfs this file builds (newc cpio) with busybox-static and
 // blkbench (linux-blkbench.c, built with arm-none-eabi-gcc: no C library, raw syscalls).
 // Sequential: blkbench seq (the whole disk into one mmap'd region, O_DIRECT preads of the
@@ -16,7 +17,8 @@ export class LinuxPeerError extends Error { name = "LinuxPeerError"; }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROMPT = /\nlx# (?:\x1b\[6n)?$/; // ash may ask for the cursor position after it
-const WANTED_MODULES = ["virtio_mmio", "virtio_blk"];
+/** The modules each bench transport needs (with their `depends=`, loaded in that order). */
+const WANTED_MODULES = { mmio: ["virtio_mmio", "virtio_blk"], pci: ["virtio_pci", "virtio_blk"] };
 
 /** All .ko files under the kernel's module tree, by module name (dashes as underscores). */
 export function moduleIndex(modRoot) {
@@ -81,13 +83,29 @@ export PS1='lx# '
 exec sh
 `;
 
+/**
+ * Why this Linux cannot drive the bench's disks on `transport` in `mode`, or null. Debian's
+ * armmp kernel is built with CONFIG_NO_IOPORT_MAP=y: pci_iomap() of an I/O BAR gives NULL,
+ * so virtio_pci's legacy probe of a legacy-only device (BAR0 is its I/O register block,
+ * VIRTIO 1.2 §4.1.4.8) ends with -EIO ("virtio_pci: leaving for legacy driver", then
+ * "probe of 0000:00:01.0 failed with error -5"; checked on 6.1.0 armmp, QEMU 7.2).
+ */
+export function linuxUnsupported(transport, mode) {
+  if (transport === "pci" && mode === "legacy") {
+    return "Debian's armmp kernel has CONFIG_NO_IOPORT_MAP=y: virtio_pci cannot map a legacy device's I/O BAR (probe fails with -EIO), so there is no Linux figure for legacy virtio-pci";
+  }
+  return null;
+}
+
 /** The kernel, initramfs and blkbench (cached under `cache/linux`). */
-export async function prepareLinux({ root, cache, log = () => {} }) {
+export async function prepareLinux({ root, cache, transport = "mmio", log = () => {} }) {
+  const wanted = WANTED_MODULES[transport];
+  if (!wanted) throw new LinuxPeerError(`no Linux modules known for the ${transport} transport`);
   const boot = join(root, "boot");
   const vmlinuz = readdirSync(boot).find((f) => f.startsWith("vmlinuz-"));
   if (!vmlinuz) throw new LinuxPeerError(`no vmlinuz-* in ${boot}`);
   const release = vmlinuz.slice("vmlinuz-".length);
-  const modules = moduleClosure(moduleIndex(join(root, "lib", "modules", release)), WANTED_MODULES);
+  const modules = moduleClosure(moduleIndex(join(root, "lib", "modules", release)), wanted);
   const blkbench = buildBlkbench(cache);
   const busybox = join(root, "bin", "busybox");
   const entries = [
@@ -98,11 +116,11 @@ export async function prepareLinux({ root, cache, log = () => {} }) {
     ...modules.map((m) => ({ name: `lib/modules/${m.name}.ko`, mode: 0o100644, data: readFileSync(m.path) })),
     { name: "init", mode: 0o100755, data: INIT(modules) },
   ];
-  const initrd = join(cache, "linux", "initramfs.cpio");
+  const initrd = join(cache, "linux", transport === "mmio" ? "initramfs.cpio" : `initramfs-${transport}.cpio`);
   mkdirSync(dirname(initrd), { recursive: true });
   writeFileSync(initrd, newcArchive(entries));
   log(`linux ${release}: initramfs with busybox, blkbench and ${modules.map((m) => basename(m.path)).join(", ")}`);
-  return { kernel: join(boot, vmlinuz), initrd, release };
+  return { kernel: join(boot, vmlinuz), initrd, release, transport };
 }
 
 async function timed(m, line, timeoutMs = 90000) {
@@ -132,11 +150,12 @@ export function blkbenchSeqPasses(output) {
 }
 
 /** One boot of Linux with the bench image (read only) and a scratch copy; adds samples. */
-export async function runLinux({ linux, image, scratch, legacy, memory, work, samples, suffix, seed, log }) {
+export async function runLinux({ linux, image, scratch, legacy, pci = false, memory, work, samples, suffix, seed, log }) {
+  if (Boolean(pci) !== (linux.transport === "pci")) throw new LinuxPeerError(`the initramfs loads the ${linux.transport} modules, the disks are ${pci ? "pci" : "mmio"}`);
   const m = new QemuMachine({
     board: "qemu-virt-arm", // Debian's armhf kernel
     elf: linux.kernel, legacy, memory, prompt: null, batch: false, lifetimeS: 900,
-    devices: [{ disk: image.path, readonly: true }, { disk: scratch }],
+    devices: [{ disk: image.path, readonly: true, pci }, { disk: scratch, pci }],
     extraArgs: ["-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],
   });
   const t0 = performance.now();
@@ -145,6 +164,11 @@ export async function runLinux({ linux, image, scratch, legacy, memory, work, sa
     await m.waitFor(/LXREADY/, 120000, { what: "/dev/vda" });
     samples.add(`ready_s${suffix}`, (performance.now() - t0) / 1000);
     await m.waitFor(PROMPT, 30000, { what: "the Linux shell" });
+    // The disks sit on the transport asked for (sysfs: .../pci0000:00/0000:00:01.0/virtio0/block/vda
+    // or .../a003e00.virtio_mmio/virtio0/block/vda).
+    const paths = (await timed(m, "for d in vda vdb; do readlink -f /sys/block/$d; done")).output.split("\n").map((l) => l.trim()).filter((p) => p.startsWith("/sys/devices/"));
+    const onTransport = (p) => (pci ? /\/pci[0-9a-f]{4}:[0-9a-f]{2}\//.test(p) : /virtio_mmio\//.test(p));
+    if (paths.length !== 2 || !paths.every(onTransport)) throw new LinuxPeerError(`the disks are not on ${pci ? "virtio-pci" : "virtio-mmio"}: ${paths.join(" ")}`);
     // The kernel's own request limits for the disk (what a 4 MiB pread becomes).
     const limits = (await timed(m, "cat /sys/block/vda/queue/max_sectors_kb /sys/block/vda/queue/max_segments /sys/block/vda/queue/nr_requests")).output.trim().split(/\s+/).slice(-3).map(Number);
     if (limits.every((x) => Number.isFinite(x))) {

@@ -74,12 +74,12 @@ function crcOf(output) {
 }
 
 /** One boot of U-Boot with the bench image; adds samples (ready_s, seq, qd1). */
-export async function runUboot({ root, image, legacy, memory, work, samples, suffix, seed, log, cache }) {
+export async function runUboot({ root, image, legacy, pci = false, memory, work, samples, suffix, seed, log, cache }) {
   const scriptDisk = makeScriptDisk(join(cache, `uboot-script-${seed}.img`), work.counts.uboot, seed, image.bytes / BLOCK);
   const m = new QemuMachine({
     board: "qemu-virt-arm", // U-Boot's qemu_arm build
     bios: join(root, UBOOT_BIN), legacy, memory, prompt: null, batch: false, lifetimeS: 900,
-    devices: [{ disk: image.path, readonly: true }, { disk: scriptDisk, readonly: true }],
+    devices: [{ disk: image.path, readonly: true, pci }, { disk: scriptDisk, readonly: true, pci }],
   });
   const t0 = performance.now();
   try {
@@ -92,9 +92,18 @@ export async function runUboot({ root, image, legacy, memory, work, samples, suf
     await m.waitFor(PROMPT, 10000, { what: "the U-Boot prompt" });
     const scan = await timed(m, "virtio scan");
     samples.add(`ready_s${suffix}`, (bootMs + scan.ms) / 1000);
+    if (pci) {
+      // Both disks are virtio-pci functions in the mode asked for (1af4:1042 modern only,
+      // 1af4:1001 transitional: legacy with disable-modern=on); U-Boot enumerated them itself.
+      const want = /disable-legacy=on/.test(pci) ? "0x1042" : "0x1001";
+      const found = (await timed(m, "pci")).output.match(new RegExp(`0x1af4\\s+${want}`, "g")) ?? [];
+      if (found.length !== 2) throw new UbootError(`U-Boot's \`pci\` lists ${found.length} virtio-blk functions 1af4:${want.slice(2)}, not 2`);
+    }
     // Two disks: the image and the 1 MiB script disk; which is device 0 depends on probing order.
     const info = (await timed(m, "virtio info")).output;
-    const small = /Device (\d+):[^]*?Capacity: 1\.0 MB/.exec(info)?.[1];
+    // Each "Device N:" block on its own (a lazy match from the first header would run
+    // across into the next device's block).
+    const small = info.split(/(?=Device \d+:)/).map((b) => /^Device (\d+):[^]*Capacity: 1\.0 MB/.exec(b)?.[1]).find((n) => n !== undefined);
     if (small === undefined || !/131072 x 512/.test(info)) throw new UbootError(`virtio info: ${info.trim()}`);
     const img = small === "0" ? 1 : 0;
     await timed(m, `virtio dev ${img}`);
