@@ -2,16 +2,17 @@
 // function of a multi-function device; a PCI-to-PCI bridge (pcie-root-port too) gets the
 // next bus number as its secondary bus, its buses are enumerated, and its subordinate
 // bus and its forwarding windows (memory 1 MiB, I/O 4 KiB granular) are set around what
-// was placed behind it. BARs are sized with decoding off, assigned, then the command
-// register enables memory / I/O decoding and bus mastering.
+// was placed behind it. BARs are sized with decoding off, assigned, claimed from the
+// platform (which opens exactly those ranges to MMIO), then the command register enables
+// memory / I/O decoding and bus mastering.
 
-import type { PciHostInfo } from "../platform/platform.js";
+import type { PciBarAccess, PciHostInfo } from "../platform/platform.js";
 import { allocatorsFor, assignBars, sizeBars, type Allocators } from "./bars.js";
 import { readCapabilities } from "./capabilities.js";
 import { Cfg, Command, HEADER_MULTI_FUNCTION, HEADER_TYPE_BRIDGE, NO_VENDOR } from "./config-regs.js";
 import type { Ecam, PciAddress } from "./ecam.js";
 import { routeIntx } from "./intx.js";
-import type { PciFunction } from "./pci-function.js";
+import type { PciBar, PciFunction } from "./pci-function.js";
 
 const MIB = 0x10_0000;
 const IO_GRANULE = 0x1000;
@@ -21,12 +22,16 @@ interface Walk {
   readonly host: PciHostInfo;
   readonly alloc: Allocators;
   readonly out: PciFunction[];
+  readonly barAccess: PciBarAccess | null;
   nextBus: number;
 }
 
-/** Enumerates every bus below the host bridge; functions in discovery order. */
-export function enumerate(ecam: Ecam, host: PciHostInfo): PciFunction[] {
-  const walk: Walk = { ecam, host, alloc: allocatorsFor(host.windows), out: [], nextBus: ecam.busStart + 1 };
+/**
+ * Enumerates every bus below the host bridge; functions in discovery order. `barAccess`:
+ * the platform's BAR claims (Platform.pciBars), null where MMIO is not guarded per BAR.
+ */
+export function enumerate(ecam: Ecam, host: PciHostInfo, barAccess: PciBarAccess | null = null): PciFunction[] {
+  const walk: Walk = { ecam, host, alloc: allocatorsFor(host.windows), out: [], barAccess, nextBus: ecam.busStart + 1 };
   scanBus(walk, ecam.busStart, []);
   return walk.out;
 }
@@ -52,7 +57,9 @@ function scanFunction(walk: Walk, a: PciAddress, path: readonly number[], multi:
   const command = ecam.read16(a, Cfg.Command);
   ecam.write16(a, Cfg.Command, command & ~(Command.Io | Command.Memory | Command.BusMaster));
   const sized = headerType === 0 || bridge ? sizeBars(ecam, a, bridge ? 2 : 6) : [];
-  const { bars, problems } = assignBars(ecam, a, sized, walk.alloc);
+  const assigned = assignBars(ecam, a, sized, walk.alloc);
+  const problems = assigned.problems;
+  const bars = walk.barAccess ? claimBars(walk.barAccess, ecam, a, assigned.bars, problems) : assigned.bars;
   const { caps, problem } = readCapabilities(ecam, a);
   if (problem !== null) problems.push(problem);
   const pin = ecam.read8(a, Cfg.InterruptPin);
@@ -85,6 +92,29 @@ function scanFunction(walk: Walk, a: PciAddress, path: readonly number[], multi:
     enable |= Command.Io | Command.Memory;
   }
   ecam.write16(a, Cfg.Command, (command & ~(Command.Io | Command.Memory)) | enable);
+}
+
+/**
+ * Claims each assigned BAR from the platform, after the last write to the function's BAR
+ * registers (a later one closes the claims). A BAR the platform refuses, or places
+ * elsewhere than assignment did, is left unassigned with the reason in `problems`.
+ */
+function claimBars(access: PciBarAccess, ecam: Ecam, a: PciAddress, bars: readonly PciBar[], problems: string[]): PciBar[] {
+  return bars.map((bar) => {
+    if (bar.cpuAddress < 0) return bar;
+    let cpu: number;
+    try {
+      cpu = access.claim(ecam.address(a, 0, 4), bar.index);
+    } catch (error) {
+      problems.push(`BAR${bar.index}: the platform refused it (${(error as Error).message})`);
+      return { ...bar, pciAddress: -1, cpuAddress: -1 };
+    }
+    if (cpu !== bar.cpuAddress) {
+      problems.push(`BAR${bar.index}: the platform found it at 0x${cpu.toString(16)}, not 0x${bar.cpuAddress.toString(16)}`);
+      return { ...bar, pciAddress: -1, cpuAddress: -1 };
+    }
+    return bar;
+  });
 }
 
 /** Numbers the bridge's buses, enumerates them, and opens its windows around what they hold. */

@@ -15,7 +15,7 @@ export class PciBus {
     const host = platform.board.pci;
     if (!host) throw new Error("PciBus: the board has no reachable PCI host bridge");
     this.ecam = new Ecam(platform.mmio, host);
-    this.#functions = enumerate(this.ecam, host);
+    this.#functions = enumerate(this.ecam, host, platform.pciBars ?? null);
   }
 
   /** Every function found, in enumeration order (depth first). */

@@ -194,6 +194,22 @@ export interface MemoryHotplug {
   unmap(phys: number, size: number): void;
 }
 
+/**
+ * Access to the registers behind PCI BARs (Platform.pciBars). A platform that guards MMIO
+ * keeps every BAR closed until the PCI layer, having assigned it, claims it: the platform
+ * reads and sizes the BAR itself from the function's configuration space and opens
+ * exactly that range; a later configuration write to a BAR register of the function
+ * closes its claims again. The rest of the bridge's windows stays closed.
+ */
+export interface PciBarAccess {
+  /**
+   * Opens BAR `index` of the function whose 4 KiB of ECAM start at `configAddress`, at the
+   * address and size the BAR decodes now; returns its CPU address. Throws a RangeError for
+   * a missing function or BAR, an empty or unassigned BAR, or one outside the windows.
+   */
+  claim(configAddress: number, index: number): number;
+}
+
 /** Heap and slot use of the JavaScript engine, where the platform can tell. */
 export interface EngineStats {
   readonly [key: string]: number;
@@ -223,6 +239,8 @@ export interface Platform {
    * platform cannot add memory.
    */
   readonly memoryHotplug?: MemoryHotplug;
+  /** PCI BAR claims; absent where MMIO to the PCI windows is not guarded per BAR. */
+  readonly pciBars?: PciBarAccess;
   /** Engine memory statistics for the `mem` command. */
   engineStats(): EngineStats;
   /** Powers the machine off (PSCI SYSTEM_OFF on `virt`); in Node, ends the model. */

@@ -153,6 +153,7 @@ export class HostModel {
       timers: this.timers,
       console: this.console,
       board: this.board,
+      ...(this.#pci ? { pciBars: { claim: (configAddress: number, index: number) => this.#pci!.claim(configAddress, index) } } : {}),
       engineStats: (): EngineStats => {
         const m = process.memoryUsage();
         return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };

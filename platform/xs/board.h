@@ -33,11 +33,12 @@ typedef struct {
 	int dma_coherent;                /* every virtio,mmio node is `dma-coherent`: the DMA pool may be
 	                                    cacheable (arch mmu.c decides) */
 	/* The PCIe host bridge (pci-host-ecam-generic, below 4 GiB: boot with highmem=off) and
-	 * the GICv2m frame: JavaScript may also reach ECAM, the I/O and 32-bit memory windows
-	 * (where the BARs it assigns live) and the frame. 0 sizes when absent. */
+	 * the GICv2m frame: JavaScript may also reach ECAM, the frame, and in the I/O and 32-bit
+	 * memory windows the BARs it has claimed (pci_bars.c). 0 sizes when absent. */
 	uint32_t ecam_base, ecam_size;
 	uint32_t pci_io_base, pci_io_size;   /* CPU address of PCI I/O space */
 	uint32_t pci_mem_base, pci_mem_size; /* 32-bit memory window (CPU addresses) */
+	uint32_t pci_io_pci, pci_mem_pci;    /* the PCI addresses of those windows' first bytes */
 	uint32_t v2m_base, v2m_size;         /* arm,gic-v2m-frame */
 	char model[64];
 } board_t;

@@ -104,8 +104,10 @@ static void pci_host(const node_t* n, const node_t* parent, board_t* b) {
 		uint32_t space = (be32(n->ranges + o) >> 24) & 3, cpu, len;
 		if (!cells_value(n->ranges + o + 12, ac, &cpu) || !cells_value(n->ranges + o + 12 + 4 * ac, 2, &len)) continue;
 		if (len == 0 || len > 0xFFFFFFFFu - cpu) continue; /* a 64-bit window above 4 GiB */
-		if (space == 1 && !b->pci_io_size) { b->pci_io_base = cpu; b->pci_io_size = len; }
-		else if (space == 2 && !b->pci_mem_size) { b->pci_mem_base = cpu; b->pci_mem_size = len; }
+		uint32_t pci_hi = be32(n->ranges + o + 4), pci_lo = be32(n->ranges + o + 8);
+		if (pci_hi != 0 || len > 0xFFFFFFFFu - pci_lo) continue; /* PCI side above 4 GiB */
+		if (space == 1 && !b->pci_io_size) { b->pci_io_base = cpu; b->pci_io_size = len; b->pci_io_pci = pci_lo; }
+		else if (space == 2 && !b->pci_mem_size) { b->pci_mem_base = cpu; b->pci_mem_size = len; b->pci_mem_pci = pci_lo; }
 	}
 }
 

@@ -31,18 +31,22 @@ static int within(uint32_t a, uint32_t width, uint32_t base, uint32_t size) {
 }
 
 /* A device register address: aligned to its width and inside the span of the virtio-mmio
- * windows the DTB lists, or the PCIe bridge's ECAM, I/O and 32-bit memory windows (the
- * BARs the firmware assigns live there), or the GICv2m frame (board.h). JavaScript
- * reaches no other device: not the GIC or the UART the firmware drives, not fw_cfg
- * (whose DMA interface writes anywhere in RAM), not flash; and never RAM itself. */
+ * windows the DTB lists, or the PCIe bridge's ECAM, or a BAR the PCI layer has assigned
+ * and claimed (pci_bars.c: not the rest of the bridge's windows), or the GICv2m frame
+ * (board.h). JavaScript reaches no other device: not the GIC or the UART the firmware
+ * drives, not fw_cfg (whose DMA interface writes anywhere in RAM), not flash; and never
+ * RAM itself. */
 static uint32_t mmio_addr(xsMachine* the, uint32_t width) {
 	uint32_t a = arg_u32(the, 0, "mmio address");
 	uint32_t ram_end = g_board.ram_base + g_board.ram_size;
 	if (a & (width - 1)) xsRangeError("mmio: address 0x%08lx is not %u-byte aligned", (unsigned long)a, (unsigned)width);
 	int virtio = a >= g_board.virtio_lo && a < g_board.virtio_hi && width <= g_board.virtio_hi - a;
-	if (!virtio && !within(a, width, g_board.ecam_base, g_board.ecam_size) && !within(a, width, g_board.pci_io_base, g_board.pci_io_size) &&
-	    !within(a, width, g_board.pci_mem_base, g_board.pci_mem_size) && !within(a, width, g_board.v2m_base, g_board.v2m_size))
-		xsRangeError("mmio: address 0x%08lx is outside the virtio-mmio windows and the PCI bridge's windows", (unsigned long)a);
+	if (!virtio && !within(a, width, g_board.ecam_base, g_board.ecam_size) && !within(a, width, g_board.v2m_base, g_board.v2m_size) &&
+	    !pci_bars_allow(a, width)) {
+		if (within(a, width, g_board.pci_io_base, g_board.pci_io_size) || within(a, width, g_board.pci_mem_base, g_board.pci_mem_size))
+			xsRangeError("mmio: address 0x%08lx is in a PCI window but in no BAR the PCI layer assigned and claimed", (unsigned long)a);
+		xsRangeError("mmio: address 0x%08lx is outside the virtio-mmio windows, ECAM, the claimed PCI BARs and the MSI frame", (unsigned long)a);
+	}
 	if (a + width > g_board.ram_base && a < ram_end) xsRangeError("mmio: address 0x%08lx is RAM, not a device register", (unsigned long)a);
 	return a;
 }
@@ -62,9 +66,10 @@ static void mmio_check(xsMachine* the, uint32_t a, const char* op) {
 static void xs_mmio_read8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); uint32_t v = mmio_read8(a); mmio_check(the, a, "read8"); xsResult = xsInteger(v); }
 static void xs_mmio_read16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); uint32_t v = mmio_read16(a); mmio_check(the, a, "read16"); xsResult = xsInteger(v); }
 static void xs_mmio_read32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); uint32_t v = mmio_read32(a); mmio_check(the, a, "read32"); xsResult = xsNumber((double)v); }
-static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); mmio_write8(a, arg_value(the, 1, 1) & 0xFF); mmio_check(the, a, "write8"); }
-static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); mmio_write16(a, arg_value(the, 1, 2) & 0xFFFF); mmio_check(the, a, "write16"); }
-static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); mmio_write32(a, arg_value(the, 1, 4)); mmio_check(the, a, "write32"); }
+/* Writes; one into a BAR register in ECAM closes that function's claimed BARs (pci_bars.c). */
+static void xs_mmio_write8(xsMachine* the) { uint32_t a = mmio_addr(the, 1); mmio_write8(a, arg_value(the, 1, 1) & 0xFF); mmio_check(the, a, "write8"); pci_bars_config_written(a, 1); }
+static void xs_mmio_write16(xsMachine* the) { uint32_t a = mmio_addr(the, 2); mmio_write16(a, arg_value(the, 1, 2) & 0xFFFF); mmio_check(the, a, "write16"); pci_bars_config_written(a, 2); }
+static void xs_mmio_write32(xsMachine* the) { uint32_t a = mmio_addr(the, 4); mmio_write32(a, arg_value(the, 1, 4)); mmio_check(the, a, "write32"); pci_bars_config_written(a, 4); }
 
 /* Barriers (cpu.h; on ARM, ARM ARM A3.8.3): full and write barriers as DSB so that they
  * also order the device-memory notify write; the read barrier as DMB. */
@@ -203,6 +208,7 @@ void natives_install(xsMachine* the) {
 		def(the, "__xsPowerOff", xs_power_off, 0);
 		def(the, "__xsBoardName", xs_board_name, 0);
 		page_pool_natives(the);
+		pci_bars_natives(the);
 	}
 	xsEndHost(the);
 }

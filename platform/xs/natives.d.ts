@@ -25,6 +25,8 @@ declare function __xsMmioRead32(addr: number): number;
 declare function __xsMmioWrite8(addr: number, value: number): void;
 declare function __xsMmioWrite16(addr: number, value: number): void;
 declare function __xsMmioWrite32(addr: number, value: number): void;
+/** Opens a PCI BAR to the mmio natives (pci_bars.c): ECAM address of the function, BAR index; returns its CPU address. */
+declare function __xsPciClaimBar(configAddress: number, index: number): number;
 /** dsb sy */
 declare function __xsMb(): void;
 /** dsb st */

@@ -175,6 +175,7 @@ export function createXsPlatform(): Platform {
     board,
     pages,
     memoryHotplug: xsMemoryHotplug(board),
+    pciBars: Object.freeze({ claim: (configAddress: number, index: number) => __xsPciClaimBar(configAddress, index) }),
     engineStats,
     powerOff: () => __xsPowerOff(),
   });

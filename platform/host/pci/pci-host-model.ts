@@ -2,7 +2,9 @@
 // 0x3f000000 (buses 0-15), the I/O window at CPU 0x3eff0000 (PCI 0), the 32-bit memory
 // window 0x10000000-0x3efeffff, INTA-INTD swizzled over INTID 35-38, and a GICv2m frame
 // at 0x08020000 (64 SPIs from INTID 80). Functions live behind ECAM; BAR accesses are
-// routed to the function whose decoded BAR holds the address.
+// routed to the function whose decoded BAR holds the address, once the driver has claimed
+// that BAR (Platform.pciBars, as the bare-metal natives require); a configuration write
+// to a function's BAR registers closes its claims.
 
 import type { PciHostInfo, PciInterruptRoute } from "../../platform.js";
 import type { MmioBus, MmioHandler, MmioWidth } from "../mmio-bus.js";
@@ -94,6 +96,29 @@ export class PciHostModel {
   }
 
   readonly #bridges: { config: PciConfigSpace; child: PciFunctionModel }[] = [];
+  /** The BARs claimed, per function. */
+  readonly #claims = new Map<PciFunctionModel, Set<number>>();
+
+  /** Platform.pciBars.claim: opens BAR `index` of the function at `configAddress` (ECAM). */
+  claim(configAddress: number, index: number): number {
+    const offset = configAddress - PCI_ECAM_BASE;
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    if (!Number.isInteger(offset) || offset < 0 || offset >= 0x100_0000 || offset % 0x1000 !== 0) {
+      throw new RangeError(`pci claim: ${hex(configAddress)} is not the start of a function's configuration space in ECAM`);
+    }
+    const fn = this.#functionAt(offset);
+    if (!fn) throw new RangeError(`pci claim: no function at ${hex(configAddress)}`);
+    const spec = Number.isInteger(index) && index >= 0 && index < 6 ? fn.config.bars[index] : undefined;
+    if (!spec) throw new RangeError(`pci claim: the function has no BAR${index}`);
+    const base = fn.config.barAddress(index);
+    if (base === 0) throw new RangeError(`pci claim: BAR${index} is not assigned (address 0)`);
+    const [start, size] = spec.kind === "io" ? [0, 0x1_0000] : [PCI_MEM_BASE, PCI_MEM_SIZE];
+    if (base < start || base + spec.size > start + size) throw new RangeError(`pci claim: BAR${index} at PCI ${hex(base)} is outside the bridge's window`);
+    let set = this.#claims.get(fn);
+    if (!set) this.#claims.set(fn, (set = new Set()));
+    set.add(index);
+    return spec.kind === "io" ? PCI_IO_CPU_BASE + base : base;
+  }
 
   /** The function at ECAM offset `offset`: bus 0 directly, other buses through the bridges. */
   #functionAt(offset: number): PciFunctionModel | undefined {
@@ -122,6 +147,7 @@ export class PciHostModel {
       },
       write: (offset, width, value) => {
         const { fn, reg } = at(offset);
+        if (fn && reg + width > 0x10 && reg < fn.config.barsEnd) this.#claims.delete(fn); // a BAR may move: claim it again
         fn?.config.write(reg, width, value);
       },
     };
@@ -136,6 +162,10 @@ export class PciHostModel {
         if (!spec || (spec.kind === "io") !== (space === "io")) continue;
         const base = fn.config.barAddress(bar);
         if (base === 0 || address < base || address >= base + spec.size) continue;
+        if (!this.#claims.get(fn)?.has(bar)) {
+          this.#report("pci-bar-unclaimed", `access at 0x${address.toString(16)} in BAR${bar}, which the driver has not claimed since it was last written (Platform.pciBars.claim)`);
+          return null;
+        }
         if ((fn.config.command & decoding) === 0) {
           this.#report("pci-bar-decode-off", `access at 0x${address.toString(16)} in BAR${bar} while the command register's ${space === "io" ? "I/O" : "memory"} decode is off`);
           return null;

@@ -62,6 +62,29 @@ test("BARs: sized, naturally aligned, inside their window, not overlapping; deco
   model.assertNoViolations();
 });
 
+test("BAR claims: enumeration claims what it assigned; an unclaimed BAR, or one written since, is not reachable; bad claims are refused", () => {
+  const model = fourDevices();
+  const bus = new PciBus(model.platform);
+  const modern = bus.find(0, 2, 0)!;
+  const common = modern.bars.find((b) => b.index === 4)!;
+  model.platform.mmio.read32(common.cpuAddress);
+  model.assertNoViolations();
+  const config = bus.ecam.address(modern, 0, 4);
+  const claim = (index: number) => model.platform.pciBars!.claim(config, index);
+  assert.is(claim(4), common.cpuAddress, "a claim gives the BAR's CPU address");
+  assert.throws(() => claim(0), /no BAR0/);
+  assert.throws(() => model.platform.pciBars!.claim(config + 4, 4), /not the start of a function's configuration space/);
+  assert.throws(() => model.platform.pciBars!.claim(bus.ecam.address({ bus: 0, device: 9, fn: 0 }, 0, 4), 0), /no function/);
+  // Moving BAR4 (a write to its register) closes the function's claims until claimed again.
+  bus.ecam.write32(modern, Cfg.Bar0 + 16, bus.ecam.read32(modern, Cfg.Bar0 + 16));
+  model.platform.mmio.read32(common.cpuAddress);
+  assert.equal(model.violationRules(), ["pci-bar-unclaimed"]);
+  model.clearViolations();
+  claim(4);
+  model.platform.mmio.read32(common.cpuAddress);
+  model.assertNoViolations();
+});
+
 test("INTx: INTA of device d reaches INTID 35 + d mod 4; bridges swizzle", () => {
   const model = fourDevices();
   const bus = new PciBus(model.platform);
