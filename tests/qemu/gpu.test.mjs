@@ -2,7 +2,7 @@
 // `gpu test` draws the pattern, QMP `screendump` ("format": "png", with -display none)
 // captures it, and the decoded PNG shows the colour bars where the pattern puts them.
 // Legacy virtio-mmio through the HIL board; modern through `npm start -- --screenshot`,
-// exactly as the README shows it.
+// exactly as the README shows it; and virtio-gpu-pci (modern, MSI-X) the same way.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -63,6 +63,17 @@ test("modern: npm start -- --no-defaults --device virtio-gpu-device --run 'gpu t
   assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /gpu test: \d+x\d+/);
   const [, w, h] = /gpu test: (\d+)x(\d+)/.exec(r.stdout);
+  checkPattern(decodePng(readFileSync(file)), Number(w), Number(h));
+});
+
+test("virtio-gpu-pci: npm start -- --no-defaults --device virtio-gpu-pci --run 'gpu test' --screenshot FILE", () => {
+  const file = join(dir, "pci.png");
+  const r = spawnSync(process.execPath, [join(ROOT, "tools/start.mjs"), "--no-defaults", "--device", "virtio-gpu-pci", "--run", "devices --json", "--run", "gpu test 1", "--screenshot", file, "--no-build", "--timeout", "120"], { cwd: ROOT, encoding: "utf8" });
+  assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const gpu = jsonLine(r.stdout).find((d) => d.type === "gpu");
+  assert.equal([gpu?.transport, gpu?.mode, gpu?.status], ["pci", "pci modern", "DRIVER_OK"], r.stdout);
+  const [, w, h] = /gpu test: (\d+)x(\d+)/.exec(r.stdout) ?? [];
+  assert.ok(w, r.stdout);
   checkPattern(decodePng(readFileSync(file)), Number(w), Number(h));
 });
 
