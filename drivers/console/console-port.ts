@@ -62,7 +62,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     this.#txCount = positive("txBuffers", options.txBuffers ?? 8);
     this.#txSize = positive("txBufferSize", options.txBufferSize ?? 512);
     this.#rxLimit = Math.max(positive("rxLimit", options.rxLimit ?? 2 * this.#rxCount * this.#rxSize), this.#rxSize);
-    const txTimeoutMs = options.txTimeoutMs ?? 500;
+    const txTimeoutMs = options.txTimeoutMs ?? 5000;
     this.#txWatchdog = new TxWatchdog({
       platform: device.platform,
       timeoutMs: txTimeoutMs,

@@ -18,7 +18,8 @@ export interface ConsolePortOptions {
   readonly rxLimit?: number;
   /** No transmit buffer back for this long (ms) while some are out: the device is reset
    * and re-initialized, which gives them back (counted in stats().txTimeouts). 0: never.
-   * Default 500. */
+   * Default 5000: a host end that stops reading for longer than that gets the device reset
+   * (and bytes still out are lost); 0 if a port's host may stop reading for good. */
   readonly txTimeoutMs?: number;
 }
 

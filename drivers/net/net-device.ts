@@ -70,7 +70,7 @@ export class NetDevice implements Nic {
     const rx = options.rxBuffers ?? 64;
     const tx = options.txSlots ?? 32;
     const pairs = options.queuePairs ?? 4;
-    const timeout = options.txTimeoutMs ?? 500;
+    const timeout = options.txTimeoutMs ?? 5000;
     if (!Number.isInteger(rx) || rx < 1) throw new RangeError(`rxBuffers ${rx} must be a positive integer`);
     if (!Number.isInteger(tx) || tx < 1) throw new RangeError(`txSlots ${tx} must be a positive integer`);
     if (!Number.isInteger(pairs) || pairs < 1 || pairs > MAX_QUEUE_PAIRS) throw new RangeError(`queuePairs ${pairs} must be an integer from 1 to ${MAX_QUEUE_PAIRS}`);

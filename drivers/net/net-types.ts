@@ -8,7 +8,8 @@ export interface NetOptions {
   readonly txSlots?: number;
   /** A transmit buffer the device has held this long (ms) means a hung transmit queue:
    * the device is reset (its buffers come back) and re-initialized; 0 turns this off.
-   * Default 500 (QEMU returns transmit buffers within microseconds to milliseconds). */
+   * Default 5000, as Linux's netdev transmit watchdog: long enough that a peer slow to read
+   * (QEMU holds transmit buffers while its backend cannot take more) is not taken for a hang. */
   readonly txTimeoutMs?: number;
   /** Queue pairs to use with VIRTIO_NET_F_MQ (capped by the device's
    * max_virtqueue_pairs). Default 4. */

@@ -131,7 +131,8 @@ class ConsoleDriven implements Driven {
     const s = this.#open();
     const live = this.#driver.ports()[0];
     if (!s || !live || !live.live) return w.report("no-recovery", `no working console after a restart of a behaving device (${deviceState(w)})`);
-    await w.run(1000, () => live.writable >= 64);
+    // Longer than the transmit watchdog (txTimeoutMs, 5 s): buffers the device kept come back by then.
+    await w.run(12_000, () => live.writable >= 64);
     // Out: 64 bytes must reach the device.
     // Bytes accepted before and not delivered by now were lost to a reset: forget them.
     this.#sentAt = this.#sent.length;

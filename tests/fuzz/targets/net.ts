@@ -142,7 +142,8 @@ class NetDriven implements Driven {
       net = this.#net;
     }
     if (!net || !net.ready) return w.report("no-recovery", `no working NetDevice after a restart of a behaving device (${vd.error ? describeError(vd.error) : vd.step})`);
-    await w.run(1000, () => net!.writable > 0);
+    // Longer than the transmit watchdog (txTimeoutMs, 5 s): buffers the device kept come back by then.
+    await w.run(12_000, () => net!.writable > 0);
     const tag = this.#tag++;
     const out = frame(100, tag, net.mac);
     let sent = false;
