@@ -56,4 +56,9 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "blk: a broken ring resets the device before its requests fail: the device no longer writes a caller's DMA memory after the rejection",
     replay: { kind: "blk", version: 1, seed: 1209858000, steps: [{ action: "lie-used", args: [2743865431, 1477094923, 1536084117, 2446830709] }, { action: "write-zeroes", args: [3457216704, 1626550085, 3169780565, 3560600810] }, { action: "turn", args: [3568782462, 3247428031, 503208516, 1247154515] }, { action: "read", args: [1794498860, 2266065274, 3475161822, 60846317] }] },
   },
+  {
+    finding: "tx-stuck-after-lost-buffers (net)",
+    fix: "net transmit watchdog (300de34): a device holding tx buffers past txTimeoutMs is reset",
+    replay: { kind: "net", version: 1, seed: 764872869, steps: [{ action: "lose", args: [1592171702, 2296880586, 4235424488, 1149904294] }, { action: "send", args: [1098764642, 92305944, 1266637784, 879703429] }, { action: "advance", args: [2461383800, 3045034770, 194698363, 1185690711] }] },
+  },
 ];
