@@ -87,6 +87,9 @@ export class TcpConnection {
   keepAliveAt = Infinity;
   closeAt = Infinity;
   txRetryAt = Infinity;
+  /** The application read the last byte before the peer's FIN: PeerClosed is due (from
+   * the timer, never from inside read(): the reader still has to use what it read). */
+  peerClosedAt = Infinity;
   #timer: number | null = null;
   #timerAt = Infinity;
   persistBackoff = 0;
@@ -166,7 +169,10 @@ export class TcpConnection {
     recv.copyOut(0, count, out, at);
     recv.consume(count, this.ooo.length === 0);
     this.out.windowUpdate();
-    this.#signalPeerFin();
+    if (this.peerFin && !this.peerFinSignalled && recv.length === 0 && this.peerClosedAt === Infinity) {
+      this.peerClosedAt = this.host.now();
+      this.arm();
+    }
     return count;
   }
 
@@ -406,10 +412,14 @@ export class TcpConnection {
         this.#enterTimeWait();
         break;
     }
-    this.#signalPeerFin();
+    this.signalPeerFin();
   }
 
-  #signalPeerFin(): void {
+  /** Tells the socket the peer closed, once every byte before the FIN was read. Only from
+   * segment arrival or the timer: a callback from inside read() would run before the
+   * reader used the bytes it just took (an echo would lose its last piece). */
+  signalPeerFin(): void {
+    this.peerClosedAt = Infinity;
     if (!this.peerFin || this.peerFinSignalled || this.readable > 0) return;
     this.peerFinSignalled = true;
     this.events?.peerClosed();
@@ -419,7 +429,7 @@ export class TcpConnection {
     this.state = "TIME-WAIT";
     this.send = this.recv = null;
     this.ooo.length = 0;
-    this.rtoAt = this.persistAt = this.keepAliveAt = this.delAckAt = this.txRetryAt = Infinity;
+    this.rtoAt = this.persistAt = this.keepAliveAt = this.delAckAt = this.txRetryAt = this.peerClosedAt = Infinity;
     this.closeAt = this.host.now() + 2 * this.host.config.mslMs;
     this.host.timeWait(this);
     this.arm();
@@ -450,7 +460,7 @@ export class TcpConnection {
    * leaves the timer alone: it fires early, finds nothing due, and is set again. */
   arm(): void {
     if (this.state === "CLOSED") return;
-    const next = Math.min(this.rtoAt, this.delAckAt, this.persistAt, this.keepAliveAt, this.closeAt, this.txRetryAt);
+    const next = Math.min(this.rtoAt, this.delAckAt, this.persistAt, this.keepAliveAt, this.closeAt, this.txRetryAt, this.peerClosedAt);
     if (next === Infinity) return;
     if (this.#timer !== null && this.#timerAt <= next) return;
     const timers = this.host.timers;

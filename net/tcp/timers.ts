@@ -16,6 +16,10 @@ export function fireTimers(c: TcpConnection): void {
     c.destroy(null); // TIME-WAIT over, or an orphan stuck in FIN-WAIT-2
     return;
   }
+  if (c.peerClosedAt <= now) {
+    c.signalPeerFin(); // the last byte before the FIN was read
+    if (c.isClosed()) return;
+  }
   if (c.txRetryAt <= now) {
     c.txRetryAt = Infinity;
     c.out.output();
