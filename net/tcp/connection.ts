@@ -158,6 +158,21 @@ export class TcpConnection {
     this.out.sendSyn(true);
   }
 
+  /** The handshake's ACK brought back a SYN cookie (tcp-layer.ts): SYN-RECEIVED as if our
+   * SYN-ACK had been sent from here (no window scaling: the cookie did not keep it). */
+  acceptCookie(peerIsn: number, mss: number, seg: TcpSegment): void {
+    this.irs = peerIsn;
+    this.rcvNxt = seqAdd(peerIsn, 1);
+    this.mss = Math.min(mss, this.host.maxSegment);
+    this.windowScaling = false;
+    this.sndScale = this.rcvScale = 0;
+    this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
+    this.sndWnd = seg.window;
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = seg.ack;
+    this.rcvAdv = seqAdd(this.rcvNxt, Math.min(this.host.config.receiveBuffer, 0xffff));
+  }
+
   // ---- the application ----
 
   /** Copies up to `n` bytes out of the receive buffer; opens the window as needed. */

@@ -14,8 +14,12 @@ export interface TcpStats {
   noSocket: number;
   resetsSent: number;
   resetsReceived: number;
-  /** SYNs dropped: the listener's half-open backlog or the connection table was full. */
+  /** SYNs given no half-open connection: the listener's backlog or the connection table
+   * was full (beyond the backlog a SYN cookie answers); cookie ACKs finding no room. */
   synDropped: number;
+  /** SYN-ACKs sent with a SYN cookie (syn-cookies.ts), and the ACKs that checked. */
+  synCookiesSent: number;
+  synCookiesAccepted: number;
   /** Connections reset because the listener's accept queue was full. */
   acceptOverflows: number;
   connectionsOpened: number;

@@ -11,8 +11,9 @@ import { tcpConfig, type TcpConfig, type TcpOptions } from "./config.js";
 import { TcpConnection } from "./connection.js";
 import { TcpLimitError } from "./errors.js";
 import type { TcpHost, TcpStats } from "./host.js";
-import { ACK, FIN, PROTO_TCP, RST, SYN, TCP_HLEN, parseTcp, writeTcp, type TcpSegment } from "./segment.js";
+import { ACK, FIN, PROTO_TCP, RST, SYN, TCP_HLEN, headerLength, parseTcp, writeTcp, type TcpSegment } from "./segment.js";
 import { seqAdd, seqLt } from "./seq.js";
+import { SynCookies } from "./syn-cookies.js";
 
 /** A listening port: what the layer needs of a Listener. */
 export interface ListenEntry {
@@ -48,6 +49,7 @@ export class TcpLayer implements TcpHost, IpProtocolHandler {
     synDropped: 0, acceptOverflows: 0, connectionsOpened: 0, connectionsAccepted: 0, retransmitTimeouts: 0,
     fastRetransmits: 0, retransmittedSegments: 0, timeouts: 0, keepAlives: 0, windowProbes: 0, outOfOrder: 0,
     outOfOrderDropped: 0, bytesReceived: 0, bytesSent: 0, txErrors: 0, timeWaitEvicted: 0,
+    synCookiesSent: 0, synCookiesAccepted: 0,
   };
   readonly payloadOffset = PACKET_PAYLOAD_OFFSET;
   readonly #table: Table = new Map();
@@ -56,6 +58,7 @@ export class TcpLayer implements TcpHost, IpProtocolHandler {
   #active = 0;
   #nextPort = 49152 + Math.floor(Math.random() * 16384);
   readonly #secret = [rand32(), rand32(), rand32(), rand32()];
+  readonly #cookies = new SynCookies([rand32(), rand32(), rand32(), rand32()]);
   #closed = false;
 
   constructor(stack: IpStack, options?: TcpOptions) {
@@ -162,20 +165,64 @@ export class TcpLayer implements TcpHost, IpProtocolHandler {
       return;
     }
     if (listener !== undefined && (seg.flags & RST) !== 0) return;
+    if (listener !== undefined && (seg.flags & (SYN | ACK)) === ACK && this.#acceptCookie(listener, seg, src)) return;
     this.stats.noSocket++;
     this.#resetFor(seg, src);
   }
 
   #passiveOpen(listener: ListenEntry, seg: TcpSegment, src: number): void {
     const config = this.config;
-    if (listener.halfOpen.size >= config.backlog || this.#active >= config.maxConnections) {
+    if (this.#active >= config.maxConnections) {
       this.stats.synDropped++; // the peer retries; nothing is kept for it
+      return;
+    }
+    if (listener.halfOpen.size >= config.backlog) {
+      this.stats.synDropped++; // nothing is kept for it: a SYN cookie answers (syn-cookies.ts)
+      this.#sendCookie(seg, src);
       return;
     }
     const conn = new TcpConnection(this, seg.dstPort, src, seg.srcPort, this.#isn(seg.dstPort, src, seg.srcPort), "SYN-RECEIVED", listener.port);
     this.#add(conn);
     listener.halfOpen.add(conn);
     conn.acceptSyn(seg);
+  }
+
+  /** A SYN beyond the backlog: SYN-ACK with a cookie for its ISN, MSS option, no window
+   * scale (a cookie cannot remember the peer's), nothing kept. */
+  #sendCookie(seg: TcpSegment, src: number): void {
+    const mss = Math.min(seg.mss > 0 ? seg.mss : 536, this.maxSegment);
+    const cookie = this.#cookies.make(this.now(), src, seg.srcPort, seg.dstPort, seg.seq, mss);
+    const fields = {
+      srcPort: seg.dstPort, dstPort: seg.srcPort, seq: cookie, ack: seqAdd(seg.seq, 1),
+      flags: SYN | ACK, window: Math.min(this.config.receiveBuffer, 0xffff), mss: this.maxSegment, wscale: -1,
+    };
+    const frame = this.frame(headerLength(fields));
+    writeTcp(frame.subarray(this.payloadOffset), this.localAddress, src, fields, 0);
+    if (this.sendFrame(src, frame)) {
+      this.stats.synCookiesSent++;
+      this.stats.segmentsSent++;
+    }
+  }
+
+  /** An ACK to a listening port with no connection: the end of a handshake we answered
+   * with a cookie? If the cookie checks, the connection is made (ESTABLISHED at once, or
+   * dropped when the table or the accept queue is full: the peer retransmits). False:
+   * not a cookie of ours (the caller resets it). */
+  #acceptCookie(listener: ListenEntry, seg: TcpSegment, src: number): boolean {
+    const peerIsn = seqAdd(seg.seq, -1);
+    const mss = this.#cookies.check(this.now(), src, seg.srcPort, seg.dstPort, peerIsn, seqAdd(seg.ack, -1));
+    if (mss === 0) return false;
+    if (this.#active >= this.config.maxConnections || listener.queue.length >= this.config.acceptQueue) {
+      this.stats.synDropped++;
+      return true;
+    }
+    const conn = new TcpConnection(this, seg.dstPort, src, seg.srcPort, seqAdd(seg.ack, -1), "SYN-RECEIVED", listener.port);
+    conn.acceptCookie(peerIsn, mss, seg);
+    this.#add(conn);
+    listener.halfOpen.add(conn);
+    this.stats.synCookiesAccepted++;
+    conn.receive(seg); // the ACK (and any data) in SYN-RECEIVED: ESTABLISHED, to the accept queue
+    return true;
   }
 
   /** §3.10.7.1: a segment for no connection gets a RST (never a RST for a RST). */

@@ -4,26 +4,14 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseIpv4Packet } from "../../../net/ip/ipv4.js";
-import { parseEthernet } from "../../../net/ip/ethernet.js";
 import { ConnectionResetError, ConnectionTimeoutError } from "../../../net/tcp/errors.js";
 import { Listener } from "../../../net/tcp/listener.js";
-import { ACK, PROTO_TCP, RST, SYN, parseTcp, type TcpSegment } from "../../../net/tcp/segment.js";
+import { ACK, RST, SYN } from "../../../net/tcp/segment.js";
 import { TCP } from "../../../net/tcp/tcp-socket.js";
 import { echoTransfer } from "./tcp-echo-rig.js";
 import { ADDRESS_A, ADDRESS_B, world, type World } from "./tcp-wire.js";
-import { craftSegment } from "./tcp-craft.js";
+import { craftSegment, tcpOf } from "./tcp-craft.js";
 import { toIpv4 } from "../../../net/ip/address.js";
-
-/** The TCP segment in a frame, or null. */
-function tcpOf(frame: Uint8Array): (TcpSegment & { src: number; dst: number }) | null {
-  const eth = parseEthernet(frame);
-  if (eth === null || eth.type !== 0x0800) return null;
-  const ip = parseIpv4Packet(eth.payload);
-  if (typeof ip === "string" || ip.protocol !== PROTO_TCP) return null;
-  const seg = parseTcp(ip.payload, ip.src, ip.dst);
-  return typeof seg === "string" ? null : { ...seg, src: ip.src, dst: ip.dst };
-}
 
 /** A connection a -> b on port 7 with the server side taken; returns both sockets. */
 function connected(w: World, opts: { nodelay?: boolean } = {}): { client: TCP; server: TCP; listener: Listener } {
