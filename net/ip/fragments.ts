@@ -4,6 +4,11 @@
 // `maxDatagram` bytes each, `maxBytes` held in all, `maxFragments` pieces per datagram,
 // and each one dropped `timeoutMs` after its first fragment. Overlapping fragments drop
 // the whole datagram (as RFC 5722 asks of IPv6: overlaps are only ever an attack).
+// And the sending side: splitPacket() cuts a packet larger than the MTU into fragments.
+
+import { alignedBytes } from "../bytes.js";
+import { ETH_HLEN } from "./ethernet.js";
+import { FLAG_MF, IPV4_HLEN, writeIpv4Header } from "./ipv4.js";
 
 export interface ReassemblyOptions {
   /** Default 8. */
@@ -163,4 +168,28 @@ export class Reassembler {
     this.#assemblies.delete(a.key);
     this.#held -= a.bytes;
   }
+}
+
+/** A frame (Ethernet header room, IPv4 header, payload) too large for `mtu` as fragments
+ * (RFC 791 §3.2: 8-byte units, MF on all but the last, the header's ID and TTL kept), each
+ * a frame of its own with room for the Ethernet header. */
+export function splitPacket(frame: Uint8Array, mtu: number): Uint8Array[] {
+  const header = frame.subarray(ETH_HLEN, ETH_HLEN + IPV4_HLEN);
+  const v = new DataView(header.buffer, header.byteOffset, IPV4_HLEN);
+  const id = v.getUint16(4);
+  const protocol = header[9]!;
+  const src = v.getUint32(12);
+  const dst = v.getUint32(16);
+  const payload = frame.subarray(ETH_HLEN + IPV4_HLEN);
+  const step = ((mtu - IPV4_HLEN) >>> 3) << 3;
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < payload.length; at += step) {
+    const n = Math.min(step, payload.length - at);
+    const piece = alignedBytes(ETH_HLEN + IPV4_HLEN + n, 2);
+    piece.set(payload.subarray(at, at + n), ETH_HLEN + IPV4_HLEN);
+    const more = at + n < payload.length ? FLAG_MF : 0;
+    writeIpv4Header(piece.subarray(ETH_HLEN), src, dst, protocol, n, id, more | (at >>> 3), header[8]!);
+    pieces.push(piece);
+  }
+  return pieces;
 }

@@ -1,138 +1,46 @@
-// A small IPv4 interface over one Ethernet link (a Nic, ../nic.ts): ARP (answers for our
-// address, resolves next hops with a cache and retries), IPv4 (header checks, no
-// fragments), ICMP echo reply, UDP (to bound ports) and DHCP or a static address.
-// Everything runs from the link's callbacks and the platform's timers: no busy wait.
+// A small IPv4 interface over one Ethernet link (a Nic, ../nic.ts): IPv4 (header checks,
+// fragments reassembled and sent), routing (on-link or the gateway), ICMP echo reply and
+// port unreachable, UDP (to bound ports), transport protocols by number (TCP), and a
+// static address or DHCP. ARP is arp-resolver.ts, the DHCP lease lease-keeper.ts, the
+// types around the stack stack-types.ts. Everything runs from the link's callbacks and the
+// platform's timers: no busy wait.
 
-import type { Clock, TimerId, Timers } from "../../platform/platform.js";
 import { alignedBytes } from "../bytes.js";
 import type { Nic, NicClient } from "../nic.js";
-import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpCache, parseArp, writeArp } from "./arp.js";
+import { ArpResolver } from "./arp-resolver.js";
 import { ANY, BROADCAST, formatIpv4, toIpv4 } from "./address.js";
-import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpOptions, type DhcpState } from "./dhcp.js";
-import { ArpTimeoutError, NoRouteError, PortInUseError, SocketClosedError } from "./errors.js";
-import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, isBroadcastMac, parseEthernet, sameMac, writeEthernetHeader } from "./ethernet.js";
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpClient, type DhcpLease, type DhcpState } from "./dhcp.js";
+import { NoRouteError, SocketClosedError } from "./errors.js";
+import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, isBroadcastMac, parseEthernet, sameMac } from "./ethernet.js";
 import { echoReply, parseEchoReply, portUnreachable } from "./icmp.js";
-import { DEFAULT_TTL, FLAG_MF, IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
-import { Reassembler, type ReassemblyOptions } from "./fragments.js";
+import { DEFAULT_TTL, IPV4_HLEN, PROTO_ICMP, PROTO_UDP, parseIpv4Packet, writeIpv4Header } from "./ipv4.js";
+import { Reassembler, splitPacket } from "./fragments.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { PACKET_PAYLOAD_OFFSET, newIpStats, type IpProtocolHandler, type IpStackOptions, type IpStats, type StackEnv, type UdpEndpoint } from "./stack-types.js";
 import { UDP_HLEN, parseUdp, writeUdp } from "./udp.js";
+import { UdpPorts } from "./udp-ports.js";
 
-
-/** What the stack needs of the platform. */
-export interface StackEnv {
-  readonly timers: Timers;
-  readonly clock: Clock;
-}
-
-export interface IpStackOptions {
-  /** Static address ("10.0.2.15"); without it the stack asks DHCP. */
-  readonly address?: string;
-  /** With a static address. Default "255.255.255.0". */
-  readonly netmask?: string;
-  /** With a static address: the default route, if any. */
-  readonly gateway?: string;
-  readonly dhcp?: DhcpOptions;
-  /** Time between ARP requests for one next hop. Default 250 ms. */
-  readonly arpRetryMs?: number;
-  /** ARP requests before the waiting packets are dropped. Default 4. */
-  readonly arpAttempts?: number;
-  /** Packets held per next hop while ARP resolves. Default 16. */
-  readonly arpQueue?: number;
-  /** Next hops resolved at once; a packet to one more is refused (NoRouteError). Default 16.
-   * Bounds the memory and the ARP broadcasts that, say, echo requests from many spoofed
-   * sources could make the stack spend. */
-  readonly arpPendingHops?: number;
-  /** Bounds of fragment reassembly (fragments.ts). */
-  readonly reassembly?: ReassemblyOptions;
-  /** TTL of the packets we send (1-255). Default 64. */
-  readonly ttl?: number;
-}
-
-/** A transport protocol above IPv4 (TCP, net/tcp), registered with setProtocol(). */
-export interface IpProtocolHandler {
-  /** A packet to our unicast address; `payload` is a view into a frame nobody else holds. */
-  receive(payload: Uint8Array, src: number, dst: number): void;
-  /** The stack closed: drop every connection and timer. */
-  close(): void;
-}
-
-/** Where the transport header starts in a frame from packetFrame() (4-byte aligned). */
-export const PACKET_PAYLOAD_OFFSET = ETH_HLEN + IPV4_HLEN;
-
-/** Receives the UDP datagrams of one port. */
-export interface UdpEndpoint {
-  /** `payload` is a view into the received frame, which the stack never touches again. */
-  deliver(payload: Uint8Array, srcAddress: number, srcPort: number): void;
-}
-
-export interface IpStats {
-  rxFrames: number;
-  rxNotForUs: number;
-  rxOtherType: number;
-  arpRequests: number;
-  arpReplies: number;
-  arpSent: number;
-  arpFailures: number;
-  ipReceived: number;
-  ipBadHeader: number;
-  ipBadChecksum: number;
-  /** Fragments received (reassembly.stats says what became of them). */
-  ipFragments: number;
-  ipFragmentsSent: number;
-  ipNotForUs: number;
-  /** Packets from a source no host can have (broadcast, multicast, 0/8, loopback, ours). */
-  ipBadSource: number;
-  ipOtherProtocol: number;
-  icmpEchoes: number;
-  icmpEchoRepliesReceived: number;
-  icmpUnreachableSent: number;
-  udpReceived: number;
-  udpBadHeader: number;
-  udpBadChecksum: number;
-  udpNoPort: number;
-  udpSent: number;
-  txErrors: number;
-  /** Gratuitous ARPs sent (announce()). */
-  announcements: number;
-  /** DHCP exchanges started to renew a lease (at T1, RFC 2131 §4.4.5). */
-  dhcpRenewals: number;
-}
-
-interface PendingHop {
-  /** Whole frames, Ethernet header still to write. */
-  readonly packets: Uint8Array[];
-  attempts: number;
-  timer: TimerId | null;
-}
+export { PACKET_PAYLOAD_OFFSET } from "./stack-types.js";
+export type { IpProtocolHandler, IpStackOptions, IpStats, StackEnv, UdpEndpoint } from "./stack-types.js";
 
 const MAX_UDP_PAYLOAD = 1500 - IPV4_HLEN - UDP_HLEN; // 1472: no fragmentation
 
 export class IpStack implements NicClient {
   readonly #link: Nic;
   readonly #env: StackEnv;
-  readonly #options: IpStackOptions;
-  readonly #arp = new ArpCache();
-  readonly #pending = new Map<number, PendingHop>();
-  readonly #ports = new Map<number, UdpEndpoint>();
+  readonly #arp: ArpResolver;
+  readonly #ports = new UdpPorts();
   readonly #protocols = new Map<number, IpProtocolHandler>();
   readonly reassembly: Reassembler;
   readonly #ttl: number;
   readonly #dhcp: DhcpClient | null;
+  readonly #lease: LeaseKeeper | null;
   #address = ANY;
   #netmask = 0xffff_ff00;
   #gateway = ANY;
   #ipId = 1;
-  #nextEphemeral = 49152;
   #closed = false;
-  #dhcpError: Error | null = null;
-  #leaseTimer: TimerId | null = null;
-  /** When the DHCP lease ends (clock ms); Infinity for a static address or an infinite lease. */
-  #leaseEnds = Infinity;
-  #waiters: { resolve: () => void; reject: (e: Error) => void; timer: TimerId }[] = [];
-  readonly stats: IpStats = {
-    rxFrames: 0, rxNotForUs: 0, rxOtherType: 0, arpRequests: 0, arpReplies: 0, arpSent: 0, arpFailures: 0,
-    ipReceived: 0, ipBadHeader: 0, ipBadChecksum: 0, ipFragments: 0, ipFragmentsSent: 0, ipNotForUs: 0, ipBadSource: 0, ipOtherProtocol: 0,
-    icmpEchoes: 0, icmpEchoRepliesReceived: 0, icmpUnreachableSent: 0, udpReceived: 0, udpBadHeader: 0, udpBadChecksum: 0, udpNoPort: 0, udpSent: 0, txErrors: 0, announcements: 0, dhcpRenewals: 0,
-  };
+  readonly stats: IpStats = newIpStats();
   /** Echo replies to us (net/ip/ping.ts sets it). */
   onEchoReply: ((src: number, id: number, seq: number, data: Uint8Array, ttl: number) => void) | null = null;
   /** Port-unreachable messages sent this second (RFC 1812 §4.3.2.8 rate limit). */
@@ -144,15 +52,24 @@ export class IpStack implements NicClient {
   constructor(link: Nic, options: IpStackOptions, env: StackEnv) {
     this.#link = link;
     this.#env = env;
-    this.#options = options;
     this.reassembly = new Reassembler(options.reassembly);
     this.#ttl = options.ttl ?? DEFAULT_TTL;
     if (!Number.isInteger(this.#ttl) || this.#ttl < 1 || this.#ttl > 255) throw new RangeError(`ttl ${this.#ttl} must be 1 to 255`);
+    const stack = this; // the getters below read the stack's private fields
+    this.#arp = new ArpResolver({
+      link, env, options, stats: this.stats,
+      get address(): number {
+        return stack.#address;
+      },
+      isPeerAddress: (address) => this.#isPeerAddress(address),
+      emit: (error) => this.#emit(error),
+    });
     if (options.address !== undefined) {
       this.#address = toIpv4(options.address);
       this.#netmask = toIpv4(options.netmask ?? "255.255.255.0", "netmask");
       this.#gateway = options.gateway === undefined ? ANY : toIpv4(options.gateway, "gateway");
       this.#dhcp = null;
+      this.#lease = null;
     } else {
       const host = {
         get mac(): Uint8Array {
@@ -163,11 +80,30 @@ export class IpStack implements NicClient {
         broadcast: (payload: Uint8Array) => this.#broadcastDhcp(payload),
       };
       this.#dhcp = new DhcpClient(host, options.dhcp);
+      this.#lease = new LeaseKeeper({
+        env, stats: this.stats,
+        get closed(): boolean {
+          return stack.#closed;
+        },
+        get configured(): boolean {
+          return stack.#address !== ANY;
+        },
+        configure: (address, netmask, gateway) => {
+          this.#address = address;
+          this.#netmask = netmask;
+          this.#gateway = gateway;
+        },
+        unconfigure: () => {
+          this.#address = ANY;
+          this.#arp.clear();
+        },
+        emit: (error) => this.#emit(error),
+      }, this.#dhcp);
     }
     link.onReadable = (frame) => this.receive(frame);
     if ("onAnnounce" in link) link.onAnnounce = () => this.announce();
     link.onLinkChange = (up) => {
-      if (up && this.#dhcp !== null && this.#address === ANY && this.#dhcp.state !== "selecting" && this.#dhcp.state !== "requesting") this.#runDhcp();
+      if (up && this.#dhcp !== null && this.#address === ANY && this.#dhcp.state !== "selecting" && this.#dhcp.state !== "requesting") void this.#lease!.run().catch(() => {});
     };
   }
 
@@ -198,7 +134,7 @@ export class IpStack implements NicClient {
   }
 
   get dhcpError(): Error | null {
-    return this.#dhcpError;
+    return this.#lease?.error ?? null;
   }
 
   get link(): Nic {
@@ -215,30 +151,20 @@ export class IpStack implements NicClient {
 
   /** Starts DHCP (when no static address was given). */
   start(): void {
-    if (this.#dhcp !== null && this.#address === ANY) this.#runDhcp();
+    if (this.#lease !== null && this.#address === ANY) void this.#lease.run().catch(() => {});
   }
 
   /** Asks DHCP again (or switches to it from a static address). */
   renew(): Promise<DhcpLease> {
-    if (this.#dhcp === null) return Promise.reject(new Error("static address: no DHCP client"));
-    return this.#runDhcp();
+    if (this.#lease === null) return Promise.reject(new Error("static address: no DHCP client"));
+    return this.#lease.run();
   }
 
   /** Resolves once the interface has an address; rejects after `timeoutMs`. */
   whenConfigured(timeoutMs: number): Promise<void> {
     if (this.#address !== ANY) return Promise.resolve();
-    if (this.#closed) return Promise.reject(new SocketClosedError("IP stack"));
-    return new Promise<void>((resolve, reject) => {
-      const waiter = {
-        resolve,
-        reject,
-        timer: this.#env.timers.set(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(this.#dhcpError ?? new NoRouteError("the network", `no address after ${timeoutMs} ms (DHCP ${this.mode})`));
-        }, timeoutMs),
-      };
-      this.#waiters.push(waiter);
-    });
+    if (this.#closed || this.#lease === null) return Promise.reject(new SocketClosedError("IP stack"));
+    return this.#lease.whenConfigured(timeoutMs);
   }
 
   /** Sends an ICMP message to `dst` (throws when it cannot). */
@@ -286,15 +212,11 @@ export class IpStack implements NicClient {
   /** Binds a UDP port (0: an ephemeral one); returns the port. */
   bindUdp(port: number, endpoint: UdpEndpoint): number {
     if (this.#closed) throw new SocketClosedError("IP stack");
-    if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port ${port} must be 0 to 65535`);
-    if (port === 0) port = this.#ephemeralPort();
-    if (this.#ports.has(port) || (port === DHCP_CLIENT_PORT && this.#dhcp !== null)) throw new PortInUseError(port);
-    this.#ports.set(port, endpoint);
-    return port;
+    return this.#ports.bind(port, endpoint, this.#dhcp !== null ? DHCP_CLIENT_PORT : -1);
   }
 
   unbindUdp(port: number, endpoint: UdpEndpoint): void {
-    if (this.#ports.get(port) === endpoint) this.#ports.delete(port);
+    this.#ports.unbind(port, endpoint);
   }
 
   /** Sends a UDP datagram; throws on a bad size, no route, or a full transmit queue. */
@@ -313,26 +235,18 @@ export class IpStack implements NicClient {
   announce(): void {
     if (this.#closed || this.#address === ANY) return;
     this.stats.announcements++;
-    this.#sendArp(ARP_REQUEST, BROADCAST_MAC, this.#address, new Uint8Array(6));
+    this.#arp.announce();
   }
 
   /** Stops DHCP, timers and sockets' delivery. Safe twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#dhcp?.stop();
-    if (this.#leaseTimer !== null) this.#env.timers.clear(this.#leaseTimer);
-    this.#leaseTimer = null;
-    for (const hop of this.#pending.values()) if (hop.timer !== null) this.#env.timers.clear(hop.timer);
-    this.#pending.clear();
+    this.#lease?.close();
+    this.#arp.close();
     this.#ports.clear();
     for (const handler of this.#protocols.values()) handler.close();
     this.#protocols.clear();
-    for (const w of this.#waiters) {
-      this.#env.timers.clear(w.timer);
-      w.reject(new SocketClosedError("IP stack"));
-    }
-    this.#waiters = [];
     if (this.#link.onReadable !== null) this.#link.onReadable = null;
     this.#link.onLinkChange = null;
   }
@@ -349,31 +263,9 @@ export class IpStack implements NicClient {
       this.stats.rxNotForUs++;
       return;
     }
-    if (eth.type === ETHERTYPE_ARP) this.#receiveArp(eth.payload);
+    if (eth.type === ETHERTYPE_ARP) this.#arp.receive(eth.payload);
     else if (eth.type === ETHERTYPE_IPV4) this.#receiveIp(eth.payload);
     else this.stats.rxOtherType++;
-  }
-
-  #receiveArp(payload: Uint8Array): void {
-    const p = parseArp(payload);
-    if (p === null) return;
-    const now = this.#env.clock.now();
-    // RFC 826: update an entry we have; add the sender when the packet is for us.
-    const forUs = this.#address !== ANY && p.targetIp === this.#address;
-    if (this.#arp.has(p.senderIp) || forUs) {
-      // Only a host's address with a unicast MAC is cached (never ours, a broadcast or a multicast one).
-      if (this.#isPeerAddress(p.senderIp) && !isBroadcastMac(p.senderMac) && (p.senderMac[0]! & 1) === 0) {
-        this.#arp.set(p.senderIp, p.senderMac, now);
-        this.#flushPending(p.senderIp, p.senderMac);
-      }
-    }
-    // A request "from" a broadcast or multicast MAC gets no reply: it would go to everyone.
-    if (p.op === ARP_REQUEST && forUs && (p.senderMac[0]! & 1) === 0) {
-      this.stats.arpRequests++;
-      this.#sendArp(ARP_REPLY, p.senderMac, p.senderIp, p.senderMac);
-    } else if (p.op === ARP_REPLY && forUs) {
-      this.stats.arpReplies++;
-    }
   }
 
   #receiveIp(bytes: Uint8Array): void {
@@ -485,7 +377,7 @@ export class IpStack implements NicClient {
 
   #broadcastDhcp(payload: Uint8Array): void {
     const frame = this.#udpFrame(ANY, BROADCAST, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, payload);
-    this.#sendIpFrame(BROADCAST_MAC, frame);
+    this.#arp.sendIpFrame(BROADCAST_MAC, frame);
   }
 
   /** Routes an IPv4 frame: broadcast, on-link, or through the gateway; ARP as needed.
@@ -493,51 +385,25 @@ export class IpStack implements NicClient {
    * but the last, DF clear). */
   #sendIp(dst: number, frame: Uint8Array): void {
     if (frame.length - ETH_HLEN > this.#link.mtu) {
-      this.#sendFragments(dst, frame);
+      for (const piece of splitPacket(frame, this.#link.mtu)) {
+        this.stats.ipFragmentsSent++;
+        this.#route(dst, piece);
+      }
       return;
     }
     this.#route(dst, frame);
   }
 
-  #sendFragments(dst: number, frame: Uint8Array): void {
-    const header = frame.subarray(ETH_HLEN, ETH_HLEN + IPV4_HLEN);
-    const v = new DataView(header.buffer, header.byteOffset, IPV4_HLEN);
-    const id = v.getUint16(4);
-    const protocol = header[9]!;
-    const src = v.getUint32(12);
-    const payload = frame.subarray(ETH_HLEN + IPV4_HLEN);
-    const step = ((this.#link.mtu - IPV4_HLEN) >>> 3) << 3;
-    for (let at = 0; at < payload.length; at += step) {
-      const n = Math.min(step, payload.length - at);
-      const piece = alignedBytes(ETH_HLEN + IPV4_HLEN + n, 2);
-      piece.set(payload.subarray(at, at + n), ETH_HLEN + IPV4_HLEN);
-      const more = at + n < payload.length ? FLAG_MF : 0;
-      writeIpv4Header(piece.subarray(ETH_HLEN), src, dst, protocol, n, id, more | (at >>> 3), header[8]!);
-      this.stats.ipFragmentsSent++;
-      this.#route(dst, piece);
-    }
-  }
-
   #route(dst: number, frame: Uint8Array): void {
     const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
     if (dst === BROADCAST || dst === subnetBroadcast) {
-      this.#sendIpFrame(BROADCAST_MAC, frame);
+      this.#arp.sendIpFrame(BROADCAST_MAC, frame);
       return;
     }
     const onLink = ((dst & this.#netmask) >>> 0) === ((this.#address & this.#netmask) >>> 0);
     const hop = onLink ? dst : this.#gateway;
     if (hop === ANY) throw new NoRouteError(formatIpv4(dst), "off the subnet and no gateway");
-    const mac = this.#arp.lookup(hop, this.#env.clock.now());
-    if (mac !== null) {
-      this.#sendIpFrame(mac, frame);
-      return;
-    }
-    this.#queueForArp(hop, frame);
-  }
-
-  #sendIpFrame(dstMac: Uint8Array, frame: Uint8Array): void {
-    writeEthernetHeader(frame, dstMac, this.#link.mac, ETHERTYPE_IPV4);
-    this.#link.write(frame);
+    this.#arp.send(hop, frame);
   }
 
   /** #sendIp for packets nobody waits on (replies): errors are counted. */
@@ -549,140 +415,6 @@ export class IpStack implements NicClient {
     }
   }
 
-  #sendFrame(dstMac: Uint8Array, type: number, payload: Uint8Array): void {
-    const frame = buildEthernet(dstMac, this.#link.mac, type, payload.length);
-    frame.set(payload, ETH_HLEN);
-    this.#link.write(frame);
-  }
-
-  #sendArp(op: number, dstMac: Uint8Array, targetIp: number, targetMac: Uint8Array): void {
-    const payload = new Uint8Array(ARP_LEN);
-    writeArp(payload, { op, senderMac: this.#link.mac, senderIp: this.#address, targetMac, targetIp });
-    try {
-      this.#sendFrame(dstMac, ETHERTYPE_ARP, payload);
-      this.stats.arpSent++;
-    } catch {
-      this.stats.txErrors++;
-    }
-  }
-
-  #queueForArp(hop: number, packet: Uint8Array): void {
-    let pending = this.#pending.get(hop);
-    if (pending === undefined) {
-      if (this.#pending.size >= (this.#options.arpPendingHops ?? 16)) {
-        throw new NoRouteError(formatIpv4(hop), `${this.#pending.size} next hops already waiting for ARP`);
-      }
-      pending = { packets: [], attempts: 0, timer: null };
-      this.#pending.set(hop, pending);
-      this.#arpRequest(hop, pending);
-    }
-    if (pending.packets.length >= (this.#options.arpQueue ?? 16)) pending.packets.shift(); // drop the oldest
-    pending.packets.push(packet);
-  }
-
-  #arpRequest(hop: number, pending: PendingHop): void {
-    const attempts = this.#options.arpAttempts ?? 4;
-    if (pending.attempts >= attempts) {
-      this.#pending.delete(hop);
-      this.stats.arpFailures++;
-      this.#emit(new ArpTimeoutError(formatIpv4(hop), attempts, pending.packets.length));
-      return;
-    }
-    pending.attempts++;
-    this.#sendArp(ARP_REQUEST, BROADCAST_MAC, hop, new Uint8Array(6));
-    pending.timer = this.#env.timers.set(() => {
-      pending.timer = null;
-      this.#arpRequest(hop, pending);
-    }, this.#options.arpRetryMs ?? 250);
-  }
-
-  #flushPending(ip: number, mac: Uint8Array): void {
-    const pending = this.#pending.get(ip);
-    if (pending === undefined) return;
-    this.#pending.delete(ip);
-    if (pending.timer !== null) this.#env.timers.clear(pending.timer);
-    for (const frame of pending.packets) {
-      try {
-        this.#sendIpFrame(mac, frame);
-      } catch {
-        this.stats.txErrors++;
-      }
-    }
-  }
-
-  // ---- configuration ----
-
-  #runDhcp(): Promise<DhcpLease> {
-    const dhcp = this.#dhcp!;
-    this.#dhcpError = null;
-    const run = dhcp.run();
-    run.then(
-      (lease) => {
-        this.#configure(lease.address, lease.netmask, lease.gateway);
-        this.#scheduleRenewal(lease);
-      },
-      (error: Error) => {
-        if (this.#closed || dhcp.state === "selecting" || dhcp.state === "requesting") return; // restarted or closed
-        this.#dhcpError = error;
-        this.#emit(error);
-        for (const w of this.#waiters) {
-          this.#env.timers.clear(w.timer);
-          w.reject(error);
-        }
-        this.#waiters = [];
-        if (this.#address !== ANY) this.#renewalFailed();
-      },
-    );
-    return run;
-  }
-
-  /** RFC 2131 §4.4.5: renew at T1 (half the lease). The renewal here is a whole new
-   * exchange (the server gives the same address back); the address stays meanwhile. */
-  #scheduleRenewal(lease: DhcpLease): void {
-    if (this.#closed) return;
-    if (lease.leaseSeconds === 0xffff_ffff) {
-      this.#leaseEnds = Infinity;
-      return;
-    }
-    const ms = Math.max(1, lease.leaseSeconds) * 1000;
-    this.#leaseEnds = this.#env.clock.now() + ms;
-    this.#renewIn(ms / 2);
-  }
-
-  #renewIn(delay: number): void {
-    if (this.#leaseTimer !== null) this.#env.timers.clear(this.#leaseTimer);
-    this.#leaseTimer = this.#env.timers.set(() => {
-      this.#leaseTimer = null;
-      this.stats.dhcpRenewals++;
-      void this.#runDhcp().catch(() => {}); // failures are handled in #runDhcp
-    }, delay);
-  }
-
-  /** A renewal got no answer: try again while the lease lasts; once it is over, drop the
-   * address and start from DISCOVER. */
-  #renewalFailed(): void {
-    const left = this.#leaseEnds - this.#env.clock.now();
-    if (left > 1000) {
-      this.#renewIn(Math.min(60_000, left / 2));
-      return;
-    }
-    this.#address = ANY;
-    this.#arp.clear();
-    this.#renewIn(0);
-  }
-
-  #configure(address: number, netmask: number, gateway: number): void {
-    if (this.#closed) return;
-    this.#address = address;
-    this.#netmask = netmask;
-    this.#gateway = gateway;
-    for (const w of this.#waiters) {
-      this.#env.timers.clear(w.timer);
-      w.resolve();
-    }
-    this.#waiters = [];
-  }
-
   /** An address another host on the network can have. */
   #isPeerAddress(address: number): boolean {
     const first = address >>> 24;
@@ -690,15 +422,6 @@ export class IpStack implements NicClient {
     if (this.#address === ANY) return true;
     const subnetBroadcast = ((this.#address & this.#netmask) | (~this.#netmask >>> 0)) >>> 0;
     return address !== this.#address && address !== subnetBroadcast;
-  }
-
-  #ephemeralPort(): number {
-    for (let i = 0; i < 16384; i++) {
-      const port = this.#nextEphemeral;
-      this.#nextEphemeral = port === 65535 ? 49152 : port + 1;
-      if (!this.#ports.has(port)) return port;
-    }
-    throw new PortInUseError(0);
   }
 
   #emit(error: Error): void {
