@@ -1,19 +1,18 @@
-// One TCP connection (RFC 9293): the transmission control block and the state machine,
-// every state of §3.3.2. Segment arrival follows §3.10.7 step by step (sequence check,
-// RST with RFC 5961's exact-match rule, SYN, ACK, text, FIN); output (output.ts) sends
-// what the windows allow. Memory: one send ring and one receive ring (config sizes),
+// One TCP connection (RFC 9293): the transmission control block (every state of §3.3.2),
+// the opens, what the application calls (read, write, close, abort), and the one timer.
+// Segment arrival is arrival.ts (§3.10.7 step by step), the text step receive.ts, the
+// deadlines timers.ts; output (output.ts) sends what the windows allow. Memory: one send ring and one receive ring (config sizes),
 // allocated when the connection is established and dropped in TIME-WAIT and CLOSED;
 // out-of-order data sits inside the receive ring (at most maxOutOfOrder ranges).
 
 import { formatIpv4 } from "../ip/address.js";
-import { ConnectionRefusedError, ConnectionResetError } from "./errors.js";
 import { ByteRing } from "./ring.js";
 import { RtoEstimator } from "./rto.js";
-import { ACK, FIN, RST, SYN, type TcpSegment } from "./segment.js";
-import { seqAdd, seqDiff, seqLe, seqLt } from "./seq.js";
+import type { TcpSegment } from "./segment.js";
+import { seqAdd, seqDiff } from "./seq.js";
 import type { TcpHost } from "./host.js";
 import { TcpOutput } from "./output.js";
-import { receiveText } from "./receive.js";
+import { segmentArrives, takeSynOptions } from "./arrival.js";
 import { fireTimers } from "./timers.js";
 
 export type TcpState =
@@ -150,7 +149,7 @@ export class TcpConnection {
   acceptSyn(seg: TcpSegment): void {
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
-    this.#takeSynOptions(seg);
+    takeSynOptions(this, seg);
     this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
@@ -228,206 +227,8 @@ export class TcpConnection {
   }
 
   // ---- segment arrival (§3.10.7.4: every state but LISTEN, handled by the layer) ----
-
   receive(seg: TcpSegment): void {
-    this.lastReceived = this.host.now();
-    this.keepAliveProbes = 0;
-    if (this.state === "SYN-SENT") {
-      this.#receiveInSynSent(seg);
-      return;
-    }
-    const len = seg.payload.length + ((seg.flags & SYN) !== 0 ? 1 : 0) + ((seg.flags & FIN) !== 0 ? 1 : 0);
-    // first: is the segment acceptable (§3.10.7.4, the four cases)?
-    if (!this.#acceptable(seg.seq, len)) {
-      if ((seg.flags & RST) !== 0) return;
-      if (this.state === "TIME-WAIT" && (seg.flags & FIN) !== 0) this.closeAt = this.host.now() + 2 * this.host.config.mslMs;
-      // §3.10.7.4: with a zero receive window, valid ACKs are still taken (else two full
-      // windows wait on each other's acknowledgments forever)
-      if ((seg.flags & ACK) !== 0 && seg.seq === this.rcvNxt && this.receiveWindow() === 0 && this.state !== "SYN-RECEIVED") {
-        if (this.#processAck(seg) && !this.isClosed()) this.out.output();
-      }
-      if (this.isClosed()) return;
-      this.out.sendAck();
-      this.arm();
-      this.#tellWritable();
-      return;
-    }
-    // second: RST (RFC 5961 §3.2: reset only on an exact match, else a challenge ACK)
-    if ((seg.flags & RST) !== 0) {
-      if (seg.seq !== this.rcvNxt) {
-        this.out.sendAck();
-        return;
-      }
-      this.host.stats.resetsReceived++;
-      if (this.state === "SYN-RECEIVED" && this.listenPort !== 0) this.destroy(null); // back to LISTEN: just forget it
-      else if (this.state === "CLOSING" || this.state === "LAST-ACK" || this.state === "TIME-WAIT") this.destroy(null);
-      else this.destroy(new ConnectionResetError(formatIpv4(this.remoteAddress), this.remotePort));
-      return;
-    }
-    // fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4.2)
-    if ((seg.flags & SYN) !== 0) {
-      if (this.state === "SYN-RECEIVED" && seg.seq === this.irs) this.out.sendSyn(true); // our SYN-ACK was lost
-      else this.out.sendAck();
-      return;
-    }
-    // fifth: ACK
-    if ((seg.flags & ACK) === 0) return;
-    if (this.state === "SYN-RECEIVED") {
-      if (!seqLt(this.sndUna, seg.ack) || !seqLe(seg.ack, this.sndMax)) {
-        this.out.sendRst(seg.ack);
-        return;
-      }
-      this.#established(seg);
-    }
-    if (!this.#processAck(seg)) return;
-    if (this.state === "CLOSED") return;
-    // seventh: text
-    if (seg.payload.length > 0) receiveText(this, seg);
-    // eighth: FIN, taken only in order (after the text above reached it)
-    if ((seg.flags & FIN) !== 0 && seqAdd(seg.seq, seg.payload.length) === this.rcvNxt && !this.peerFin) this.#receiveFin();
-    this.out.output();
-    this.arm();
-    this.#tellWritable();
-  }
-
-  #tellWritable(): void {
-    if (!this.writablePending) return;
-    this.writablePending = false;
-    const w = this.writable;
-    if (w > 0) this.events?.writable(w);
-  }
-
-  #receiveInSynSent(seg: TcpSegment): void {
-    const f = seg.flags;
-    if ((f & ACK) !== 0 && (!seqLt(this.iss, seg.ack) || seqLt(this.sndMax, seg.ack))) {
-      if ((f & RST) === 0) this.out.sendRst(seg.ack);
-      return;
-    }
-    if ((f & RST) !== 0) {
-      if ((f & ACK) !== 0) this.destroy(new ConnectionRefusedError(formatIpv4(this.remoteAddress), this.remotePort));
-      return;
-    }
-    if ((f & SYN) === 0) return;
-    this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
-    this.#takeSynOptions(seg);
-    if ((f & ACK) === 0) {
-      // simultaneous open (§3.5): SYN-RECEIVED, SYN-ACK
-      this.state = "SYN-RECEIVED";
-      this.sndWnd = seg.window;
-      this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
-      this.rcvAdv = seqAdd(this.rcvNxt, Math.min(this.host.config.receiveBuffer, 0xffff));
-      this.sndNxt = this.iss;
-      this.out.sendSyn(true);
-      return;
-    }
-    this.#established(seg);
-    this.sndWnd = seg.window; // a SYN's window is never scaled
-    this.sndWl1 = seg.seq;
-    this.sndWl2 = seg.ack;
-    this.out.sendAck();
-    this.out.output();
-    this.arm();
-  }
-
-  /** The SYN is acknowledged: buffers, congestion window, the application told. */
-  #established(seg: TcpSegment): void {
-    const config = this.host.config;
-    this.state = "ESTABLISHED";
-    this.sndUna = seg.ack;
-    if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
-    this.retries = 0;
-    this.rtoAt = Infinity;
-    this.out.rttSample(seg.ack);
-    this.send = new ByteRing(config.sendBuffer);
-    this.recv = new ByteRing(config.receiveBuffer);
-    this.rcvAdv = seqAdd(this.rcvNxt, this.#scaledWindowLimit(config.receiveBuffer));
-    this.out.initCongestion();
-    if (config.keepAliveIdleMs > 0) this.keepAliveAt = this.host.now() + config.keepAliveIdleMs;
-    this.host.established(this);
-    this.events?.connected();
-  }
-
-  #scaledWindowLimit(bytes: number): number {
-    return Math.min(bytes, 0xffff << this.rcvScale);
-  }
-
-  #takeSynOptions(seg: TcpSegment): void {
-    if (seg.mss > 0) this.mss = Math.min(seg.mss, this.host.maxSegment);
-    this.windowScaling = seg.wscale >= 0;
-    if (seg.wscale >= 0) {
-      this.sndScale = seg.wscale;
-      this.rcvScale = this.ourScale;
-    } else {
-      this.sndScale = 0;
-      this.rcvScale = 0;
-    }
-  }
-
-  /** §3.10.7.4 "fifth": the ACK field and the window. False: stop processing. */
-  #processAck(seg: TcpSegment): boolean {
-    const ack = seg.ack;
-    if (seqLt(this.sndMax, ack)) {
-      this.out.sendAck(); // acknowledges something not yet sent
-      return false;
-    }
-    const window = seg.window << this.sndScale;
-    if (seqLt(this.sndUna, ack)) {
-      this.out.acked(ack);
-    } else if (ack === this.sndUna) {
-      this.out.maybeDuplicate(seg, window);
-    }
-    // window update (§3.10.7.4): from a newer segment, or the same one with a newer ACK
-    if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
-      const opened = this.sndWnd === 0 && window > 0;
-      this.sndWnd = window;
-      this.sndWl1 = seg.seq;
-      this.sndWl2 = ack;
-      if (opened) this.out.windowOpened();
-    }
-    const finAcked = this.finSent && ack === this.out.finSeq + 1;
-    switch (this.state) {
-      case "FIN-WAIT-1":
-        if (finAcked) {
-          this.state = "FIN-WAIT-2";
-          if (this.orphan) this.closeAt = this.host.now() + this.host.config.finWait2Ms;
-        }
-        break;
-      case "CLOSING":
-        if (finAcked) this.#enterTimeWait();
-        break;
-      case "LAST-ACK":
-        if (finAcked) {
-          this.destroy(null);
-          return false;
-        }
-        break;
-      case "TIME-WAIT":
-        return false;
-    }
-    return true;
-  }
-
-  /** §3.10.7.4 "eighth". */
-  #receiveFin(): void {
-    this.peerFin = true;
-    this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.out.ackNow();
-    switch (this.state) {
-      case "SYN-RECEIVED":
-      case "ESTABLISHED":
-        this.state = "CLOSE-WAIT";
-        break;
-      case "FIN-WAIT-1":
-        this.state = this.finSent && this.sndUna === this.out.finSeq + 1 ? "TIME-WAIT" : "CLOSING";
-        if (this.state === "TIME-WAIT") this.#enterTimeWait();
-        break;
-      case "FIN-WAIT-2":
-        this.#enterTimeWait();
-        break;
-    }
-    this.signalPeerFin();
+    segmentArrives(this, seg);
   }
 
   /** Tells the socket the peer closed, once every byte before the FIN was read. Only from
@@ -438,26 +239,6 @@ export class TcpConnection {
     if (!this.peerFin || this.peerFinSignalled || this.readable > 0) return;
     this.peerFinSignalled = true;
     this.events?.peerClosed();
-  }
-
-  #enterTimeWait(): void {
-    this.state = "TIME-WAIT";
-    this.send = this.recv = null;
-    this.ooo.length = 0;
-    this.rtoAt = this.persistAt = this.keepAliveAt = this.delAckAt = this.txRetryAt = this.peerClosedAt = Infinity;
-    this.closeAt = this.host.now() + 2 * this.host.config.mslMs;
-    this.host.timeWait(this);
-    this.arm();
-  }
-
-  /** §3.10.7.4 first check: some of the segment falls in the receive window. */
-  #acceptable(seq: number, len: number): boolean {
-    const wnd = this.receiveWindow();
-    if (len === 0) return wnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, wnd));
-    if (wnd === 0) return false;
-    const last = seqAdd(seq, len - 1);
-    const inWindow = (s: number): boolean => seqLe(this.rcvNxt, s) && seqLt(s, seqAdd(this.rcvNxt, wnd));
-    return inWindow(seq) || inWindow(last);
   }
 
   #canSend(): boolean {
