@@ -464,16 +464,17 @@ export class BlockDevice {
     const isRead = type === BlkRequestType.IN;
     const length = count * SECTOR_SIZE;
     const pool = this.#platform.dma;
-    const sizeMax = this.#sizeMax ?? length;
+    // size_max is read when the chain is built, not now: a re-initialization while this
+    // request waits (for bounce memory or a slot) may have changed it (§5.2.6.1).
     const account = (): void => {
       if (isRead) this.#stats.sectorsRead += count;
       else this.#stats.sectorsWritten += count;
     };
     if (dma !== null) {
-      const data = segments(dma.phys + offset, length, sizeMax);
-      await this.#request(type, sector, () => ({
-        readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0, finish: account,
-      }), group);
+      await this.#request(type, sector, () => {
+        const data = segments(dma.phys + offset, length, this.#sizeMax ?? length);
+        return { readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0, finish: account };
+      }, group);
       return;
     }
     // No await when the bounce memory fits: requests of one call are enqueued in one turn.
@@ -489,7 +490,7 @@ export class BlockDevice {
       await this.#request(type, sector, () => {
         const bounce = pool.alloc(length, 64);
         if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
-        const data = segments(bounce.phys, length, sizeMax);
+        const data = segments(bounce.phys, length, this.#sizeMax ?? length);
         sent = true; // from here the chain goes out: cleanup gives the memory back
         return {
           readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0,

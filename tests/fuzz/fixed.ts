@@ -61,4 +61,9 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "net transmit watchdog (300de34): a device holding tx buffers past txTimeoutMs is reset",
     replay: { kind: "net", version: 1, seed: 764872869, steps: [{ action: "lose", args: [1592171702, 2296880586, 4235424488, 1149904294] }, { action: "send", args: [1098764642, 92305944, 1266637784, 879703429] }, { action: "advance", args: [2461383800, 3045034770, 194698363, 1185690711] }] },
   },
+  {
+    finding: "violation:blk-segment-too-large (blk)",
+    fix: "blk: size_max is read when a request's chain is built, not when the call starts: a re-init while the request waited (here the first under features with SIZE_MAX hidden, the next with size_max 1024) no longer posts a segment sized for the old config",
+    replay: { kind: "blk", version: 1, seed: 1146258178, steps: [{ action: "restart", args: [754294957, 2537917462, 3635816365, 3463242080] }, { action: "lie-register", args: [3392013504, 1875126731, 3140700304, 1518140419] }, { action: "hold", args: [649131669, 3078410383, 2380360036, 3687748356] }, { action: "lie-register", args: [606848685, 3499598943, 711591894, 1189896757] }, { action: "read", args: [844945582, 907730235, 315233231, 693403529] }, { action: "write", args: [3021389547, 3203915188, 2107855896, 3309263138] }, { action: "advance", args: [3707411303, 1624103631, 2382163465, 2828794672] }] },
+  },
 ];
