@@ -74,6 +74,10 @@ export class BlkDriver implements VirtioDriver {
     this.#devices.detach(device, reason);
   }
 
+  quiesce(device: VirtioDevice): void {
+    this.#devices.get(device)?.quiesce();
+  }
+
   configChanged(device: VirtioDevice): void {
     this.#devices.get(device)?.configChanged();
   }

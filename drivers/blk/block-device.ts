@@ -309,6 +309,15 @@ export class BlockDevice {
     this.#syncFast();
   }
 
+  /** The device failed and its reset did not complete (VirtioDriver.quiesce): no new
+   * request goes to its ring (they are refused at once); those out stay the device's until
+   * remove() after a reset that completes. */
+  quiesce(): void {
+    this.#live = false;
+    this.#fastQueue = null;
+    this.#syncFast();
+  }
+
   /** From remove(): the device is reset, so every request in flight fails and its memory
    * comes back; every waiting request fails. */
   detach(reason: RemoveReason): void {

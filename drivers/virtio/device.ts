@@ -5,7 +5,7 @@
 // (SplitQueue by default) and know nothing of the transport.
 
 import { deviceMemory } from "./device-memory.js";
-import type { Platform } from "../../platform/platform.js";
+import type { Platform, TimerId } from "../../platform/platform.js";
 import type { Virtqueue, VirtqueueOptions } from "../../ring/virtqueue.js";
 import { SplitQueue } from "../../ring/split-queue.js";
 import { readConfig, type ConfigReader } from "./config.js";
@@ -80,6 +80,12 @@ interface QueueEntry {
 
 /** The status bits the driver sets in §3.1.1 (FAILED aside). */
 const DRIVER_STATUS_BITS = Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK | Status.DRIVER_OK;
+/** A failed device whose reset did not complete is reset again after 250 ms, then twice as
+ * long each time up to 5 s, at most 60 times (about 5 minutes): until a reset completes the
+ * device may use the driver's buffers, and only then are they given back (§2.4). */
+const RESET_RETRY_FIRST_MS = 250;
+const RESET_RETRY_MAX_MS = 5000;
+const RESET_RETRIES = 60;
 
 const defaultQueueFactory: QueueFactory = <T>(options: VirtqueueOptions) => new SplitQueue<T>(options);
 
@@ -100,6 +106,8 @@ export class VirtioDevice {
   #phase: Phase = "unbound";
   /** A reset was written and has not read back 0 yet (§2.4.1). */
   #resetPending = false;
+  #resetRetryTimer: TimerId | null = null;
+  #resetRetries = 0;
   /** The status bits the driver last wrote (or saw, for NEEDS_RESET). */
   #status = 0;
   #offered = 0n;
@@ -446,6 +454,7 @@ export class VirtioDevice {
         // §2.4.2: nothing may be written until the reset completes; FAILED stays ours.
         this.#status = Status.FAILED;
         this.#error = first;
+        if (this.#driverHolds || this.#queues.size > 0) this.#quiesceAndRetry(first);
         return;
       }
       // The bits this driver set, plus FAILED (§2.1.2, §3.1.1): what the device reports is
@@ -454,8 +463,9 @@ export class VirtioDevice {
       const reported = this.transport.getStatus() & Status.DEVICE_NEEDS_RESET;
       this.#setStatus((this.#status & DRIVER_STATUS_BITS) | reported | Status.FAILED);
       if (this.#driverHolds || this.#queues.size > 0) {
-        await this.#teardown("failed");
+        const resetOk = await this.#teardown("failed");
         this.#setStatus(Status.FAILED);
+        if (!resetOk) this.#quiesceAndRetry(first);
       }
     } catch {
       // the first error is the one to report
@@ -505,6 +515,39 @@ export class VirtioDevice {
     return true;
   }
 
+  /** The driver stops taking work (its buffers stay out), and the reset is tried again. */
+  #quiesceAndRetry(error: Error): void {
+    try {
+      this.#driver?.quiesce?.(this, error);
+    } catch {
+      // a driver's failure here changes nothing: the device is failed already
+    }
+    this.#retryResetLater();
+  }
+
+  /**
+   * The reset of a failed device did not complete: the driver still holds its queues and
+   * requests, which the device may still use. Tried again later (bounded): once a reset
+   * completes, the driver lets go (remove "failed": its requests fail and their memory is
+   * freed) and the device stays FAILED until restart().
+   */
+  #retryResetLater(): void {
+    if (this.#resetRetryTimer !== null || this.#resetRetries >= RESET_RETRIES) return;
+    this.#resetRetryTimer = this.#platform.timers.set(() => {
+      this.#resetRetryTimer = null;
+      this.#resetRetries++;
+      void this.#serialize(async () => {
+        if (this.#phase !== "failed" || !(this.#driverHolds || this.#queues.size > 0)) return;
+        const first = this.#error;
+        const resetOk = await this.#teardown("failed");
+        this.#phase = "failed";
+        this.#error = first;
+        if (resetOk) this.#setStatus(Status.FAILED);
+        else this.#retryResetLater();
+      });
+    }, Math.min(RESET_RETRY_MAX_MS, RESET_RETRY_FIRST_MS * 2 ** this.#resetRetries));
+  }
+
   /** §2.4.1: write 0, then wait until the status reads 0, bounded in time and in polls. */
   async #resetAndWait(): Promise<void> {
     const t = this.transport;
@@ -523,6 +566,9 @@ export class VirtioDevice {
     }
     this.#resetPending = false;
     this.#status = 0;
+    this.#resetRetries = 0;
+    if (this.#resetRetryTimer !== null) this.#platform.timers.clear(this.#resetRetryTimer);
+    this.#resetRetryTimer = null;
   }
 
   #sleep(ms: number): Promise<void> {

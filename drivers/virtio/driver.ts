@@ -52,6 +52,12 @@ export interface VirtioDriver {
    * runs on it, e.g. an IP stack and its timers).
    */
   remove(device: VirtioDevice, reason: RemoveReason): void;
+  /**
+   * The device failed and its reset did not complete: it may still use the driver's buffers,
+   * so remove("failed") comes only once a later reset completes. Until then the driver
+   * takes no new work (refuses it at once, with an error) and keeps every buffer in flight.
+   */
+  quiesce?(device: VirtioDevice, error: Error): void;
   /** The device signalled a configuration change (§2.5.2); re-read what matters. */
   configChanged?(device: VirtioDevice): void;
 }

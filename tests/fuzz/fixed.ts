@@ -66,4 +66,14 @@ export const FIXED_CLASSES: readonly FixedClass[] = [
     fix: "blk: size_max is read when a request's chain is built, not when the call starts: a re-init while the request waited (here the first under features with SIZE_MAX hidden, the next with size_max 1024) no longer posts a segment sized for the old config",
     replay: { kind: "blk", version: 1, seed: 1146258178, steps: [{ action: "restart", args: [754294957, 2537917462, 3635816365, 3463242080] }, { action: "lie-register", args: [3392013504, 1875126731, 3140700304, 1518140419] }, { action: "hold", args: [649131669, 3078410383, 2380360036, 3687748356] }, { action: "lie-register", args: [606848685, 3499598943, 711591894, 1189896757] }, { action: "read", args: [844945582, 907730235, 315233231, 693403529] }, { action: "write", args: [3021389547, 3203915188, 2107855896, 3309263138] }, { action: "advance", args: [3707411303, 1624103631, 2382163465, 2828794672] }] },
   },
+  {
+    finding: "never-settled (blk)",
+    fix: "core: a failed device whose reset did not complete (a Status lie) is reset again later (250 ms doubling to 5 s, 60 times); once a reset completes the driver's remove fails the waiting request",
+    replay: { kind: "blk", version: 1, seed: 2593113956, steps: [{ action: "lie-used", args: [691789837, 2456928355, 1755561619, 1599008052] }, { action: "read", args: [1596988879, 1939720333, 3287384501, 3000230230] }, { action: "lie-register", args: [4141932594, 3802794116, 556459344, 2054025453] }, { action: "advance", args: [1427055407, 1365538898, 4067234315, 1111291248] }] },
+  },
+  {
+    finding: "no-recovery (blk)",
+    fix: "core + blk: VirtioDriver.quiesce() when a failed device's reset did not complete: blk refuses new requests at once (not ready) instead of posting them to the quiesced ring, and the reset is retried",
+    replay: { kind: "blk", version: 1, seed: 1288251085, steps: [{ action: "hold", args: [1541551559, 1455082801, 2301820088, 1423928474] }, { action: "write", args: [2091238349, 3924962990, 1824829173, 1848981969] }, { action: "lie-register", args: [4153534126, 4176532884, 10654097, 3832880083] }, { action: "advance", args: [3989968445, 4137186297, 1494375780, 2861759092] }, { action: "advance", args: [2424623248, 4046065234, 606261501, 2441774246] }] },
+  },
 ];
