@@ -11,7 +11,7 @@
 // completion settles the promise straight from the used ring (blk-queue.ts).
 
 import type { DmaBuffer, Platform } from "../../platform/platform.js";
-import type { Virtqueue } from "../../ring/virtqueue.js";
+import type { BufferRef, Virtqueue } from "../../ring/virtqueue.js";
 import type { VirtioDevice } from "../virtio/device.js";
 import { DeviceBrokenError, DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
 import type { RemoveReason } from "../virtio/driver.js";
@@ -435,14 +435,32 @@ export class BlockDevice {
   #sectorsPerRequest(direct: boolean): number {
     const c = this.#config;
     const cap = direct ? this.#maxDirectRequestBytes : this.#maxRequestBytes;
-    let segs = c?.segMax ?? 1;
+    const segs = this.#maxSegments();
+    const sizeMax = c?.sizeMax ?? cap;
+    const bytes = Math.min(cap, segs * sizeMax);
+    return Math.max(1, Math.floor(bytes / SECTOR_SIZE));
+  }
+
+  /** Data descriptors one request may have: seg_max, and the queue's room (§5.2.6.1). */
+  #maxSegments(): number {
+    let segs = this.#config?.segMax ?? 1;
     if (this.#queueSize > 0) {
       const room = this.#indirect ? this.#queueSize : this.#queueSize - this.#reservedDescs;
       segs = Math.max(1, Math.min(segs, room - 2));
     }
-    const sizeMax = c?.sizeMax ?? cap;
-    const bytes = Math.min(cap, segs * sizeMax);
-    return Math.max(1, Math.floor(bytes / SECTOR_SIZE));
+    return segs;
+  }
+
+  /** The data descriptors of one piece, under the limits of the device as it is set up now
+   * (size_max, seg_max: §5.2.6.1). A piece planned before a re-initialization that shrank
+   * them may no longer fit: it fails with a clear error rather than break a rule. */
+  #dataSegments(phys: number, length: number): BufferRef[] {
+    const data = segments(phys, length, this.#sizeMax ?? length);
+    const most = this.#maxSegments();
+    if (data.length > most) {
+      throw new BlkConfigError(this.location, "seg_max", most, `a ${length}-byte request planned before the device was re-initialized needs ${data.length} data segments`);
+    }
+    return data;
   }
 
   #checkUsable(): void {
@@ -481,7 +499,7 @@ export class BlockDevice {
     };
     if (dma !== null) {
       await this.#request(type, sector, () => {
-        const data = segments(dma.phys + offset, length, this.#sizeMax ?? length);
+        const data = this.#dataSegments(dma.phys + offset, length);
         return { readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0, finish: account };
       }, group);
       return;
@@ -498,8 +516,14 @@ export class BlockDevice {
     try {
       await this.#request(type, sector, () => {
         const bounce = pool.alloc(length, 64);
+        let data: BufferRef[];
+        try {
+          data = this.#dataSegments(bounce.phys, length);
+        } catch (error) {
+          pool.free(bounce);
+          throw error;
+        }
         if (!isRead) bounce.bytes.set(bytes.subarray(offset, offset + length));
-        const data = segments(bounce.phys, length, this.#sizeMax ?? length);
         sent = true; // from here the chain goes out: cleanup gives the memory back
         return {
           readable: isRead ? [] : data, writable: isRead ? data : [], expectIn: isRead ? length : 0,
