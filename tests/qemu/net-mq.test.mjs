@@ -27,7 +27,7 @@ function sh(cmd) {
 }
 
 /** A network namespace with a 4-queue tap (fw0) and a plain one (lx0) on a bridge, and a
- * directory whose `qemu-system-arm` runs the real one inside it (put first on PATH while
+ * directory whose `qemu-system-*` run the real ones inside it (put first on PATH while
  * the machines start). Null when this machine cannot (not root, no `ip`). */
 function tapNamespace() {
   const ns = `vxs-mq-${process.pid}`;
@@ -46,11 +46,15 @@ function tapNamespace() {
     sh(`ip netns del ${ns} 2>/dev/null`);
     return { skip: made.out.trim().split("\n")[0] };
   }
-  const real = sh("command -v qemu-system-arm").out.trim();
   const bin = mkdtempSync(join(tmpdir(), "vxs-mq-bin-"));
-  const wrapper = join(bin, "qemu-system-arm");
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${real} "$@"\n`);
-  chmodSync(wrapper, 0o755);
+  // Every board's QEMU (the firmware's board may not be arm; the Linux peer always is).
+  for (const name of ["qemu-system-arm", "qemu-system-aarch64", "qemu-system-riscv64"]) {
+    const real = sh(`command -v ${name}`).out.trim();
+    if (!real) continue;
+    const wrapper = join(bin, name);
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${real} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+  }
   return {
     ns,
     /** Runs `fn` with the wrapper first on PATH (the machines spawn QEMU by name). */

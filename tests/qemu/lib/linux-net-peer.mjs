@@ -95,6 +95,7 @@ export async function bootLinuxPair({ fwDevice, legacy = false, echoN, fwNetdev,
   const fw = await bootShell({ legacy, devices: [fwDevice], extraArgs: ["-netdev", fwNetdev] });
   const lxm = new QemuMachine({
     elf: linux.kernel, prompt: null, batch: false, lifetimeS: 600, memory: 256,
+    board: "qemu-virt-arm", // the peer is Debian's armhf kernel, whatever board the firmware is on
     devices: [{ device: "virtio-net-device,netdev=s0,mac=52:54:00:aa:00:02" }],
     extraArgs: ["-netdev", lxNetdev, "-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],
   });
