@@ -5,11 +5,14 @@
 // until the BAR is claimed again (platform.pciBars.claim).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bootShell, jsonLine } from "./lib/firmware.mjs";
+import { BOARD_MAP, bootShell, jsonLine } from "./lib/firmware.mjs";
 
 /** virt's PCI I/O window (CPU 0x3eff0000 = PCI I/O 0) and ECAM (highmem=off). */
-const IO_WINDOW = 0x3eff0000;
-const ECAM = 0x3f000000;
+// The board's PCI windows (boards/<board>/board.json memoryMap.pciEcam, where a board states
+// them: riscv64); the arm boards' `virt` with highmem=off otherwise.
+const PCI_TEXT = typeof BOARD_MAP?.pciEcam === "string" ? BOARD_MAP.pciEcam : "";
+const ECAM = Number(PCI_TEXT.match(/^(0x[0-9a-f]+)/i)?.[1] ?? 0x3f000000);
+const IO_WINDOW = Number(PCI_TEXT.match(/I\/O window (0x[0-9a-f]+)/i)?.[1] ?? 0x3eff0000);
 const hex = (n) => `0x${n.toString(16).padStart(8, "0")}`;
 const lastLine = (output) => output.trim().split("\n").pop().trim();
 
