@@ -14,8 +14,8 @@ import { asError, DevicePort } from "../virtio/device-port.js";
 import { drainQueue } from "../virtio/drain.js";
 import type { RemoveReason } from "../virtio/driver.js";
 import { DeviceRemovedError, DeviceStateError, RequestTimeoutError } from "../virtio/errors.js";
+import { TxWatchdog } from "../virtio/tx-watchdog.js";
 import { ConsoleBusyError, ConsoleWriteError } from "./errors.js";
-import { TxWatchdog } from "./tx-watchdog.js";
 import type { ConsoleListener, ConsolePortOptions, ConsoleSize, ConsoleStats, PortControl } from "./console-types.js";
 
 export type { ConsoleListener, ConsolePortOptions, ConsoleSize, ConsoleStats, PortControl } from "./console-types.js";
@@ -63,6 +63,8 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
     this.#txSize = positive("txBufferSize", options.txBufferSize ?? 512);
     this.#rxLimit = Math.max(positive("rxLimit", options.rxLimit ?? 2 * this.#rxCount * this.#rxSize), this.#rxSize);
     const txTimeoutMs = options.txTimeoutMs ?? 5000;
+    if (!Number.isInteger(txTimeoutMs) || txTimeoutMs < 0) throw new RangeError(`txTimeoutMs ${txTimeoutMs} must be a non-negative integer`);
+    // No transmit buffer back for txTimeoutMs while some are out: a stall.
     this.#txWatchdog = new TxWatchdog({
       platform: device.platform,
       timeoutMs: txTimeoutMs,
@@ -188,7 +190,7 @@ export class ConsolePort extends DevicePort<ConsoleListener> {
       this.fail(asError(error));
       throw this.broken;
     }
-    this.#txWatchdog.armed();
+    this.#txWatchdog.arm();
     this.#stats.bytesSent += bytes.length;
   }
 

@@ -9,7 +9,7 @@
 // Each transmit queue has fixed slots (tx-queue.ts): with every slot of a frame's queue
 // in flight write() throws NetQueueFullError and onWritable() tells when there is room
 // again (backpressure, never an unbounded queue). A device that holds a transmit buffer
-// past txTimeoutMs is reset and re-initialized (tx-watchdog.ts).
+// past txTimeoutMs is reset and re-initialized (drivers/virtio/tx-watchdog.ts).
 
 import type { Platform } from "../../platform/platform.js";
 import type { VirtioDevice } from "../virtio/device.js";
@@ -25,7 +25,7 @@ import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, MAX_QUEUE_PAIRS, MIN_MTU, NET_S
 import { newCounters, type NetOptions, type NetStats } from "./net-types.js";
 import { NetRxQueue } from "./rx-queue.js";
 import { NetTxQueue } from "./tx-queue.js";
-import { TxWatchdog } from "./tx-watchdog.js";
+import { TxWatchdog } from "../virtio/tx-watchdog.js";
 
 export { formatMac, randomMac, readConfigMac, usableMac } from "./mac.js";
 export type { NetOptions, NetStats } from "./net-types.js";
@@ -90,9 +90,11 @@ export class NetDevice implements Nic {
     this.#watchdog = new TxWatchdog({
       platform: this.#platform,
       timeoutMs: timeout,
+      maxSweepMs: 250,
       poll: () => this.#onTxUsed(),
-      inFlight: () => this.#tx.reduce((n, q) => n + q.inFlight, 0),
-      stampAndAge: (now) => this.#tx.reduce((age, q) => Math.max(age, q.stampAndAge(now)), 0),
+      busy: () => this.#tx.some((q) => q.inFlight > 0),
+      // the oldest frame out decides, not the last completion (tx-queue.ts stamps them)
+      age: (now) => this.#tx.reduce((age, q) => Math.max(age, q.stampAndAge(now)), 0),
       onStall: (age) => this.#txStalled(age),
     });
   }
