@@ -6,7 +6,7 @@ export { VirtioPciDeviceModel } from "./pci/virtio-pci-device.js";
 export type { VirtioPciMode, VirtioPciOptions } from "./pci/virtio-pci-device.js";
 export { HOST_PCI_INFO, V2M_BASE, V2M_FIRST_INTID } from "./pci/pci-host-model.js";
 export { MmioDeviceModel } from "./virtio-mmio-device.js";
-export type { MmioDeviceOptions, DeviceCounters } from "./virtio-mmio-device.js";
+export type { MmioDeviceOptions, DeviceCounters } from "./mmio-device-options.js";
 export type { DeviceModel, DeviceContext, ConfigField } from "./device-model.js";
 export { DeviceChain } from "./chain.js";
 export type { Segment } from "./chain.js";

@@ -7,74 +7,21 @@
 import { DeviceChain } from "./chain.js";
 import { ConfigSpace } from "./config-space.js";
 import type { DeviceContext, DeviceModel } from "./device-model.js";
-import { DeviceQueue, type QueueCounters, type RingLayout } from "./device-queue.js";
+import { DeviceQueue, type QueueCounters } from "./device-queue.js";
 import { noFaults, type DeviceFaults } from "./faults.js";
-import type { PhysicalMemory } from "./memory.js";
+import type { MmioDeviceOptions, MmioDeviceWiring, DeviceCounters } from "./mmio-device-options.js";
+import { InterruptSignal } from "./interrupt-signal.js";
 import type { MmioHandler, MmioWidth } from "./mmio-bus.js";
-import { checkAreas, checkModernAlignment, legacyLayout } from "./queue-areas.js";
+import { MmioQueueService } from "./mmio-queue-service.js";
+import { MmioQueueSetup } from "./mmio-queue-setup.js";
+import { checkStatusOrder, mergeDriverFeatures, statusBitsSet } from "./negotiation-rules.js";
 import { checkRegisterAccess } from "./register-map.js";
-import type { HostScheduler } from "./scheduler.js";
-import type { ViolationLog } from "./violations.js";
 import {
   F_RING_EVENT_IDX, F_RING_INDIRECT_DESC, F_VERSION_1, INT_CONFIG_CHANGE, INT_USED_BUFFER,
   MMIO_MAGIC, QEMU_VENDOR_ID, REG, STATUS,
 } from "./virtio-constants.js";
+import { WriteBarrierCheck } from "./write-barrier-check.js";
 
-export interface MmioDeviceOptions {
-  /** 1 legacy, 2 modern. */
-  readonly version: 1 | 2;
-  /** Offer VIRTIO_F_RING_INDIRECT_DESC (default true, as QEMU). */
-  readonly indirect?: boolean;
-  /** Offer VIRTIO_F_RING_EVENT_IDX (default true, as QEMU). */
-  readonly eventIdx?: boolean;
-  /** Serve a notification inside the QueueNotify write ("sync") or on a later turn
-   * ("async", default). Interrupts are delivered asynchronously either way. */
-  readonly processing?: "sync" | "async";
-  /** Set VIRTQ_USED_F_NO_NOTIFY (or hold avail_event) while the device processes a
-   * queue, as QEMU does (default false: the driver is always asked to notify). */
-  readonly suppressNotifyWhileProcessing?: boolean;
-}
-
-/** Where the register file lives on the board and how it reaches the rest of the model. */
-export interface MmioDeviceWiring {
-  readonly slot: number;
-  readonly base: number;
-  readonly irq: number;
-  readonly memory: PhysicalMemory;
-  readonly scheduler: HostScheduler;
-  readonly violations: ViolationLog;
-  /** Raises the transport's interrupt line (an edge). */
-  readonly raiseLine: () => void;
-  /**
-   * A front that signals interrupts by message (virtio-pci with MSI-X enabled): when it
-   * returns true, the interrupt (`bits`, for `queue`, -1 for configuration) is sent as a
-   * message and neither InterruptStatus nor the line is touched.
-   */
-  readonly messageSignal?: (bits: number, queue: number) => boolean;
-  /** Write barriers executed so far on the platform (to check §2.7.13.3.1), if counted. */
-  readonly writeBarriers?: () => number;
-}
-
-export interface DeviceCounters {
-  /** QueueNotify writes. */
-  notifications: number;
-  /** Used buffer notifications decided by the device (InterruptStatus bit 0 set). */
-  interrupts: number;
-  /** Configuration change notifications (bit 1). */
-  configInterrupts: number;
-  /** Interrupt line edges actually raised. */
-  lineRaises: number;
-  /** Interrupts swallowed by the dropInterrupts fault. */
-  droppedInterrupts: number;
-  spuriousInterrupts: number;
-  /** Chains returned through the used rings. */
-  chains: number;
-  /** Resets (Status written 0). */
-  resets: number;
-  configReads: number;
-}
-
-const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 export class MmioDeviceModel implements MmioHandler {
@@ -95,8 +42,10 @@ export class MmioDeviceModel implements MmioHandler {
   readonly #w: MmioDeviceWiring;
   readonly #queues: DeviceQueue[];
   readonly #config: ConfigSpace;
-  readonly #sync: boolean;
-  readonly #suppress: boolean;
+  readonly #setup: MmioQueueSetup;
+  readonly #service: MmioQueueService;
+  readonly #barriers: WriteBarrierCheck;
+  readonly #interrupts: InterruptSignal;
   #status = 0;
   /** Status reads left before a delayed reset reads back 0 (resetDelayReads fault). */
   #resetReadsLeft = 0;
@@ -105,19 +54,11 @@ export class MmioDeviceModel implements MmioHandler {
   #driverFeaturesSel = 0;
   #driverFeatures = 0n;
   #negotiated = 0n;
-  #guestPageSize = 0;
-  #queueSel = 0;
-  #interruptStatus = 0;
   #generation = 0;
   #epoch = 0;
   #broken = false;
-  readonly #scheduled = new Set<number>();
-  /** Per queue: avail idx and write-barrier count at set-up / the last notification. */
-  readonly #barrierSeen = new Map<number, { idx: number; wmb: number }>();
-  readonly #needsFlush = new Set<number>();
   /** Completions withheld by the holdChains fault. */
   readonly #withheld: [DeviceChain, number][] = [];
-  #flushQueued = false;
 
   constructor(device: DeviceModel, options: MmioDeviceOptions, wiring: MmioDeviceWiring) {
     this.device = device;
@@ -126,20 +67,38 @@ export class MmioDeviceModel implements MmioHandler {
     this.base = wiring.base;
     this.irq = wiring.irq;
     this.#w = wiring;
-    this.#sync = options.processing === "sync";
-    this.#suppress = options.suppressNotifyWhileProcessing ?? false;
     let offered = device.features;
     if (options.indirect ?? true) offered |= 1n << F_RING_INDIRECT_DESC;
     if (options.eventIdx ?? true) offered |= 1n << F_RING_EVENT_IDX;
     if (this.version === 2) offered |= 1n << F_VERSION_1;
     this.offeredFeatures = offered;
+    const violation = (rule: string, message: string): void => this.#violation(rule, message);
     const report = (fatal: boolean) => (rule: string, message: string) => {
       this.#violation(rule, message);
       if (fatal) this.#breakDevice();
     };
-    this.#config = new ConfigSpace(device, (rule, message) => this.#violation(rule, message));
+    this.#config = new ConfigSpace(device, violation);
     this.#queues = Array.from({ length: device.queueCount }, (_, i) =>
       new DeviceQueue(i, device.queueMaxSize?.(i), wiring.memory, { violation: report(false), fatal: report(true) }));
+    this.#interrupts = new InterruptSignal(this.counters, this.faults, wiring);
+    this.#barriers = new WriteBarrierCheck(wiring.memory, wiring.writeBarriers, violation);
+    this.#setup = new MmioQueueSetup(this.#queues, {
+      version: this.version,
+      memory: wiring.memory,
+      status: () => this.#status,
+      ringFeatures: () => this.#negotiated || this.#driverFeatures,
+      activated: (index) => this.#barriers.armed(index),
+      violation,
+    });
+    this.#service = new MmioQueueService(this.#queues, {
+      scheduler: wiring.scheduler,
+      sync: options.processing === "sync",
+      suppress: options.suppressNotifyWhileProcessing ?? false,
+      epoch: () => this.#epoch,
+      serving: () => this.#serving(),
+      process: (index) => device.process(index),
+      usedBuffer: (index) => this.#interrupts.raise(INT_USED_BUFFER, index),
+    });
     device.bind(this.#context());
   }
 
@@ -154,7 +113,7 @@ export class MmioDeviceModel implements MmioHandler {
     return this.#negotiated;
   }
   get interruptStatus(): number {
-    return this.#interruptStatus;
+    return this.#interrupts.status;
   }
   get configGeneration(): number {
     return this.#generation;
@@ -180,7 +139,7 @@ export class MmioDeviceModel implements MmioHandler {
   /** Sets DEVICE_NEEDS_RESET and sends a configuration change notification (§2.1.2). */
   needsReset(): void {
     this.#status |= STATUS.DEVICE_NEEDS_RESET;
-    this.#raise(INT_CONFIG_CHANGE);
+    this.#interrupts.raise(INT_CONFIG_CHANGE);
   }
 
   /** Makes the completions the holdChains fault withheld (of chains not reset since). */
@@ -196,20 +155,18 @@ export class MmioDeviceModel implements MmioHandler {
     if (!q || !q.live) return;
     q.complete(chain, written, this.faults);
     this.counters.chains++;
-    this.#queueFlush(chain.queue);
+    this.#service.queueFlush(chain.queue);
   }
 
   /** Raises the interrupt line with nothing new in InterruptStatus. */
   spuriousInterrupt(): void {
-    this.counters.spuriousInterrupts++;
-    this.counters.lineRaises++;
-    this.#w.raiseLine();
+    this.#interrupts.spurious();
   }
 
   /** The device's configuration changed (§4.2.2: generation, then interrupt). */
   configChanged(): void {
     this.#generation = (this.#generation + 1) >>> 0;
-    this.#raise(INT_CONFIG_CHANGE);
+    this.#interrupts.raise(INT_CONFIG_CHANGE);
   }
 
   // ---- register reads ----
@@ -232,12 +189,12 @@ export class MmioDeviceModel implements MmioHandler {
       case REG.DeviceFeatures:
         return this.#deviceFeaturesSel > 1 ? 0 : Number((this.offeredFeatures >> BigInt(32 * this.#deviceFeaturesSel)) & 0xffff_ffffn);
       case REG.QueueNumMax: {
-        const q = this.#queues[this.#queueSel];
+        const q = this.#setup.selected;
         return q ? q.maxSize : 0;
       }
-      case REG.QueuePFN: return this.#queues[this.#queueSel]?.pfn ?? 0;
-      case REG.QueueReady: return this.#queues[this.#queueSel]?.ready ?? 0;
-      case REG.InterruptStatus: return this.#interruptStatus;
+      case REG.QueuePFN: return this.#setup.selected?.pfn ?? 0;
+      case REG.QueueReady: return this.#setup.selected?.ready ?? 0;
+      case REG.InterruptStatus: return this.#interrupts.status;
       case REG.Status: return this.#readStatus();
       case REG.SHMLenLow: case REG.SHMLenHigh: case REG.SHMBaseLow: case REG.SHMBaseHigh:
         return 0xffff_ffff; // no shared memory regions (§4.2.2: length -1 = none)
@@ -270,54 +227,24 @@ export class MmioDeviceModel implements MmioHandler {
     }
     if (offset >= REG.Config) return this.#writeConfig(offset - REG.Config, width, value);
     if (!this.#access(offset, width, "write")) return;
-    const q = this.#queues[this.#queueSel];
     switch (offset) {
       case REG.DeviceFeaturesSel: this.#deviceFeaturesSel = value; return;
       case REG.DriverFeaturesSel: this.#driverFeaturesSel = value; return;
-      case REG.DriverFeatures: return this.#writeDriverFeatures(value);
-      case REG.GuestPageSize:
-        if (!isPowerOfTwo(value)) this.#violation("legacy-page-size-invalid", `GuestPageSize ${value} is not a power of two (§4.2.4)`);
-        else this.#guestPageSize = value;
+      case REG.DriverFeatures:
+        this.#driverFeatures = mergeDriverFeatures(this.#driverFeatures, this.#driverFeaturesSel, value,
+          this.#status, this.offeredFeatures, (rule, message) => this.#violation(rule, message));
         return;
-      case REG.QueueSel: this.#queueSel = value; return;
-      case REG.QueueNum: return this.#writeQueueNum(value);
-      case REG.QueueAlign:
-        if (!this.#queueWriteAllowed("QueueAlign", true) || !q) return;
-        if (!isPowerOfTwo(value)) this.#violation("legacy-queue-align-invalid", `QueueAlign ${value} is not a power of two (§4.2.4)`);
-        else q.align = value;
-        return;
-      case REG.QueuePFN: return this.#writeQueuePfn(value);
-      case REG.QueueReady: return this.#writeQueueReady(value);
+      case REG.GuestPageSize: case REG.QueueSel: case REG.QueueNum: case REG.QueueAlign:
+      case REG.QueuePFN: case REG.QueueReady:
       case REG.QueueDescLow: case REG.QueueDescHigh:
       case REG.QueueDriverLow: case REG.QueueDriverHigh:
       case REG.QueueDeviceLow: case REG.QueueDeviceHigh:
-        return this.#writeQueueAddress(offset, value);
+        return this.#setup.write(offset, value);
       case REG.QueueNotify: return this.#notify(value);
-      case REG.InterruptACK: this.#interruptStatus &= ~value; return;
+      case REG.InterruptACK: this.#interrupts.ack(value); return;
       case REG.Status: return this.#writeStatus(value);
       case REG.SHMSel: return;
     }
-  }
-
-  #writeDriverFeatures(value: number): void {
-    if (this.#status & STATUS.FEATURES_OK) {
-      this.#violation("features-after-features-ok", `DriverFeatures written (${hex(value)}, word ${this.#driverFeaturesSel}) after FEATURES_OK (§3.1.1)`);
-      return;
-    }
-    if (!(this.#status & STATUS.DRIVER)) {
-      this.#violation("status-order", `DriverFeatures written before the DRIVER status bit (§3.1.1 step 4)`);
-    }
-    const sel = this.#driverFeaturesSel;
-    if (sel > 1) {
-      if (value !== 0) this.#violation("features-not-offered", `driver features word ${sel} = ${hex(value)}: the device offers no bits there`);
-      return;
-    }
-    const word = BigInt(value >>> 0) << BigInt(32 * sel);
-    const offeredWord = this.offeredFeatures & (0xffff_ffffn << BigInt(32 * sel));
-    if (word & ~offeredWord) {
-      this.#violation("features-not-offered", `driver features ${hex(word)} include bits the device did not offer: ${hex(word & ~offeredWord)} (§2.2.1)`);
-    }
-    this.#driverFeatures = (this.#driverFeatures & ~(0xffff_ffffn << BigInt(32 * sel))) | word;
   }
 
   // ---- status (§2.1, §3.1.1) ----
@@ -336,14 +263,9 @@ export class MmioDeviceModel implements MmioHandler {
       }
       return;
     }
-    const cleared = old & ~value;
-    if (cleared) this.#violation("status-bit-cleared", `Status ${hex(value)} clears bit(s) ${hex(cleared)}; only a reset clears status bits (§2.1.2)`);
-    let set = value & ~old;
-    if (set & STATUS.DEVICE_NEEDS_RESET) {
-      this.#violation("status-device-bit", `the driver set DEVICE_NEEDS_RESET, which only the device sets (§2.1.2)`);
-      set &= ~STATUS.DEVICE_NEEDS_RESET;
-    }
-    this.#checkStatusOrder(set, old | set);
+    const violation = (rule: string, message: string): void => this.#violation(rule, message);
+    const set = statusBitsSet(old, value, violation);
+    checkStatusOrder(this.version, set, old | set, old, violation);
     let next = (old | set) & ~STATUS.DEVICE_NEEDS_RESET;
     next |= old & STATUS.DEVICE_NEEDS_RESET;
     if (set & STATUS.FEATURES_OK && !this.#acceptFeatures()) next &= ~STATUS.FEATURES_OK;
@@ -355,21 +277,6 @@ export class MmioDeviceModel implements MmioHandler {
         this.device.featuresAccepted?.(this.#negotiated);
       }
       this.device.driverOk?.();
-    }
-  }
-
-  #checkStatusOrder(set: number, now: number): void {
-    const need = (bit: number, name: string, required: number, names: string): void => {
-      if (set & bit && (now & required) !== required) {
-        this.#violation("status-order", `${name} set without ${names} (§3.1.1)`);
-      }
-    };
-    need(STATUS.DRIVER, "DRIVER", STATUS.ACKNOWLEDGE, "ACKNOWLEDGE");
-    need(STATUS.FEATURES_OK, "FEATURES_OK", STATUS.ACKNOWLEDGE | STATUS.DRIVER, "ACKNOWLEDGE and DRIVER");
-    need(STATUS.DRIVER_OK, "DRIVER_OK", STATUS.ACKNOWLEDGE | STATUS.DRIVER |
-      (this.version === 2 ? STATUS.FEATURES_OK : 0), this.version === 2 ? "ACKNOWLEDGE, DRIVER and FEATURES_OK" : "ACKNOWLEDGE and DRIVER");
-    if (set & STATUS.FEATURES_OK && this.#status & STATUS.DRIVER_OK) {
-      this.#violation("status-order", "FEATURES_OK set after DRIVER_OK (§3.1.1)");
     }
   }
 
@@ -397,118 +304,14 @@ export class MmioDeviceModel implements MmioHandler {
     this.#epoch++;
     this.#status = 0;
     this.#broken = false;
-    this.#interruptStatus = 0;
+    this.#interrupts.reset();
     this.#deviceFeaturesSel = this.#driverFeaturesSel = 0;
     this.#driverFeatures = this.#negotiated = 0n;
-    this.#guestPageSize = 0;
-    this.#queueSel = 0;
-    this.#scheduled.clear();
-    this.#needsFlush.clear();
+    this.#setup.reset();
+    this.#service.reset();
     this.#withheld.length = 0;
     for (const q of this.#queues) q.resetRegisters();
     this.device.reset();
-  }
-
-  // ---- queue setup (§4.2.3.2 modern, §4.2.4 legacy) ----
-
-  /** Common rules for writes that configure the selected queue. */
-  #queueWriteAllowed(what: string, changesLayout: boolean): boolean {
-    const q = this.#queues[this.#queueSel];
-    if (!q) {
-      this.#violation("queue-not-present", `${what} written for queue ${this.#queueSel}, which the device does not have (QueueNumMax reads 0)`);
-      return false;
-    }
-    if (this.version === 2 && !(this.#status & STATUS.FEATURES_OK)) {
-      this.#violation("queue-before-features-ok", `${what} written for queue ${q.index} before FEATURES_OK (§3.1.1 step 7)`);
-    } else if (this.version === 1 && !(this.#status & STATUS.DRIVER)) {
-      this.#violation("queue-before-features-ok", `${what} written for queue ${q.index} before the driver set DRIVER and its features (§3.1.1)`);
-    }
-    if (this.#status & STATUS.DRIVER_OK && changesLayout) {
-      this.#violation("queue-setup-after-driver-ok", `${what} written for queue ${q.index} after DRIVER_OK (§3.1.1 step 7)`);
-    }
-    if (changesLayout && q.live) {
-      this.#violation("queue-changed-while-ready", `${what} written for queue ${q.index} while it is live (§4.2.2.2)`);
-      return false;
-    }
-    return true;
-  }
-
-  #writeQueueNum(value: number): void {
-    if (!this.#queueWriteAllowed("QueueNum", true)) return;
-    const q = this.#queues[this.#queueSel]!;
-    if (value === 0) this.#violation("queue-num-zero", `QueueNum 0 for queue ${q.index}`);
-    else if (!isPowerOfTwo(value)) this.#violation("queue-num-not-power-of-2", `QueueNum ${value} for queue ${q.index} is not a power of two (§2.7)`);
-    else if (value > q.maxSize) this.#violation("queue-num-above-max", `QueueNum ${value} for queue ${q.index} is above QueueNumMax ${q.maxSize} (§4.2.2.2)`);
-    else q.num = value;
-  }
-
-  #writeQueueAddress(offset: number, value: number): void {
-    const names: Record<number, string> = {
-      [REG.QueueDescLow]: "QueueDescLow", [REG.QueueDescHigh]: "QueueDescHigh",
-      [REG.QueueDriverLow]: "QueueDriverLow", [REG.QueueDriverHigh]: "QueueDriverHigh",
-      [REG.QueueDeviceLow]: "QueueDeviceLow", [REG.QueueDeviceHigh]: "QueueDeviceHigh",
-    };
-    if (!this.#queueWriteAllowed(names[offset]!, true)) return;
-    const q = this.#queues[this.#queueSel]!;
-    switch (offset) {
-      case REG.QueueDescLow: q.descLow = value; q.written.desc = true; break;
-      case REG.QueueDescHigh: q.descHigh = value; break;
-      case REG.QueueDriverLow: q.driverLow = value; q.written.driver = true; break;
-      case REG.QueueDriverHigh: q.driverHigh = value; break;
-      case REG.QueueDeviceLow: q.deviceLow = value; q.written.device = true; break;
-      case REG.QueueDeviceHigh: q.deviceHigh = value; break;
-    }
-  }
-
-  #writeQueueReady(value: number): void {
-    const q = this.#queues[this.#queueSel];
-    if (value === 0) {
-      if (!q) return this.#violation("queue-not-present", `QueueReady 0 for queue ${this.#queueSel}, which the device does not have`);
-      q.ready = 0;
-      q.deactivate();
-      return;
-    }
-    if (value !== 1) this.#violation("queue-ready-invalid", `QueueReady ${value}: only 0 and 1 are defined`);
-    if (!this.#queueWriteAllowed("QueueReady", true)) return;
-    const queue = q!;
-    const missing = (["desc", "driver", "device"] as const).filter((k) => !queue.written[k]);
-    if (missing.length > 0) {
-      return this.#violation("queue-ready-incomplete", `QueueReady for queue ${queue.index} before its ${missing.join("/")} address was written (§4.2.3.2)`);
-    }
-    const at = (low: number, high: number): number => high * 2 ** 32 + low;
-    const layout = { desc: at(q!.descLow, q!.descHigh), avail: at(q!.driverLow, q!.driverHigh), used: at(q!.deviceLow, q!.deviceHigh) };
-    const misaligned = checkModernAlignment(queue.index, layout);
-    if (misaligned) return this.#violation(misaligned.rule, misaligned.message);
-    if (this.#activate(queue, layout)) queue.ready = 1;
-  }
-
-  #writeQueuePfn(value: number): void {
-    const q = this.#queues[this.#queueSel];
-    if (value === 0) {
-      if (!q) return this.#violation("queue-not-present", `QueuePFN 0 for queue ${this.#queueSel}, which the device does not have`);
-      q.pfn = 0;
-      q.deactivate();
-      return;
-    }
-    if (!this.#queueWriteAllowed("QueuePFN", true)) return;
-    const queue = q!;
-    if (this.#guestPageSize === 0) {
-      return this.#violation("legacy-page-size-unset", `QueuePFN for queue ${queue.index} before GuestPageSize was written (§4.2.4)`);
-    }
-    if (this.#activate(queue, legacyLayout(value, this.#guestPageSize, queue.num, queue.align))) queue.pfn = value;
-  }
-
-  /** Checks the areas lie in RAM and apart, then makes the queue live. */
-  #activate(q: DeviceQueue, layout: RingLayout): boolean {
-    const problem = checkAreas(this.#w.memory, q.index, q.num, layout);
-    if (problem) {
-      this.#violation(problem.rule, problem.message);
-      return false;
-    }
-    this.#barrierSeen.set(q.index, { idx: 0, wmb: this.#w.writeBarriers?.() ?? 0 });
-    const f = this.#negotiated || this.#driverFeatures;
-    q.activate(layout, { indirect: (f & (1n << F_RING_INDIRECT_DESC)) !== 0n, eventIdx: (f & (1n << F_RING_EVENT_IDX)) !== 0n });
-    return true;
   }
 
   // ---- notifications and processing ----
@@ -517,7 +320,7 @@ export class MmioDeviceModel implements MmioHandler {
     this.counters.notifications++;
     const q = this.#queues[value];
     q?.noteNotification();
-    if (q) this.#checkWriteBarrier(q);
+    if (q) this.#barriers.check(q);
     if (this.faults.spuriousInterrupts) this.spuriousInterrupt();
     if (!(this.#status & STATUS.DRIVER_OK)) {
       return this.#violation("notify-before-driver-ok", `QueueNotify ${value} before DRIVER_OK (§3.1.1 step 8)`);
@@ -526,109 +329,12 @@ export class MmioDeviceModel implements MmioHandler {
       return this.#violation("notify-queue-not-ready", `QueueNotify for queue ${value}, which is not ${q ? "live" : "present"}`);
     }
     q.checkUsedArea();
-    if (this.#sync) this.#runQueue(value, this.#epoch);
-    else this.#scheduleQueue(value);
-  }
-
-  /**
-   * §2.7.13.3.1: the driver MUST perform a write barrier before the avail idx update.
-   * Checked at each notification: if avail idx moved since the last one, at least one
-   * write barrier must have run since then.
-   */
-  #checkWriteBarrier(q: DeviceQueue): void {
-    const count = this.#w.writeBarriers;
-    const l = q.layout;
-    if (!count || !l) return;
-    const idx = this.#w.memory.read16(l.avail + 2); // avail.idx, 16-bit
-    const wmb = count();
-    const last = this.#barrierSeen.get(q.index);
-    this.#barrierSeen.set(q.index, { idx, wmb });
-    if (last && idx !== last.idx && wmb === last.wmb) {
-      this.#violation("missing-wmb", `queue ${q.index}: avail idx moved to ${idx} with no write barrier since the last notification or queue set-up (§2.7.13.3.1)`);
-    }
-  }
-
-  #scheduleQueue(index: number): void {
-    if (this.#scheduled.has(index)) return;
-    this.#scheduled.add(index);
-    const epoch = this.#epoch;
-    this.#w.scheduler.defer(() => {
-      if (epoch !== this.#epoch) return;
-      this.#scheduled.delete(index);
-      this.#runQueue(index, epoch);
-    });
-  }
-
-  #runQueue(index: number, epoch: number): void {
-    const q = this.#queues[index]!;
-    if (epoch !== this.#epoch || !q.live || this.#serving() === false) return;
-    if (this.#suppress) q.setNotification(false);
-    try {
-      this.device.process(index);
-    } catch (error) {
-      this.#w.scheduler.onError(error); // a device model bug: recorded, never thrown into the driver
-    }
-    if (this.#suppress && q.live && this.#serving()) {
-      q.setNotification(true);
-      // Chains made available while notifications were off are served now (§2.7.10).
-      if (q.available() > 0) this.#scheduleQueue(index);
-    }
-    this.#queueFlush(index);
+    this.#service.notified(value);
   }
 
   /** The device serves queues only when running normally. */
   #serving(): boolean {
     return !this.#broken && (this.#status & STATUS.DRIVER_OK) !== 0 && (this.#status & STATUS.DEVICE_NEEDS_RESET) === 0;
-  }
-
-  /** After the device's turn, decide the used buffer notification once per queue. */
-  #queueFlush(index: number): void {
-    this.#needsFlush.add(index);
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    const epoch = this.#epoch;
-    queueMicrotask(() => {
-      try {
-        this.#flush(epoch);
-      } catch (error) {
-        this.#w.scheduler.onError(error);
-      }
-    });
-  }
-
-  /** Decides, once per queue touched in this turn, whether to interrupt (§2.7.10). */
-  #flush(epoch: number): void {
-    this.#flushQueued = false;
-    if (epoch !== this.#epoch) return;
-    const queues = [...this.#needsFlush];
-    this.#needsFlush.clear();
-    for (const i of queues) {
-      const q = this.#queues[i]!;
-      if (q.live && q.needInterrupt()) {
-        q.counters.interrupts++;
-        this.#raise(INT_USED_BUFFER, i);
-      }
-    }
-  }
-
-  /** Sets InterruptStatus bits and raises the line on its 0 -> non-zero edge. */
-  #raise(bits: number, queue = -1): void {
-    if (bits & INT_USED_BUFFER) this.counters.interrupts++;
-    if (bits & INT_CONFIG_CHANGE) this.counters.configInterrupts++;
-    if (this.#w.messageSignal !== undefined && !this.faults.dropInterrupts && this.#w.messageSignal(bits, queue)) {
-      this.counters.lineRaises++;
-      return;
-    }
-    const before = this.#interruptStatus;
-    this.#interruptStatus |= bits;
-    if (this.faults.dropInterrupts) {
-      this.counters.droppedInterrupts++;
-      return;
-    }
-    if (before === 0) {
-      this.counters.lineRaises++;
-      this.#w.raiseLine();
-    }
   }
 
   /** A ring rule broken: the device stops and, on a modern device, asks for a reset. */

@@ -8,7 +8,8 @@
 
 import type { DeviceModel } from "../device-model.js";
 import type { MmioWidth } from "../mmio-bus.js";
-import { MmioDeviceModel, type MmioDeviceOptions, type MmioDeviceWiring } from "../virtio-mmio-device.js";
+import type { MmioDeviceOptions, MmioDeviceWiring } from "../mmio-device-options.js";
+import { MmioDeviceModel } from "../virtio-mmio-device.js";
 import { REG } from "../virtio-constants.js";
 import { MsixModel, MSIX_PBA_OFFSET, NO_VECTOR } from "./msix-model.js";
 import { COMMAND_BUS_MASTER, PciConfigSpace } from "./pci-config-space.js";
