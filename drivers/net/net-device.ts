@@ -2,30 +2,30 @@
 // of an ECMA-419 IO class: options with callbacks, `write(frame)`, `onReadable(frame)`,
 // `onWritable(slots)`, `onLinkChange(up)`, `onError(error)`, `close()` safe twice.
 //
-// Queue pairs (§5.1.2): receiveqN is queue 2(N-1), transmitqN 2(N-1)+1, the control
-// queue 2 without MQ or 2 * max_virtqueue_pairs with it. Every receive queue is kept full
-// (rx-queue.ts) and read; frames are sent on transmitq1 until the device acknowledged
-// VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, then spread over the pairs by flow (flow-hash.ts).
-// Each transmit queue has fixed slots (tx-queue.ts): with every slot of a frame's queue
+// Queue pairs (§5.1.2, queue-pairs.ts): every receive queue is kept full (rx-queue.ts)
+// and read; frames are sent on transmitq1 until the device acknowledged
+// VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, then spread over the pairs by flow. The control queue
+// is 2 without MQ or 2 * max_virtqueue_pairs with it. What the config space says:
+// net-config.ts. Each transmit queue has fixed slots (tx-queue.ts): with every slot of a frame's queue
 // in flight write() throws NetQueueFullError and onWritable() tells when there is room
 // again (backpressure, never an unbounded queue). A device that holds a transmit buffer
 // past txTimeoutMs is reset and re-initialized (drivers/virtio/tx-watchdog.ts).
 
 import type { Platform } from "../../platform/platform.js";
 import type { VirtioDevice } from "../virtio/device.js";
+import { asError as toError } from "../virtio/device-port.js";
 import type { RemoveReason } from "../virtio/driver.js";
-import { Feature } from "../virtio/features.js";
+import { TxWatchdog } from "../virtio/tx-watchdog.js";
 import type { Nic } from "../../net/nic.js";
 import type { BufferLayout } from "./buffer-layout.js";
 import { NetControl } from "./control-queue.js";
-import { FrameSizeError, NetClosedError, NetDeviceError, NetQueueFullError, NetTxTimeoutError } from "./errors.js";
-import { flowHash } from "./flow-hash.js";
-import { formatMac, randomMac, readConfigMac, usableMac } from "./mac.js";
-import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, MAX_QUEUE_PAIRS, MIN_MTU, NET_S_ANNOUNCE, NET_S_LINK_UP, NetConfig, NetFeature, netHeaderLength } from "./net-spec.js";
-import { newCounters, type NetOptions, type NetStats } from "./net-types.js";
-import { NetRxQueue } from "./rx-queue.js";
-import { NetTxQueue } from "./tx-queue.js";
-import { TxWatchdog } from "../virtio/tx-watchdog.js";
+import { FrameSizeError, NetClosedError, NetQueueFullError, NetTxTimeoutError } from "./errors.js";
+import { formatMac, randomMac, usableMac } from "./mac.js";
+import { bufferLayout, chooseMac, readAnnounce, readLinkUp, readMaxPairs, readMtu } from "./net-config.js";
+import { ETH_HEADER_LEN, ETH_MAX_FRAME, ETH_MTU, NetFeature } from "./net-spec.js";
+import { netLimits, newCounters, type NetLimits, type NetOptions, type NetStats } from "./net-types.js";
+import { NetQueuePairs } from "./queue-pairs.js";
+import type { NetRxQueue } from "./rx-queue.js";
 
 export { formatMac, randomMac, readConfigMac, usableMac } from "./mac.js";
 export type { NetOptions, NetStats } from "./net-types.js";
@@ -38,16 +38,10 @@ export class NetDevice implements Nic {
   onError: ((error: Error) => void) | null;
   readonly #device: VirtioDevice;
   readonly #platform: Platform;
-  readonly #rxWanted: number;
-  readonly #txWanted: number;
-  readonly #pairsWanted: number;
-  readonly #maxRestarts: number;
-  readonly #txTimeoutMs: number;
+  readonly #limits: NetLimits;
   readonly #watchdog: TxWatchdog;
-  #rx: NetRxQueue[] = [];
-  #tx: NetTxQueue[] = [];
-  /** Transmit queues in use: 1 until the device acknowledged VQ_PAIRS_SET (§5.1.6.5.5). */
-  #txPairs = 1;
+  /** The queue pairs between attach and detach (none outside). */
+  readonly #pairs = new NetQueuePairs();
   #maxPairs = 1;
   /** Bumped at every detach: an answer from before a reset is ignored. */
   #epoch = 0;
@@ -67,21 +61,9 @@ export class NetDevice implements Nic {
   readonly #stats = newCounters();
 
   constructor(device: VirtioDevice, options: NetOptions = {}) {
-    const rx = options.rxBuffers ?? 64;
-    const tx = options.txSlots ?? 32;
-    const pairs = options.queuePairs ?? 4;
-    const timeout = options.txTimeoutMs ?? 5000;
-    if (!Number.isInteger(rx) || rx < 1) throw new RangeError(`rxBuffers ${rx} must be a positive integer`);
-    if (!Number.isInteger(tx) || tx < 1) throw new RangeError(`txSlots ${tx} must be a positive integer`);
-    if (!Number.isInteger(pairs) || pairs < 1 || pairs > MAX_QUEUE_PAIRS) throw new RangeError(`queuePairs ${pairs} must be an integer from 1 to ${MAX_QUEUE_PAIRS}`);
-    if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`txTimeoutMs ${timeout} must be 0 (off) or more`);
+    this.#limits = netLimits(options);
     this.#device = device;
     this.#platform = device.platform;
-    this.#rxWanted = rx;
-    this.#txWanted = tx;
-    this.#pairsWanted = pairs;
-    this.#txTimeoutMs = timeout;
-    this.#maxRestarts = options.maxRestarts ?? 3;
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
     this.onLinkChange = options.onLinkChange ?? null;
@@ -89,12 +71,12 @@ export class NetDevice implements Nic {
     this.onError = options.onError ?? null;
     this.#watchdog = new TxWatchdog({
       platform: this.#platform,
-      timeoutMs: timeout,
+      timeoutMs: this.#limits.txTimeoutMs,
       maxSweepMs: 250,
       poll: () => this.#onTxUsed(),
-      busy: () => this.#tx.some((q) => q.inFlight > 0),
+      busy: () => this.#pairs.txInFlight > 0,
       // the oldest frame out decides, not the last completion (tx-queue.ts stamps them)
-      age: (now) => this.#tx.reduce((age, q) => Math.max(age, q.stampAndAge(now)), 0),
+      age: (now) => this.#pairs.txAge(now),
       onStall: (age) => this.#txStalled(age),
     });
   }
@@ -140,29 +122,27 @@ export class NetDevice implements Nic {
   /** Transmit slots free now, over the transmit queues in use. */
   get writable(): number {
     if (!this.#live || !this.#device.live) return 0;
-    let free = 0;
-    for (let i = 0; i < this.#txPairs; i++) free += this.#tx[i]!.free;
-    return free;
+    return this.#pairs.writable;
   }
 
   /** Receive buffers posted to the device now, over every receive queue. */
   get rxPosted(): number {
-    return this.#rx.reduce((n, q) => n + q.posted, 0);
+    return this.#pairs.rxPosted;
   }
 
   /** Queue pairs frames are sent on now (1 until the device took VQ_PAIRS_SET). */
   get queuePairs(): number {
-    return this.#txPairs;
+    return this.#pairs.txPairs;
   }
 
   /** Receive/transmit queue pairs set up (all of them are read). */
   get queuePairsSetUp(): number {
-    return this.#rx.length;
+    return this.#pairs.count;
   }
 
   /** Frames received and sent on each queue pair set up, since it was set up. */
   pairStats(): { rxFrames: number; txFrames: number }[] {
-    return this.#rx.map((rx, i) => ({ rxFrames: rx.frames, txFrames: this.#tx[i]!.frames }));
+    return this.#pairs.stats();
   }
 
   /** The device's max_virtqueue_pairs (§5.1.4; 1 without VIRTIO_NET_F_MQ). */
@@ -208,8 +188,8 @@ export class NetDevice implements Nic {
     if (this.#broken !== null) throw this.#broken;
     if (bytes.length < ETH_HEADER_LEN || bytes.length > ETH_HEADER_LEN + this.#txMtu) throw new FrameSizeError(bytes.length, ETH_HEADER_LEN + this.#txMtu);
     // Quiesced from the start of a reset (device.live false), not only from detach().
-    if (this.#tx.length === 0 || !this.#live || !this.#device.live) throw new NetClosedError(this.location, `not ready (${this.#device.state})`);
-    const queue = this.#tx[this.#txPairs === 1 ? 0 : flowHash(bytes) % this.#txPairs]!;
+    if (this.#pairs.count === 0 || !this.#live || !this.#device.live) throw new NetClosedError(this.location, `not ready (${this.#device.state})`);
+    const queue = this.#pairs.txFor(bytes);
     let sent: boolean;
     try {
       sent = queue.send(bytes);
@@ -239,36 +219,26 @@ export class NetDevice implements Nic {
   /** During probe (§3.1.1 step 7): MAC, status, mtu and queue pairs from config, then the queues. */
   attach(): void {
     const device = this.#device;
-    const version1 = device.hasFeature(Feature.VERSION_1);
     this.#mergeable = device.hasFeature(NetFeature.MRG_RXBUF);
-    // §5.1.6.6 (legacy): without VERSION_1 or ANY_LAYOUT the header has its own descriptor.
-    const splitHeader = !version1 && !device.hasFeature(Feature.ANY_LAYOUT);
-    this.#layout = {
-      headerLen: netHeaderLength(version1, this.#mergeable),
-      splitHeader,
-      descriptorsPerBuffer: splitHeader && !device.hasFeature(Feature.RING_INDIRECT_DESC) ? 2 : 1,
-    };
+    this.#layout = bufferLayout(device);
     this.#broken = null;
     this.#unbound = false;
-    this.#readMac();
-    this.#linkUp = this.#readLink();
-    this.#readMtu();
-    this.#maxPairs = this.#readMaxPairs();
+    const mac = chooseMac(device, this.#mac, this.#macFromDevice);
+    this.#mac = mac.mac;
+    this.#macFromDevice = mac.fromDevice;
+    this.#linkUp = readLinkUp(device);
+    this.#deviceMtu = 0; // as they stay if the read throws
+    this.#txMtu = ETH_MTU;
+    const mtu = readMtu(device, (e) => this.#report(e));
+    this.#deviceMtu = mtu.deviceMtu;
+    this.#txMtu = mtu.txMtu;
+    this.#maxPairs = readMaxPairs(device);
     this.#rxMaxFrame = this.#mergeable && this.#deviceMtu > ETH_MTU ? ETH_HEADER_LEN + this.#deviceMtu : ETH_MAX_FRAME;
-    const size = (n: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(n * (splitHeader ? 2 : 1))));
-    const stats = this.#stats;
-    const report = (e: Error): void => this.#report(e);
-    const pairs = Math.min(this.#pairsWanted, this.#maxPairs);
-    for (let p = 0; p < pairs; p++) {
-      // §5.1.2: receiveqN is 2(N-1), transmitqN 2(N-1)+1
-      const rx = new NetRxQueue(device, 2 * p, {
-        layout: this.#layout, buffers: this.#rxWanted, size: size(this.#rxWanted),
-        mergedMaxFrame: this.#mergeable ? this.#rxMaxFrame : null, stats, report, onUsed: () => this.#onRxUsed(rx),
-      });
-      this.#rx.push(rx);
-      this.#tx.push(new NetTxQueue(device, 2 * p + 1, { layout: this.#layout, slots: this.#txWanted, size: size(this.#txWanted), onUsed: () => this.#onTxUsed() }));
-    }
-    this.#txPairs = 1;
+    this.#pairs.setUp(device, {
+      layout: this.#layout, pairs: Math.min(this.#limits.queuePairs, this.#maxPairs), rxBuffers: this.#limits.rxBuffers, txSlots: this.#limits.txSlots,
+      mergedMaxFrame: this.#mergeable ? this.#rxMaxFrame : null, stats: this.#stats, report: (e) => this.#report(e),
+      onRxUsed: (rx) => this.#onRxUsed(rx), onTxUsed: () => this.#onTxUsed(),
+    });
     // §5.1.2: the control queue is 2N with MQ (N = max_virtqueue_pairs), else 2
     this.#control = device.hasFeature(NetFeature.CTRL_VQ) ? new NetControl(device, device.hasFeature(NetFeature.MQ) ? 2 * this.#maxPairs : 2) : null;
   }
@@ -277,18 +247,17 @@ export class NetDevice implements Nic {
   start(): void {
     this.#live = true;
     try {
-      for (const rx of this.#rx) rx.start();
+      for (const rx of this.#pairs.rx) rx.start();
     } catch (error) {
       this.#break(toError(error));
       return;
     }
-    const pairs = this.#rx.length;
-    if (pairs < 2 || this.#control === null) return;
+    if (this.#pairs.count < 2 || this.#control === null) return;
     // §5.1.6.5.5: the queues are set up; transmitq1 only until the device took the command
     const epoch = this.#epoch;
-    this.#control.setQueuePairs(pairs).then(
+    this.#control.setQueuePairs(this.#pairs.count).then(
       () => {
-        if (epoch === this.#epoch) this.#txPairs = pairs;
+        if (epoch === this.#epoch) this.#pairs.useAll();
       },
       (e: unknown) => {
         if (epoch === this.#epoch) this.#report(toError(e));
@@ -304,11 +273,7 @@ export class NetDevice implements Nic {
     if (reason === "unbind") this.#unbound = true;
     this.#control?.close(reason === "unbind" ? "device unbound" : "device reset");
     this.#control = null;
-    for (const rx of this.#rx) rx.detach();
-    for (const tx of this.#tx) this.#stats.txAbandoned += tx.detach(); // counted, not silent
-    this.#rx = [];
-    this.#tx = [];
-    this.#txPairs = 1;
+    this.#stats.txAbandoned += this.#pairs.detach(); // counted, not silent
   }
 
   /** The control queue (VIRTIO_NET_F_CTRL_VQ): receive modes, MAC filter and address,
@@ -322,7 +287,7 @@ export class NetDevice implements Nic {
   async setMac(mac: Uint8Array): Promise<void> {
     const control = this.#control;
     if (control === null) throw new NetClosedError(this.location, "no control queue");
-    if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) throw new RangeError(`MAC ${formatMac(mac)}: not a unicast address`);
+    if (!usableMac(mac)) throw new RangeError(`MAC ${formatMac(mac)}: not a unicast address`);
     await control.setMac(mac);
     this.#mac = mac.slice();
   }
@@ -331,15 +296,15 @@ export class NetDevice implements Nic {
    * request (§5.1.6.5.4: the stack sends a gratuitous ARP, then ANNOUNCE_ACK). */
   configChanged(): void {
     let up: boolean;
-    let status: number;
+    let announce: boolean;
     try {
-      up = this.#readLink();
-      status = this.#device.hasFeature(NetFeature.GUEST_ANNOUNCE) ? this.#device.readConfig((c) => c.u16(NetConfig.STATUS)) : 0;
+      up = readLinkUp(this.#device);
+      announce = readAnnounce(this.#device);
     } catch (error) {
       this.#report(toError(error));
       return;
     }
-    if ((status & NET_S_ANNOUNCE) !== 0 && this.#control !== null) {
+    if (announce && this.#control !== null) {
       this.#stats.announces++;
       this.#call(() => this.onAnnounce?.());
       this.#control.announceAck().catch((e: unknown) => this.#report(toError(e)));
@@ -354,7 +319,7 @@ export class NetDevice implements Nic {
 
   /** A receive queue's used-buffer callback (event loop): take each frame, post its buffer again. */
   #onRxUsed(rx: NetRxQueue): void {
-    if (this.#broken !== null || !this.#rx.includes(rx)) return;
+    if (this.#broken !== null || !this.#pairs.rx.includes(rx)) return;
     const frames: Uint8Array[] = [];
     try {
       rx.drain(frames, this.#live);
@@ -374,9 +339,9 @@ export class NetDevice implements Nic {
   /** Transmit used-buffer callback (and the watchdog's poll): the slots are free again. */
   #onTxUsed(): void {
     if (this.#broken !== null) return;
-    let freed = 0;
+    let freed: number;
     try {
-      for (const tx of this.#tx) freed += tx.reclaim();
+      freed = this.#pairs.reclaim();
     } catch (error) {
       this.#break(toError(error));
       return;
@@ -393,54 +358,9 @@ export class NetDevice implements Nic {
   #txStalled(ageMs: number): void {
     if (!this.#live || this.#closed || this.#unbound || this.#broken !== null) return;
     this.#stats.txTimeouts++;
-    const inFlight = this.#tx.reduce((n, q) => n + q.inFlight, 0);
-    this.#report(new NetTxTimeoutError(this.location, inFlight, ageMs, this.#txTimeoutMs));
+    this.#report(new NetTxTimeoutError(this.location, this.#pairs.txInFlight, ageMs, this.#limits.txTimeoutMs));
     const device = this.#device;
     this.#platform.timers.set(() => void device.restart(), 0);
-  }
-
-  /** §5.1.4: mtu (le16) when VIRTIO_NET_F_MTU was negotiated; under 68 it is refused. */
-  #readMtu(): void {
-    this.#deviceMtu = 0;
-    this.#txMtu = ETH_MTU;
-    if (!this.#device.hasFeature(NetFeature.MTU)) return;
-    const mtu = this.#device.readConfig((c) => c.u16(NetConfig.MTU));
-    if (mtu < MIN_MTU) {
-      this.#report(new NetDeviceError(this.location, "mtu", mtu));
-      return;
-    }
-    this.#deviceMtu = mtu;
-    this.#txMtu = Math.min(ETH_MTU, mtu);
-  }
-
-  /** §5.1.4: max_virtqueue_pairs (le16) with VIRTIO_NET_F_MQ, 1 to 0x8000 (§5.1.4.1;
-   * checkFeatures dropped MQ for a value outside, so one here means the config changed). */
-  #readMaxPairs(): number {
-    if (!this.#device.hasFeature(NetFeature.MQ)) return 1;
-    const max = this.#device.readConfig((c) => c.u16(NetConfig.MAX_VIRTQUEUE_PAIRS));
-    if (max < 1 || max > MAX_QUEUE_PAIRS) throw new NetDeviceError(this.location, "max_virtqueue_pairs", max);
-    return max;
-  }
-
-  /** MAC from config when negotiated (§5.1.4, §5.1.5); checkFeatures (net-driver.ts)
-   * dropped MAC for an unusable address, so one here means the config changed since. */
-  #readMac(): void {
-    if (!this.#device.hasFeature(NetFeature.MAC)) {
-      if (this.#macFromDevice) this.#mac = randomMac();
-      this.#macFromDevice = false;
-      return;
-    }
-    const mac = readConfigMac(this.#device);
-    if (!usableMac(mac)) throw new NetDeviceError(this.location, "MAC address", formatMac(mac));
-    this.#mac = mac;
-    this.#macFromDevice = true;
-  }
-
-  /** §5.1.4: status.LINK_UP, read only when VIRTIO_NET_F_STATUS was negotiated. */
-  #readLink(): boolean {
-    if (!this.#device.hasFeature(NetFeature.STATUS)) return true;
-    const status = this.#device.readConfig((c) => c.u16(NetConfig.STATUS));
-    return (status & NET_S_LINK_UP) !== 0;
   }
 
   /** A ring rule broken by the device: stop using the queues, and have the core reset
@@ -451,7 +371,7 @@ export class NetDevice implements Nic {
     this.#broken = error;
     this.#watchdog.stop();
     this.#report(error);
-    if (this.#stats.restarts >= this.#maxRestarts || this.#closed || this.#unbound) return;
+    if (this.#stats.restarts >= this.#limits.maxRestarts || this.#closed || this.#unbound) return;
     this.#stats.restarts++;
     const device = this.#device;
     this.#platform.timers.set(() => void device.restart(), 0); // not from inside the interrupt handler
@@ -477,8 +397,4 @@ export class NetDevice implements Nic {
       this.#report(toError(error));
     }
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,5 +1,7 @@
 // The options and counters of a NetDevice (drivers/net/net-device.ts).
 
+import { MAX_QUEUE_PAIRS } from "./net-spec.js";
+
 export interface NetOptions {
   /** Receive buffers kept posted on each receive queue (capped by the queue). Default 64. */
   readonly rxBuffers?: number;
@@ -27,6 +29,28 @@ export interface NetOptions {
   onError?: ((error: Error) => void) | null;
   /** Re-initializations (core restart()) after the device broke a ring rule. Default 3. */
   readonly maxRestarts?: number;
+}
+
+/** The numeric options, defaults filled in and checked. */
+export interface NetLimits {
+  readonly rxBuffers: number;
+  readonly txSlots: number;
+  readonly queuePairs: number;
+  readonly txTimeoutMs: number;
+  readonly maxRestarts: number;
+}
+
+/** The numeric options with their defaults; RangeError for one out of range. */
+export function netLimits(options: NetOptions): NetLimits {
+  const rx = options.rxBuffers ?? 64;
+  const tx = options.txSlots ?? 32;
+  const pairs = options.queuePairs ?? 4;
+  const timeout = options.txTimeoutMs ?? 5000;
+  if (!Number.isInteger(rx) || rx < 1) throw new RangeError(`rxBuffers ${rx} must be a positive integer`);
+  if (!Number.isInteger(tx) || tx < 1) throw new RangeError(`txSlots ${tx} must be a positive integer`);
+  if (!Number.isInteger(pairs) || pairs < 1 || pairs > MAX_QUEUE_PAIRS) throw new RangeError(`queuePairs ${pairs} must be an integer from 1 to ${MAX_QUEUE_PAIRS}`);
+  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`txTimeoutMs ${timeout} must be 0 (off) or more`);
+  return { rxBuffers: rx, txSlots: tx, queuePairs: pairs, txTimeoutMs: timeout, maxRestarts: options.maxRestarts ?? 3 };
 }
 
 export interface NetStats {
