@@ -5,87 +5,36 @@
 // (SplitQueue by default) and know nothing of the transport.
 
 import { deviceMemory } from "./device-memory.js";
-import type { Platform, TimerId } from "../../platform/platform.js";
+import type { Platform } from "../../platform/platform.js";
 import type { Virtqueue, VirtqueueOptions } from "../../ring/virtqueue.js";
 import { SplitQueue } from "../../ring/split-queue.js";
 import { readConfig, type ConfigReader } from "./config.js";
 import type { DeviceInfo } from "./device-info.js";
+import type { DeviceState, DeviceStats, QueueFactory, QueueOptions, VirtioDeviceOptions } from "./device-options.js";
+import { ResetRetry, resetAndWait } from "./device-reset.js";
 import { deviceTypeName } from "./device-types.js";
+import { DriverHold } from "./driver-hold.js";
 import type { RemoveReason, VirtioDriver } from "./driver.js";
 import {
   DeviceBrokenError,
   DeviceStateError,
   FeaturesRefusedError,
-  MissingFeatureError,
   QueueSetupError,
   ResetTimeoutError,
 } from "./errors.js";
-import { checkQueueRequest, chooseQueueSize, type QueueSizeRequest } from "./queue-size.js";
-import { CORE_HANDLED_FEATURES, Feature, TRANSPORT_FEATURES_MASK, bit, hasFeature } from "./features.js";
+import { negotiateFeatures } from "./feature-negotiation.js";
+import { Feature, hasFeature } from "./features.js";
+import { NeedsResetBudget } from "./needs-reset-budget.js";
+import { checkQueueRequest, chooseQueueSize } from "./queue-size.js";
 import { Status, statusStep, type StatusStep } from "./status.js";
 import { INTERRUPT_CONFIG_CHANGE, INTERRUPT_USED_BUFFER, type Transport } from "./transport.js";
 
-/** Builds a virtqueue; the default is `new SplitQueue(options)`. */
-export type QueueFactory = <T>(options: VirtqueueOptions) => Virtqueue<T>;
+export type { DeviceState, DeviceStats, QueueFactory, QueueOptions, VirtioDeviceOptions } from "./device-options.js";
 
-export interface VirtioDeviceOptions {
-  /** How long to wait for the status to read 0 after a reset (§2.4). Default 1000 ms. */
-  readonly resetTimeoutMs?: number;
-  /** Queue size used when the driver does not ask for one (capped by QueueNumMax). Default 256. */
-  readonly defaultQueueSize?: number;
-  readonly queueFactory?: QueueFactory;
-  /**
-   * DEVICE_NEEDS_RESET re-initializations allowed within `needsResetWindowMs`; one more
-   * and the device is given up (reset, driver removed, FAILED): a device that asks for
-   * a reset after every re-initialization must not keep the core re-initializing it for
-   * ever. Default 4 in 60 000 ms.
-   */
-  readonly maxNeedsResetRestarts?: number;
-  readonly needsResetWindowMs?: number;
-}
-
-/** `size` (wanted, capped by QueueNumMax) and `minSize` (the least the driver can work
- * with, checked at every (re-)initialization): see QueueSizeRequest (queue-size.ts). */
-export interface QueueOptions extends QueueSizeRequest {
-  /**
-   * Called from the event loop when the device signalled used buffers (§2.7.14): the
-   * driver drains the queue (see drain.ts). Errors it throws are recorded on the device.
-   */
-  readonly onUsed: () => void;
-}
-
-export interface DeviceStats {
-  /** Interrupts handled for this device. */
-  readonly interrupts: number;
-  /** Interrupts with an empty InterruptStatus. */
-  readonly spuriousInterrupts: number;
-  readonly configChanges: number;
-  /** Completed initializations (bind and every re-init). */
-  readonly initializations: number;
-  /** Re-initializations after DEVICE_NEEDS_RESET or restart(). */
-  readonly restarts: number;
-  /** Queue kicks while the device was not live: not written to QueueNotify. */
-  readonly quiescedNotifies: number;
-}
-
-/** Where the device is in its life, as the core sees it: "live" between DRIVER_OK and the
- * start of the next reset only; in every other state its queues are quiesced. */
-export type DeviceState = "unbound" | "initializing" | "setup" | "live" | "failed" | "resetting";
 type Phase = DeviceState;
-
-interface QueueEntry {
-  readonly queue: Virtqueue<unknown>;
-  readonly onUsed: () => void;
-}
 
 /** The status bits the driver sets in §3.1.1 (FAILED aside). */
 const DRIVER_STATUS_BITS = Status.ACKNOWLEDGE | Status.DRIVER | Status.FEATURES_OK | Status.DRIVER_OK;
-/** A failed device whose reset did not complete is reset again after 250 ms, then twice as
- * long each time up to 5 s, at most 60 times (about 5 minutes): until a reset completes the
- * device may use the driver's buffers, and only then are they given back (§2.4). */
-const RESET_RETRY_FIRST_MS = 250;
-const RESET_RETRY_MAX_MS = 5000;
-const RESET_RETRIES = 60;
 
 const defaultQueueFactory: QueueFactory = <T>(options: VirtqueueOptions) => new SplitQueue<T>(options);
 
@@ -97,29 +46,23 @@ export class VirtioDevice {
   readonly #resetTimeoutMs: number;
   readonly #defaultQueueSize: number;
   readonly #queueFactory: QueueFactory;
-  readonly #maxNeedsResetRestarts: number;
-  readonly #needsResetWindowMs: number;
-  /** When (clock ms) the recent DEVICE_NEEDS_RESET re-initializations were asked for. */
-  #needsResetTimes: number[] = [];
-  readonly #queues = new Map<number, QueueEntry>();
+  readonly #needsResetBudget: NeedsResetBudget;
+  /** The driver's queues and its hold on the device, let go after a completed reset. */
+  readonly #hold = new DriverHold();
+  /** The driver's queues (#hold.queues), read on the interrupt path. */
+  readonly #queues = this.#hold.queues;
   #driver: VirtioDriver | null = null;
   #phase: Phase = "unbound";
   /** A reset was written and has not read back 0 yet (§2.4.1). */
   #resetPending = false;
-  #resetRetryTimer: TimerId | null = null;
-  #resetRetries = 0;
+  /** A failed device's reset that did not complete is tried again on this back-off. */
+  readonly #resetRetry: ResetRetry;
   /** The status bits the driver last wrote (or saw, for NEEDS_RESET). */
   #status = 0;
   #offered = 0n;
   #features = 0n;
   #error: Error | null = null;
   #irqAttached = false;
-  /** True from the start of driver.probe until driver.remove: remove is called once. */
-  #driverHolds = false;
-  /** True once driver.probe ran since bind: unbind then always reaches driver.remove,
-   * even after a remove("reset") and a re-init that failed before probe (the driver
-   * still keeps the device's handle and what runs on it). */
-  #probedSinceBind = false;
   /** The running bind / restart / unbind, so that they never overlap. */
   #busy: Promise<void> = Promise.resolve();
   #stats = { interrupts: 0, spuriousInterrupts: 0, configChanges: 0, initializations: 0, restarts: 0, quiescedNotifies: 0 };
@@ -132,8 +75,8 @@ export class VirtioDevice {
     this.#resetTimeoutMs = options.resetTimeoutMs ?? 1000;
     this.#defaultQueueSize = options.defaultQueueSize ?? 256;
     this.#queueFactory = options.queueFactory ?? defaultQueueFactory;
-    this.#maxNeedsResetRestarts = options.maxNeedsResetRestarts ?? 4;
-    this.#needsResetWindowMs = options.needsResetWindowMs ?? 60_000;
+    this.#needsResetBudget = new NeedsResetBudget(options.maxNeedsResetRestarts ?? 4, options.needsResetWindowMs ?? 60_000);
+    this.#resetRetry = new ResetRetry(platform.timers);
   }
 
   /** e.g. "mmio@0x0a003e00". */
@@ -337,7 +280,7 @@ export class VirtioDevice {
     return this.#serialize(async () => {
       if (this.#driver === null || !stillCurrent()) return;
       await this.#fail(error);
-      if (this.#driverHolds) throw this.#error ?? error;
+      if (this.#hold.driverHolds) throw this.#error ?? error;
     });
   }
 
@@ -357,14 +300,6 @@ export class VirtioDevice {
       busy = this.#busy;
       await busy;
     } while (busy !== this.#busy);
-  }
-
-  /** Counts a DEVICE_NEEDS_RESET re-initialization; false once the window's budget is spent. */
-  #restartAllowed(): boolean {
-    const now = this.#platform.clock.now();
-    this.#needsResetTimes = this.#needsResetTimes.filter((t) => now - t < this.#needsResetWindowMs);
-    this.#needsResetTimes.push(now);
-    return this.#needsResetTimes.length <= this.#maxNeedsResetRestarts;
   }
 
   /** Runs `job` after the previous one; records its error; resolves true on success. */
@@ -397,7 +332,7 @@ export class VirtioDevice {
       // 4. Read the device features, keep the subset the driver and the core understand,
       //    write it back (§2.2).
       this.#offered = t.deviceFeatures();
-      const accepted = this.#negotiate(driver, this.#offered);
+      const accepted = negotiateFeatures(this, driver, this.#offered);
       t.setDriverFeatures(accepted);
       this.#features = accepted;
       if (t.version !== 1) {
@@ -412,8 +347,7 @@ export class VirtioDevice {
       // (Legacy devices have no FEATURES_OK: a legacy driver skips steps 5 and 6, §3.1.2.)
       // 7. Device-specific setup: the driver reads the configuration and creates its queues.
       this.#phase = "setup";
-      this.#driverHolds = true;
-      this.#probedSinceBind = true;
+      this.#hold.probing();
       await driver.probe(this);
       // 8. Set DRIVER_OK: the device is live.
       this.#setStatus(this.#status | Status.DRIVER_OK);
@@ -428,22 +362,6 @@ export class VirtioDevice {
     }
   }
 
-  /** The accepted feature set: the driver's device-type bits plus the transport bits the
-   * core implements, all within what was offered (§2.2.1, §6.1). */
-  #negotiate(driver: VirtioDriver, offered: bigint): bigint {
-    const modern = this.transport.version !== 1;
-    if (modern && !hasFeature(offered, Feature.VERSION_1)) {
-      // §6.1: a driver MUST accept VERSION_1 if offered; a modern device MUST offer it.
-      throw new MissingFeatureError(this.location, "VERSION_1", offered);
-    }
-    const fromDriver = driver.features(offered) & offered & ~TRANSPORT_FEATURES_MASK;
-    let fromCore = offered & CORE_HANDLED_FEATURES;
-    if (!modern) fromCore &= ~bit(Feature.VERSION_1); // never on a legacy transport
-    let accepted = fromDriver | fromCore;
-    if (driver.checkFeatures !== undefined) accepted &= driver.checkFeatures(this, accepted);
-    return modern ? accepted : accepted & 0xffffffffn; // legacy: 32 feature bits (§4.2.4)
-  }
-
   /** §3.1.1: "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED
    * status bit". Queues already handed to the device are taken back by a reset first. */
   async #fail(error: unknown): Promise<void> {
@@ -454,7 +372,7 @@ export class VirtioDevice {
         // §2.4.2: nothing may be written until the reset completes; FAILED stays ours.
         this.#status = Status.FAILED;
         this.#error = first;
-        if (this.#driverHolds || this.#queues.size > 0) this.#quiesceAndRetry(first);
+        if (this.#hold.holding) this.#quiesceAndRetry(first);
         return;
       }
       // The bits this driver set, plus FAILED (§2.1.2, §3.1.1): what the device reports is
@@ -462,7 +380,7 @@ export class VirtioDevice {
       // DEVICE_NEEDS_RESET, a device bit the driver must not clear.
       const reported = this.transport.getStatus() & Status.DEVICE_NEEDS_RESET;
       this.#setStatus((this.#status & DRIVER_STATUS_BITS) | reported | Status.FAILED);
-      if (this.#driverHolds || this.#queues.size > 0) {
+      if (this.#hold.holding) {
         const resetOk = await this.#teardown("failed");
         this.#setStatus(Status.FAILED);
         if (!resetOk) this.#quiesceAndRetry(first);
@@ -496,21 +414,9 @@ export class VirtioDevice {
       return false;
     }
     this.#status = 0;
-    if (driver !== null && (this.#driverHolds || (reason === "unbind" && this.#probedSinceBind))) {
-      this.#driverHolds = false;
-      if (reason === "unbind") this.#probedSinceBind = false;
-      try {
-        driver.remove(this, reason);
-      } catch (error) {
-        this.#error = error instanceof Error ? error : new Error(String(error));
-      }
-    }
-    for (const [index, entry] of this.#queues) {
-      // After a reset the queue is normally already off; take it away only if not.
-      if (this.transport.queueInUse(index)) this.transport.disableQueue(index);
-      entry.queue.destroy();
-    }
-    this.#queues.clear();
+    this.#hold.release(this, driver, reason, (error) => {
+      this.#error = error;
+    });
     this.#phase = failedBefore ? "failed" : "resetting";
     return true;
   }
@@ -532,12 +438,9 @@ export class VirtioDevice {
    * freed) and the device stays FAILED until restart().
    */
   #retryResetLater(): void {
-    if (this.#resetRetryTimer !== null || this.#resetRetries >= RESET_RETRIES) return;
-    this.#resetRetryTimer = this.#platform.timers.set(() => {
-      this.#resetRetryTimer = null;
-      this.#resetRetries++;
+    this.#resetRetry.schedule(() => {
       void this.#serialize(async () => {
-        if (this.#phase !== "failed" || !(this.#driverHolds || this.#queues.size > 0)) return;
+        if (this.#phase !== "failed" || !(this.#hold.holding)) return;
         const first = this.#error;
         const resetOk = await this.#teardown("failed");
         this.#phase = "failed";
@@ -545,35 +448,16 @@ export class VirtioDevice {
         if (resetOk) this.#setStatus(Status.FAILED);
         else this.#retryResetLater();
       });
-    }, Math.min(RESET_RETRY_MAX_MS, RESET_RETRY_FIRST_MS * 2 ** this.#resetRetries));
+    });
   }
 
-  /** §2.4.1: write 0, then wait until the status reads 0, bounded in time and in polls. */
-  async #resetAndWait(): Promise<void> {
-    const t = this.transport;
+  /** §2.4.1: write 0, then wait until the status reads 0, bounded (device-reset.ts). */
+  #resetAndWait(): Promise<void> {
     this.#resetPending = true;
-    t.reset();
-    const clock = this.#platform.clock;
-    const start = clock.now();
-    let status = t.getStatus();
-    for (let polls = 0; status !== 0; polls++) {
-      const waited = clock.now() - start;
-      if (waited >= this.#resetTimeoutMs || polls >= this.#resetTimeoutMs) {
-        throw new ResetTimeoutError(this.location, status, Math.round(waited));
-      }
-      await this.#sleep(1);
-      status = t.getStatus();
-    }
-    this.#resetPending = false;
-    this.#status = 0;
-    this.#resetRetries = 0;
-    if (this.#resetRetryTimer !== null) this.#platform.timers.clear(this.#resetRetryTimer);
-    this.#resetRetryTimer = null;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#platform.timers.set(() => resolve(), ms);
+    return resetAndWait(this.transport, this.#platform, this.#resetTimeoutMs, () => {
+      this.#resetPending = false;
+      this.#status = 0;
+      this.#resetRetry.completed();
     });
   }
 
@@ -653,10 +537,11 @@ export class VirtioDevice {
     if (status & Status.DEVICE_NEEDS_RESET) {
       this.#status |= Status.DEVICE_NEEDS_RESET;
       this.#phase = "resetting";
-      if (!this.#restartAllowed()) {
+      const budget = this.#needsResetBudget;
+      if (!budget.spend(this.#platform.clock.now())) {
         const error = new DeviceBrokenError(
           this.location,
-          `device set DEVICE_NEEDS_RESET ${this.#maxNeedsResetRestarts + 1} times in ${this.#needsResetWindowMs} ms: given up`,
+          `device set DEVICE_NEEDS_RESET ${budget.max + 1} times in ${budget.windowMs} ms: given up`,
         );
         this.#error = error;
         void this.#serialize(async () => {
