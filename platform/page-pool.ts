@@ -8,54 +8,15 @@
 // balloon's page-frame arrays, §5.5.6). The pool keeps a stack of free frames and one
 // state byte per page, so taking and giving back thousands of pages allocates nothing.
 
+import { PagePoolExhaustedError, PagePoolUsageError, type PagePoolStats, type PageReclaimer, type PoolPage } from "./page-pool-types.js";
 import type { DmaRegion } from "./platform.js";
+
+export { PagePoolExhaustedError, PagePoolUsageError } from "./page-pool-types.js";
+export type { PagePoolStats, PageReclaimer, PoolPage } from "./page-pool-types.js";
 
 /** Bytes per page: the balloon's historical 4 KiB unit (§5.5.6 footnote), also ARM's small page. */
 export const PAGE_SIZE = 4096;
 const PAGE_SHIFT = 12;
-
-/** A page in the hands of an application: its frame, address and CPU view. */
-export interface PoolPage {
-  readonly frame: number;
-  readonly phys: number;
-  readonly bytes: Uint8Array;
-}
-
-export interface PagePoolStats {
-  readonly pageSize: number;
-  /** Pages the pool manages, in every region. */
-  readonly totalPages: number;
-  readonly freePages: number;
-  /** Pages held, by holder name ("app" for alloc(); e.g. "balloon"). */
-  readonly held: { readonly [holder: string]: number };
-  /** Regions, as physical ranges. */
-  readonly regions: readonly { readonly phys: number; readonly bytes: number }[];
-  /** Allocations that found the pool empty even after asking the reclaimers. */
-  readonly failures: number;
-}
-
-/**
- * Asked for `wanted` pages when the pool cannot serve an allocation; gives back what it can
- * at once (synchronously) and returns how many pages it gave. The balloon's
- * DEFLATE_ON_OOM (§5.5.6) is one.
- */
-export type PageReclaimer = (wanted: number) => number;
-
-/** The pool has no free page, even after every reclaimer was asked. */
-export class PagePoolExhaustedError extends Error {
-  constructor(readonly wanted: number, readonly free: number) {
-    super(`page pool exhausted: ${wanted} page(s) wanted, ${free} free`);
-    this.name = "PagePoolExhaustedError";
-  }
-}
-
-/** A bad call: a page given back twice, a frame outside the pool, a bad region. */
-export class PagePoolUsageError extends Error {
-  constructor(readonly kind: "BadRegion" | "NotHeld" | "ForeignFrame" | "BadCount", message: string, readonly value?: number) {
-    super(message);
-    this.name = "PagePoolUsageError";
-  }
-}
 
 const FREE = 0;
 const HELD = 1;

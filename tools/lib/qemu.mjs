@@ -12,54 +12,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildQemuCommand, guestBanner } from "./qemu-board.mjs";
+import { QemuError, QemuExitError, QemuFatalError, QemuTimeoutError } from "./qemu-errors.mjs";
+import { trackMachine, untrackMachine } from "./qemu-exit-hooks.mjs";
 import { QmpClient } from "./qmp.mjs";
 import { which } from "./system-deps.mjs";
 
 export { buildQemuCommand, deviceArgs, loadBoard } from "./qemu-board.mjs";
+export { QemuError, QemuExitError, QemuFatalError, QemuTimeoutError } from "./qemu-errors.mjs";
 
 export const PROMPT = "virtio> ";
-
-// ---------------------------------------------------------------------------------------
-// Errors: each carries what the UART showed.
-
-export class QemuError extends Error {
-  constructor(message, { output = "", transcript = "", exit = null } = {}) {
-    super(message);
-    this.name = "QemuError";
-    /** What the command printed before the failure (batch-mode commands). */
-    this.output = output;
-    /** The tail of everything the UART printed. */
-    this.transcript = transcript;
-    /** {code, signal} if QEMU had exited. */
-    this.exit = exit;
-  }
-}
-/** A wait ran out of time. */
-export class QemuTimeoutError extends QemuError { name = "QemuTimeoutError"; }
-/** QEMU exited while the harness waited for something. */
-export class QemuExitError extends QemuError { name = "QemuExitError"; }
-/** The firmware printed a `FATAL: ` line. */
-export class QemuFatalError extends QemuError { name = "QemuFatalError"; }
-
-// ---------------------------------------------------------------------------------------
-// Process-wide cleanup: no QEMU and no temp dir outlives this process.
-
-const live = new Set();
-let hooksInstalled = false;
-
-function installExitHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on("exit", () => {
-    for (const m of live) m.killNow();
-  });
-  for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
-    process.once(sig, () => {
-      for (const m of live) m.killNow();
-      process.exit(128 + n);
-    });
-  }
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -138,8 +99,7 @@ export class QemuMachine {
     this.#tempDir = mkdtempSync(join(tmpdir(), "virtio-qemu-"));
     this.#qmpSocket = join(this.#tempDir, "qmp.sock");
     this.#exited = new Promise((r) => { this.#resolveExited = r; });
-    installExitHooks();
-    live.add(this);
+    trackMachine(this);
   }
 
   /**
@@ -390,7 +350,7 @@ export class QemuMachine {
       try { process.kill(-this.#child.pid, "SIGKILL"); } catch { /* already gone */ }
     }
     this.#removeTemp();
-    live.delete(this);
+    untrackMachine(this);
   }
 
   #removeTemp() {
@@ -412,7 +372,7 @@ export class QemuMachine {
     }
     for (const w of [...this.#waiters]) w.check();
     this.#removeTemp();
-    live.delete(this);
+    untrackMachine(this);
   }
 }
 
