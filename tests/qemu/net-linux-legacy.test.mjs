@@ -1,11 +1,12 @@
 // The virtio-net driver on legacy virtio-mmio (§4.2.4: 10-byte header in a descriptor of
-// its own, no MRG_RXBUF) against a real Linux peer (tests/qemu/lib/linux-net-peer.mjs):
+// its own, no MRG_RXBUF) against a real Linux peer (tests/qemu/lib/linux-pair.mjs):
 // DHCP from Linux's udhcpd; Linux's pings of 56 and 4000 bytes answered; UDP both ways;
 // a TCP echo of ~590 KB intact (MD5 on Linux). The modern-mmio twin is net-linux.test.mjs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jsonLine } from "./lib/firmware.mjs";
-import { bootLinuxPair, haveLinux, LINUX_ROOT, peerChecks } from "./lib/linux-net-peer.mjs";
+import { bigFile, peerChecks } from "./lib/linux-net-checks.mjs";
+import { bootPair, haveLinux, LINUX_ROOT } from "./lib/linux-pair.mjs";
 
 const ECHO_N = 100000; // `seq 1 100000`: 588,895 bytes
 
@@ -14,7 +15,7 @@ test("legacy virtio-mmio and a Linux peer: DHCP, ping 56 and 4000 bytes, UDP bot
     console.log(`  skipped: no Linux peer in ${LINUX_ROOT} (npm run bench fetches it)`);
     return;
   }
-  const { fw, lxm, close } = await bootLinuxPair({ fwDevice: { device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56" }, legacy: true, echoN: ECHO_N });
+  const { fw, lxm, close } = await bootPair({ fwDevice: { device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56" }, legacy: true, linux: { setup: [bigFile(ECHO_N)] } });
   try {
     const { total, ms } = await peerChecks(fw, lxm, ECHO_N);
     const info = jsonLine((await fw.command("net info --json")).output);

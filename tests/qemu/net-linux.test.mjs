@@ -12,12 +12,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { BOARD_MODEL, jsonLine } from "./lib/firmware.mjs";
+import { bigFile, ncEcho } from "./lib/linux-net-checks.mjs";
 import { bootPair, haveLinux, LINUX_ROOT, lx } from "./lib/linux-pair.mjs";
 
 const SEQ_N = 160000; // `seq 1 160000`: 1,008,895 bytes (about 1 MiB)
 const ECHO_N = 640000; // `seq 1 640000`: 4,368,895 bytes (over 4 MiB)
-const seqBytes = (n) => { let b = 0; for (let i = 1; i <= n; i++) b += String(i).length + 1; return b; };
-const LINUX = { setup: [`seq 1 ${SEQ_N} > /www/f`, `seq 1 ${ECHO_N} > /tmp/big`] };
+const LINUX = { setup: [`seq 1 ${SEQ_N} > /www/f`, bigFile(ECHO_N)] };
 
 function crc32(bytes) {
   let c = ~0;
@@ -26,23 +26,6 @@ function crc32(bytes) {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   }
   return (~c >>> 0).toString(16).padStart(8, "0");
-}
-
-/** 4 MiB through busybox nc and the firmware's TCP echo, compared by MD5 on Linux. */
-async function ncEcho(fw, lxm) {
-  const echo = await fw.begin("net tcp-echo 7 --count 1");
-  await echo.waitFor(/tcp-echo: serving/, 10000);
-  const t1 = Date.now();
-  // cmp says where a wrong echo first differs ("EOF on /tmp/out": it came back short)
-  const nc = await lx(lxm, "nc -w 20 10.0.3.15 7 < /tmp/big > /tmp/out; md5sum /tmp/big /tmp/out; wc -c < /tmp/out; cmp /tmp/big /tmp/out", 600000);
-  const sums = [...nc.matchAll(/^([0-9a-f]{32}) {2}\/tmp\/(big|out)$/gm)].map((m) => m[1]);
-  assert.is(sums.length, 2, nc);
-  assert.is(sums[1], sums[0], `echo differs: ${nc}`);
-  const total = seqBytes(ECHO_N);
-  assert.match(nc, new RegExp(`^${total}$`, "m"), nc);
-  const echoed = await echo.finish({ timeoutMs: 60000 });
-  assert.match(echoed.output, new RegExp(`tcp-echo: 1 connections, ${total} bytes echoed, 0 errors`), echoed.output);
-  return { total, ms: Date.now() - t1 };
 }
 
 test("Linux peer: DHCP from udhcpd, Linux pings 4000 bytes, wget of the status page, http-get of ~1 MiB from httpd, 4 MiB nc echo", async () => {
@@ -69,7 +52,7 @@ test("Linux peer: DHCP from udhcpd, Linux pings 4000 bytes, wget of the status p
     assert.is(get.status, 0, get.output);
     assert.match(get.output, new RegExp(`http-get: 200, ${text.length} bytes in \\d+ ms, crc32=${expected}`), get.output);
     console.log(`  Linux peer: 4000-byte pings answered; wget ok; http-get of ${text.length} bytes from busybox httpd in ${Date.now() - t0} ms`);
-    const { total, ms } = await ncEcho(fw, lxm);
+    const { total, ms } = await ncEcho(fw, lxm, ECHO_N, 600000);
     console.log(`  Linux peer: ${total} bytes echoed through busybox nc intact in ${ms} ms`);
     const info = jsonLine((await fw.command("net info --json")).output);
     assert.ok(info.ip.ipFragments >= 9, "Linux's 4000-byte pings came as fragments");
@@ -85,7 +68,7 @@ test("Linux peer through a lossy relay (-netdev dgram; 2 % lost, 1 % duplicated,
   }
   const { fw, lxm, relay, close } = await bootPair({ impair: { loss: 0.02, duplicate: 0.01, reorder: 0.03, seed: 7 }, linux: LINUX });
   try {
-    const { total, ms } = await ncEcho(fw, lxm);
+    const { total, ms } = await ncEcho(fw, lxm, ECHO_N, 600000);
     const tcp = jsonLine((await fw.command("net info --json")).output).tcp;
     console.log(`  lossy relay: ${total} bytes echoed intact in ${ms} ms; relay ${JSON.stringify(relay.stats)}; firmware resent ${tcp.retransmittedSegments} segments (${tcp.fastRetransmits} fast retransmits, ${tcp.retransmitTimeouts} timeouts)`);
     assert.ok(relay.stats.lost > 0 && relay.stats.duplicated > 0 && relay.stats.reordered > 0, JSON.stringify(relay.stats));

@@ -2,7 +2,7 @@
 // queue pairs as its backend has queues, and only tap backends have several, so the
 // firmware's NIC sits on a 4-queue tap in a network namespace of its own (made and
 // removed here; nothing outside it changes), bridged to a second tap with the Linux peer
-// (tests/qemu/lib/linux-net-peer.mjs) on it. Checked: MQ negotiated, max_virtqueue_pairs
+// (tests/qemu/lib/linux-pair.mjs) on it. Checked: MQ negotiated, max_virtqueue_pairs
 // 4, all 4 pairs set up and in use after VQ_PAIRS_SET; pings, UDP and a TCP echo intact;
 // eight TCP connections from Linux spread over the receive queues (the kernel's tap
 // steers by flow) and the firmware's transmit queues (its flow hash). With user
@@ -16,7 +16,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
-import { haveLinux, LINUX_ROOT, lx, bootLinuxPair, peerChecks } from "./lib/linux-net-peer.mjs";
+import { bigFile, peerChecks } from "./lib/linux-net-checks.mjs";
+import { bootPair, haveLinux, LINUX_ROOT, lx } from "./lib/linux-pair.mjs";
 
 const ECHO_N = 50000; // `seq 1 50000`: 288,894 bytes
 const FLOWS = 8;
@@ -87,11 +88,11 @@ async function tapTest(fwDevice, label) {
   }
   let pair = null;
   try {
-    pair = await net.inside(() => bootLinuxPair({
+    pair = await net.inside(() => bootPair({
       fwDevice,
       fwNetdev: "tap,id=s0,ifname=fw0,script=no,downscript=no,vhost=off,queues=4",
       lxNetdev: "tap,id=s0,ifname=lx0,script=no,downscript=no,vhost=off",
-      echoN: ECHO_N,
+      linux: { setup: [bigFile(ECHO_N)] },
     }));
     const { fw, lxm } = pair;
     const info = async () => jsonLine((await fw.command("net info --json")).output);

@@ -1,26 +1,32 @@
 // A real Linux machine on the other end of the firmware's wire, for the network QEMU
-// suites (net-linux, net-floods): Debian's armhf Linux 6.1 (virtio_net and its
-// dependencies from the kernel package) with busybox in a second QEMU, joined to the
-// firmware's by a `-netdev socket` segment on loopback, or by `-netdev dgram` ends and a
-// relay here that drops, duplicates and reorders frames. Linux is 10.0.3.2 and gives the
-// firmware 10.0.3.15 by udhcpd. The packages come from `node tools/fetch-peers.mjs` (or
-// `npm run bench`); without them `haveLinux` is false and the suites skip.
-import { spawnSync } from "node:child_process";
+// suites (net-linux, net-linux-legacy, net-linux-pci, net-mq, net-floods): Debian's armhf
+// Linux 6.1 (virtio_net and its dependencies from the kernel package) with busybox in a
+// second QEMU, joined to the firmware's by a `-netdev socket` segment on loopback, by
+// `-netdev dgram` ends and a relay here that drops, duplicates and reorders frames, or by
+// the netdevs the caller gives (net-mq: taps). Linux is 10.0.3.2 and gives the firmware
+// 10.0.3.15 by udhcpd; httpd serves /www. The kernel package, module closure, peer
+// programs and initramfs layout are the bench's Linux peer's (tools/lib/peers/linux.mjs).
+// The packages come from `node tools/fetch-peers.mjs` (or `npm run bench`); without them
+// `haveLinux` is false and the suites skip.
+import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
 import { QemuMachine } from "../../../tools/lib/qemu.mjs";
 import { newcArchive } from "../../../tools/lib/peers/cpio.mjs";
+import { buildPeerProgram, initPrologue, initramfsEntries, LINUX_PROMPT, linuxKernel, linuxModules } from "../../../tools/lib/peers/linux.mjs";
 import { bootShell, ROOT } from "./firmware.mjs";
 
 export const LINUX_ROOT = join(ROOT, ".cache", "bench", "peers", "linux");
-const PROMPT = /\nlx# (?:\x1b\[6n)?$/; // ash may ask for the cursor position after it
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const haveLinux = existsSync(join(LINUX_ROOT, "boot")) && existsSync(join(LINUX_ROOT, "bin", "busybox"));
+
+/** Bytes of `seq 1 n` (each number and a newline). */
+export const seqBytes = (n) => { let b = 0; for (let i = 1; i <= n; i++) b += String(i).length + 1; return b; };
 
 function freeTcpPort() {
   return new Promise((resolve, reject) => {
@@ -43,41 +49,7 @@ function freeUdpPorts(n) {
   })));
 }
 
-/** The .ko files of `wanted` and their dependencies (modinfo depends=), dependencies first. */
-function modules(modRoot, wanted) {
-  const index = new Map();
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ko")) index.set(e.name.slice(0, -3).replace(/-/g, "_"), p);
-    }
-  };
-  walk(modRoot);
-  const order = [];
-  const seen = new Set();
-  const visit = (name) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    const path = index.get(name);
-    if (path === undefined) return; // built in
-    const deps = /(?:^|\0)depends=([^\0]*)/.exec(readFileSync(path).toString("latin1"))?.[1] ?? "";
-    for (const d of deps.split(",").filter(Boolean)) visit(d.replace(/-/g, "_"));
-    order.push({ name, path });
-  };
-  for (const w of wanted) visit(w);
-  return order;
-}
-
-const INIT = (mods, setup) => `#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /tmp /www /etc
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sys /sys
-/bin/busybox mount -t devtmpfs dev /dev 2>/dev/null
-/bin/busybox --install -s /bin
-export PATH=/bin
-${mods.map((m) => `insmod /lib/modules/${m.name}.ko`).join("\n")}
-while [ ! -e /sys/class/net/eth0 ]; do :; done
+const INIT = (mods, setup) => `${initPrologue(mods, ["/www", "/etc"])}while [ ! -e /sys/class/net/eth0 ]; do :; done
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.3.2/24 dev eth0
@@ -93,44 +65,30 @@ exec sh
 
 /** `tests/qemu/lib/NAME.c` built for the Linux peer (static armhf, no C library; cached). */
 export function peerProgram(name) {
-  const src = join(HERE, `${name}.c`);
-  const outFile = join(ROOT, ".cache", "net-linux", name);
-  if (existsSync(outFile) && statSync(outFile).mtimeMs >= statSync(src).mtimeMs) return outFile;
-  mkdirSync(dirname(outFile), { recursive: true });
-  const r = spawnSync("arm-none-eabi-gcc", [
-    "-O2", "-marm", "-mcpu=cortex-a15", "-mfloat-abi=soft", "-ffreestanding", "-fno-builtin", "-nostdlib", "-static",
-    "-Wl,-e,_start", "-Wl,--build-id=none", "-Wl,-Ttext-segment=0x10000", "-o", outFile, src, "-lgcc",
-  ], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`arm-none-eabi-gcc ${name}.c failed: ${r.stderr}`);
-  return outFile;
+  return buildPeerProgram(join(HERE, `${name}.c`), join(ROOT, ".cache", "net-linux", name));
 }
 
 /** Kernel and initramfs: busybox, virtio_mmio + virtio_net, `programs` ({name, path}) in
- * /bin, `setup` shell lines run before the services start. */
+ * /bin, `setup` shell lines run before the services start. The archive's name carries a
+ * hash of its bytes and is written whole (rename): suites in other worktrees share .cache. */
 function initramfs({ setup = [], programs = [], tag = "net-linux" }) {
-  const boot = join(LINUX_ROOT, "boot");
-  const vmlinuz = readdirSync(boot).find((f) => f.startsWith("vmlinuz-"));
-  const release = vmlinuz.slice("vmlinuz-".length);
-  const mods = modules(join(LINUX_ROOT, "lib", "modules", release), ["virtio_mmio", "virtio_net"]);
-  const entries = [
-    ...["bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules"].map((name) => ({ name, mode: 0o040755 })),
-    { name: "dev/console", mode: 0o020600, rdev: [5, 1] },
-    { name: "bin/busybox", mode: 0o100755, data: readFileSync(join(LINUX_ROOT, "bin", "busybox")) },
-    ...programs.map((p) => ({ name: `bin/${p.name}`, mode: 0o100755, data: readFileSync(p.path) })),
-    ...mods.map((m) => ({ name: `lib/modules/${m.name}.ko`, mode: 0o100644, data: readFileSync(m.path) })),
-    { name: "init", mode: 0o100755, data: INIT(mods, setup) },
-  ];
+  const { kernel, release } = linuxKernel(LINUX_ROOT);
+  const modules = linuxModules(LINUX_ROOT, release, ["virtio_mmio", "virtio_net"]);
+  const archive = newcArchive(initramfsEntries({ root: LINUX_ROOT, programs, modules, init: INIT(modules, setup) }));
   const dir = join(ROOT, ".cache", "net-linux");
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${tag}.cpio`);
-  writeFileSync(path, newcArchive(entries));
-  return { kernel: join(boot, vmlinuz), initrd: path };
+  const path = join(dir, `${tag}-${createHash("sha256").update(archive).digest("hex").slice(0, 16)}.cpio`);
+  if (!existsSync(path)) {
+    writeFileSync(`${path}.${process.pid}`, archive);
+    renameSync(`${path}.${process.pid}`, path);
+  }
+  return { kernel, initrd: path };
 }
 
 /** Runs `line` in Linux's shell; its output (the line's echo first). */
 export async function lx(m, line, timeoutMs = 60000) {
   await m.write(`${line}\r`);
-  const r = await m.waitFor(PROMPT, timeoutMs, { what: `the Linux prompt after ${line}` });
+  const r = await m.waitFor(LINUX_PROMPT, timeoutMs, { what: `the Linux prompt after ${line}` });
   return r.before.replace(/\r/g, "");
 }
 
@@ -164,31 +122,39 @@ function lossyRelay(relayA, fwPort, relayB, lxPort, { loss, duplicate, reorder, 
   return new Promise((resolve) => sa.bind(relayA, "127.0.0.1", () => sb.bind(relayB, "127.0.0.1", () => resolve({ stats, close: () => (sa.close(), sb.close()) }))));
 }
 
-/** Both machines on one segment: `-netdev socket` (direct) or, with `impair`, `-netdev
- * dgram` through a lossy relay; the firmware holds its DHCP lease from Linux. `linux`:
- * what initramfs() takes. Returns {fw, lxm, relay, close}. */
-export async function bootPair({ impair, linux: linuxOptions = {} } = {}) {
+/**
+ * Boots the firmware (its NIC `fwDevice`, a -device item on netdev s0; `legacy` for legacy
+ * virtio-mmio) and Linux on one segment, and waits for the firmware's DHCP lease from
+ * Linux. The segment: netdev s0 of each as `fwNetdev` and `lxNetdev` say; else, with
+ * `impair` ({loss, duplicate, reorder, seed}), `-netdev dgram` through a lossy relay; else
+ * a `-netdev socket` pair on loopback. `linux`: what initramfs() takes. Returns {fw, lxm,
+ * relay, close}.
+ */
+export async function bootPair({
+  fwDevice = { device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56" }, legacy = false,
+  fwNetdev, lxNetdev, impair, linux: linuxOptions = {},
+} = {}) {
   const linux = initramfs(linuxOptions);
-  let fwNet;
-  let lxNet;
   let relay = null;
-  if (impair === undefined) {
-    const port = await freeTcpPort();
-    fwNet = `socket,id=s0,listen=127.0.0.1:${port}`;
-    lxNet = `socket,id=s0,connect=127.0.0.1:${port}`;
-  } else {
-    const [fwPort, lxPort, relayA, relayB] = await freeUdpPorts(4);
-    const dgram = (local, remote) => `dgram,id=s0,local.type=inet,local.host=127.0.0.1,local.port=${local},remote.type=inet,remote.host=127.0.0.1,remote.port=${remote}`;
-    relay = await lossyRelay(relayA, fwPort, relayB, lxPort, impair);
-    fwNet = dgram(fwPort, relayA);
-    lxNet = dgram(lxPort, relayB);
+  if (fwNetdev === undefined || lxNetdev === undefined) {
+    if (impair === undefined) {
+      const port = await freeTcpPort();
+      fwNetdev = `socket,id=s0,listen=127.0.0.1:${port}`;
+      lxNetdev = `socket,id=s0,connect=127.0.0.1:${port}`;
+    } else {
+      const [fwPort, lxPort, relayA, relayB] = await freeUdpPorts(4);
+      const dgram = (local, remote) => `dgram,id=s0,local.type=inet,local.host=127.0.0.1,local.port=${local},remote.type=inet,remote.host=127.0.0.1,remote.port=${remote}`;
+      relay = await lossyRelay(relayA, fwPort, relayB, lxPort, impair);
+      fwNetdev = dgram(fwPort, relayA);
+      lxNetdev = dgram(lxPort, relayB);
+    }
   }
-  const fw = await bootShell({ devices: [{ device: "virtio-net-device,netdev=s0,mac=52:54:00:12:34:56" }], extraArgs: ["-netdev", fwNet] });
+  const fw = await bootShell({ legacy, devices: [fwDevice], extraArgs: ["-netdev", fwNetdev] });
   const lxm = new QemuMachine({
     board: "qemu-virt-arm", // the peer is Debian's armhf kernel, whatever board the firmware is on
     elf: linux.kernel, prompt: null, batch: false, lifetimeS: 600, memory: 256,
     devices: [{ device: "virtio-net-device,netdev=s0,mac=52:54:00:aa:00:02" }],
-    extraArgs: ["-netdev", lxNet, "-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],
+    extraArgs: ["-netdev", lxNetdev, "-initrd", linux.initrd, "-append", "console=ttyAMA0 quiet loglevel=3"],
   });
   const close = async () => {
     await lxm.close();
@@ -198,7 +164,7 @@ export async function bootPair({ impair, linux: linuxOptions = {} } = {}) {
   try {
     await lxm.start();
     await lxm.waitFor(/LXREADY/, 180000, { what: "Linux with eth0 up" });
-    await lxm.waitFor(PROMPT, 30000, { what: "the Linux shell" });
+    await lxm.waitFor(LINUX_PROMPT, 30000, { what: "the Linux shell" });
     // DHCP may have given up while Linux booted: ask again
     let lease = null;
     for (let i = 0; i < 3 && lease?.status !== 0; i++) lease = await fw.command("net dhcp", { timeoutMs: 60000 });

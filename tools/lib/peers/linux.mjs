@@ -6,6 +6,9 @@
 // bench's request size and depth, several passes, each checked by its CRC-32 untimed);
 // scattered 4 KiB reads and writes: blkbench (guest clock, every read checked, the check's
 // own time measured apart and left out as U-Boot's is).
+// The pieces every Linux peer shares (the network QEMU suites' too, tests/qemu/lib/
+// linux-pair.mjs): the kernel package, module closure, freestanding peer programs, the
+// initramfs entries and /init's first lines, the shell prompt.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -16,7 +19,9 @@ import { newcArchive } from "./cpio.mjs";
 export class LinuxPeerError extends Error { name = "LinuxPeerError"; }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PROMPT = /\nlx# (?:\x1b\[6n)?$/; // ash may ask for the cursor position after it
+/** The peer shell's prompt (PS1 'lx# '); ash may ask for the cursor position after it. */
+export const LINUX_PROMPT = /\nlx# (?:\x1b\[6n)?$/;
+const PROMPT = LINUX_PROMPT;
 /** The modules each bench transport needs (with their `depends=`, loaded in that order). */
 const WANTED_MODULES = { mmio: ["virtio_mmio", "virtio_blk"], pci: ["virtio_pci", "virtio_blk"] };
 
@@ -52,28 +57,60 @@ export function moduleClosure(index, wanted) {
   return order;
 }
 
-function buildBlkbench(cache) {
-  const src = join(HERE, "linux-blkbench.c");
-  const out = join(cache, "linux", "blkbench");
+/** The kernel of the package under `root`: {kernel (the vmlinuz path), release}. */
+export function linuxKernel(root) {
+  const boot = join(root, "boot");
+  const vmlinuz = readdirSync(boot).find((f) => f.startsWith("vmlinuz-"));
+  if (!vmlinuz) throw new LinuxPeerError(`no vmlinuz-* in ${boot}`);
+  return { kernel: join(boot, vmlinuz), release: vmlinuz.slice("vmlinuz-".length) };
+}
+
+/** The kernel's modules `wanted` and their dependencies, dependencies first. */
+export function linuxModules(root, release, wanted) {
+  return moduleClosure(moduleIndex(join(root, "lib", "modules", release)), wanted);
+}
+
+/** C source `src` built for the peer at `out` (static armhf, no C library: raw syscalls),
+ * again only when `src` is newer. */
+export function buildPeerProgram(src, out) {
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return out;
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync("arm-none-eabi-gcc", [
     "-O2", "-marm", "-mcpu=cortex-a15", "-mfloat-abi=soft", "-ffreestanding", "-fno-builtin", "-nostdlib", "-static",
     "-Wl,-e,_start", "-Wl,--build-id=none", "-Wl,-Ttext-segment=0x10000", "-o", out, src, "-lgcc",
   ], { encoding: "utf8" });
-  if (r.status !== 0) throw new LinuxPeerError(`arm-none-eabi-gcc blkbench failed: ${r.stderr}`);
+  if (r.status !== 0) throw new LinuxPeerError(`arm-none-eabi-gcc ${basename(src)} failed: ${r.stderr}`);
   return out;
 }
 
-const INIT = (modules) => `#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /tmp
+/** /init's first lines: the directories (`dirs` besides /proc /sys /dev /tmp), proc, sysfs
+ * and devtmpfs mounted, busybox's applets, the modules loaded in order. */
+export function initPrologue(modules, dirs = []) {
+  return `#!/bin/busybox sh
+/bin/busybox mkdir -p ${["/proc", "/sys", "/dev", "/tmp", ...dirs].join(" ")}
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev 2>/dev/null
 /bin/busybox --install -s /bin
 export PATH=/bin
 ${modules.map((m) => `insmod /lib/modules/${m.name}.ko`).join("\n")}
-while [ ! -b /dev/vda ]; do :; done
+`;
+}
+
+/** The initramfs's newc entries: the directories, /dev/console, busybox from `root`,
+ * `programs` ({name, path}) in /bin, the modules, `init` as /init. */
+export function initramfsEntries({ root, programs = [], modules, init }) {
+  return [
+    ...["bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules"].map((name) => ({ name, mode: 0o040755 })),
+    { name: "dev/console", mode: 0o020600, rdev: [5, 1] },
+    { name: "bin/busybox", mode: 0o100755, data: readFileSync(join(root, "bin", "busybox")) },
+    ...programs.map((p) => ({ name: `bin/${p.name}`, mode: 0o100755, data: readFileSync(p.path) })),
+    ...modules.map((m) => ({ name: `lib/modules/${m.name}.ko`, mode: 0o100644, data: readFileSync(m.path) })),
+    { name: "init", mode: 0o100755, data: init },
+  ];
+}
+
+const INIT = (modules) => `${initPrologue(modules)}while [ ! -b /dev/vda ]; do :; done
 echo LXREADY
 for d in vda vdb; do
   while [ ! -e /sys/block/$d/ro ]; do :; done
@@ -101,26 +138,15 @@ export function linuxUnsupported(transport, mode) {
 export async function prepareLinux({ root, cache, transport = "mmio", log = () => {} }) {
   const wanted = WANTED_MODULES[transport];
   if (!wanted) throw new LinuxPeerError(`no Linux modules known for the ${transport} transport`);
-  const boot = join(root, "boot");
-  const vmlinuz = readdirSync(boot).find((f) => f.startsWith("vmlinuz-"));
-  if (!vmlinuz) throw new LinuxPeerError(`no vmlinuz-* in ${boot}`);
-  const release = vmlinuz.slice("vmlinuz-".length);
-  const modules = moduleClosure(moduleIndex(join(root, "lib", "modules", release)), wanted);
-  const blkbench = buildBlkbench(cache);
-  const busybox = join(root, "bin", "busybox");
-  const entries = [
-    ...["bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules"].map((name) => ({ name, mode: 0o040755 })),
-    { name: "dev/console", mode: 0o020600, rdev: [5, 1] },
-    { name: "bin/busybox", mode: 0o100755, data: readFileSync(busybox) },
-    { name: "bin/blkbench", mode: 0o100755, data: readFileSync(blkbench) },
-    ...modules.map((m) => ({ name: `lib/modules/${m.name}.ko`, mode: 0o100644, data: readFileSync(m.path) })),
-    { name: "init", mode: 0o100755, data: INIT(modules) },
-  ];
+  const { kernel, release } = linuxKernel(root);
+  const modules = linuxModules(root, release, wanted);
+  const blkbench = buildPeerProgram(join(HERE, "linux-blkbench.c"), join(cache, "linux", "blkbench"));
+  const entries = initramfsEntries({ root, programs: [{ name: "blkbench", path: blkbench }], modules, init: INIT(modules) });
   const initrd = join(cache, "linux", transport === "mmio" ? "initramfs.cpio" : `initramfs-${transport}.cpio`);
   mkdirSync(dirname(initrd), { recursive: true });
   writeFileSync(initrd, newcArchive(entries));
   log(`linux ${release}: initramfs with busybox, blkbench and ${modules.map((m) => basename(m.path)).join(", ")}`);
-  return { kernel: join(boot, vmlinuz), initrd, release, transport };
+  return { kernel, initrd, release, transport };
 }
 
 async function timed(m, line, timeoutMs = 90000) {
