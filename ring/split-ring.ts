@@ -484,10 +484,14 @@ export function createSplitRing<T>(options: VirtqueueOptions): SplitRing<T> {
       return undefined;
     }
     const lastUsed = lastUsedIdx;
-    let usedIdx = usedSeen;
-    if (usedIdx === lastUsed) {
-      usedIdx = usedU16[USED_IDX / 2]!; // le16 used->idx
+    if (usedSeen === lastUsed) {
+      const usedIdx = usedU16[USED_IDX / 2]!; // le16 used->idx
       if (usedIdx === lastUsed) return undefined;
+      // The idx may not run ahead of the chains the device holds (next() says so). Checked
+      // once per read of the idx: each entry taken lowers both sides by one, and a post in
+      // between raises neither side (it is pending until kick() publishes it).
+      const ahead = (usedIdx - lastUsed) & 0xffff;
+      if (ahead > size || ahead > inFlight - pendingCount) return takeChecked();
       // §2.7.14: read the idx, then the entries it covers (all of them, this time and
       // the next calls, until lastUsed catches up).
       barriers.rmb();
@@ -496,17 +500,11 @@ export function createSplitRing<T>(options: VirtqueueOptions): SplitRing<T> {
     // The common case inline (a returned reserved chain, len within its writable bytes,
     // interrupts off as in a drain); anything else takes the general path with its
     // checks and error reports.
-    const ahead = (usedIdx - lastUsed) & 0xffff;
     const at = 1 + 2 * (lastUsed & mask); // usedElemOffset() / 4
     const id = usedU32[at]!; // le32 used_elem.id
     const len = usedU32[at + 1]!; // le32 used_elem.len
-    if (ahead > size || ahead > inFlight - pendingCount || id >= size || descState[id] !== HEAD_PUBLISHED ||
-      reserved[id] !== 1 || len > writableOf[id]! || (eventIdx && interruptsWanted)) {
-      if (!next()) return undefined;
-      const head = takenHead;
-      const token = tokenOf[head];
-      finish(head);
-      return token;
+    if (id >= size || descState[id] !== HEAD_PUBLISHED || reserved[id] !== 1 || len > writableOf[id]! || (eventIdx && interruptsWanted)) {
+      return takeChecked();
     }
     lastUsedIdx = (lastUsed + 1) & 0xffff;
     takenLen = len;
@@ -515,6 +513,15 @@ export function createSplitRing<T>(options: VirtqueueOptions): SplitRing<T> {
     descState[id] = RESERVED;
     inFlight--;
     completed++;
+    return token;
+  }
+
+  /** take() by the general path: next() checks the entry and says what is wrong. */
+  function takeChecked(): T | undefined {
+    if (!next()) return undefined;
+    const head = takenHead;
+    const token = tokenOf[head];
+    finish(head);
     return token;
   }
 

@@ -13,12 +13,14 @@
 // walking the instance's field list (~2-4 us per access under TCG), a closure variable
 // by index (~0.7 us), and a request touches this state ~60 times.
 
-import type { Platform, TimerId } from "../../platform/platform.js";
+import type { DmaBuffer, Platform, TimerId } from "../../platform/platform.js";
 import { QueueFullError } from "../../ring/errors.js";
 import { hasFixedChains, type BufferRef, type FixedChainQueue, type ReservedHotPath, type Virtqueue } from "../../ring/virtqueue.js";
 import { MAX_EMPTY_RECHECKS } from "../virtio/drain.js";
 import { RequestTimeoutError } from "../virtio/errors.js";
-import { BlkRequestType, BlkStatus, REQUEST_HEADER_SIZE } from "./blk-spec.js";
+import { BlkRequestType, BlkStatus, REQUEST_HEADER_SIZE, SECTOR_SIZE } from "./blk-spec.js";
+import type { BlockBuffer } from "./block-types.js";
+import type { FastPath } from "./fast-path.js";
 import { BlkStatusError, BlkUsedLengthError } from "./errors.js";
 
 /** Per-slot bookkeeping as plain arrays: an element access costs XS a tenth of a typed array's. */
@@ -59,8 +61,9 @@ export interface BlkQueueOptions {
   readonly slots: number;
   /** Reserve a 3-descriptor chain per slot (the queue has room for them and the rest). */
   readonly fixedChains: boolean;
-  /** Counters kept across re-initializations (the BlockDevice's). */
-  readonly stats: { failures: number; sectorsRead: number; sectorsWritten: number };
+  /** Counters kept across re-initializations (the BlockDevice's; the hot path's are
+   * added by syncStats()). */
+  readonly stats: { requests: number; failures: number; sectorsRead: number; sectorsWritten: number };
   /** How long to watch the used ring after posting at depth 1 before sleeping on the
    * interrupt, in ms (0: never poll). */
   readonly pollMs: number;
@@ -86,13 +89,16 @@ export interface BlkQueue {
   /** True if the fast path (reserved chains) is on. */
   readonly fast: boolean;
   /**
-   * Posts one IN or OUT request of `len` bytes at DMA address `phys`; `resolve(value)` or
-   * `reject(error)` once the device answered and the used length and status were checked.
-   * True when posted; false (nothing done) when no slot is free or the fast path is off;
-   * the ring's error (nothing done, nothing thrown) when it refused the buffer.
+   * The hot path (fast-path.ts): a read or write of DMA memory in one request with one
+   * data descriptor, checked, posted and settled in this queue's closure; null (nothing
+   * done) for anything else, or when no slot is free. Off until configureFast().
    */
-  post(type: number, sector: number, phys: number, len: number, value: unknown,
-    resolve: (value: unknown) => void, reject: (error: Error) => void): boolean | Error;
+  readonly fastPath: FastPath;
+  /** What the hot path may take: requests of at most `maxSectors` (0: none) inside
+   * `capacity` sectors, writes unless `readOnly`. */
+  configureFast(maxSectors: number, capacity: number, readOnly: boolean): void;
+  /** Adds the hot path's counters (requests, sectors) to the stats object. */
+  syncStats(): void;
   /** A free slot now, or -1. */
   take(): number;
   /** The next slot given back (in order of asking). */
@@ -200,15 +206,70 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   // ---- the fast path: one data buffer, settled straight from the used ring ----
 
-  function post(kind: number, sector: number, phys: number, len: number, value: unknown,
-    resolve: (value: unknown) => void, reject: (error: Error) => void): boolean | Error {
-    if (hot === null || freeCount === 0 || failure !== null) return false;
+  /** The ring's per-request functions as locals: no look-up on the hot-path object. */
+  const tryPost = hot !== null ? hot.tryPostReserved : null;
+  const takeUsed = hot !== null ? hot.take : null;
+  const takenLength = hot !== null ? hot.takenLength : null;
+  /** What the hot path may take (configureFast()): 0 sectors while it is off. */
+  let fastSectors = 0;
+  let fastCapacity = 0;
+  let fastReadOnly = true;
+  /** The hot path's counters, added to `stats` by syncStats() (a closure variable costs
+   * XS less than an object's property). */
+  let fastRequests = 0;
+  let fastBytesRead = 0;
+  let fastBytesWritten = 0;
+  // The Promise executor, made once: no closure per request.
+  let gotResolve: ((value: unknown) => void) | null = null;
+  let gotReject: ((error: Error) => void) | null = null;
+  const grab = (resolve: (value: unknown) => void, reject: (error: Error) => void): void => {
+    gotResolve = resolve;
+    gotReject = reject;
+  };
+
+  /** A read of `count` sectors at `lba` into DMA memory: a range inside the disk, at most
+   * one data descriptor, a DMA buffer big enough (typeof phys first: cheaper than
+   * instanceof on XS). Returned value: the buffer's bytes, cut to the read. */
+  function fastRead(lba: number, count: number, into: BlockBuffer | undefined): Promise<Uint8Array> | null {
+    if (freeCount === 0 || into === undefined || typeof lba !== "number" || typeof count !== "number" ||
+      !(count >= 1 && count <= fastSectors && lba >= 0 && lba + count <= fastCapacity) || lba % 1 !== 0 || count % 1 !== 0) return null;
+    const phys = (into as DmaBuffer).phys;
+    const size = (into as DmaBuffer).size;
+    const len = count * SECTOR_SIZE;
+    if (typeof phys !== "number" || !(size >= len)) return null;
+    const bytes = (into as DmaBuffer).bytes;
+    if (!(bytes instanceof Uint8Array)) return null;
+    // A DmaBuffer's bytes are exactly `size` long (platform.ts).
+    return start(BlkRequestType.IN, lba, phys, len, size === len ? bytes : bytes.subarray(0, len)) as Promise<Uint8Array> | null;
+  }
+
+  /** A write of a whole DMA buffer at `lba`, as fastRead() checks it. */
+  function fastWrite(lba: number, data: BlockBuffer): Promise<void> | null {
+    if (freeCount === 0 || fastReadOnly) return null;
+    const phys = (data as DmaBuffer).phys;
+    const size = (data as DmaBuffer).size;
+    if (typeof phys !== "number" || typeof size !== "number" || typeof lba !== "number") return null;
+    const count = size / SECTOR_SIZE;
+    if (!(count >= 1 && count <= fastSectors && lba >= 0 && lba + count <= fastCapacity) || lba % 1 !== 0 || count % 1 !== 0 ||
+      !((data as DmaBuffer).bytes instanceof Uint8Array)) return null;
+    return start(BlkRequestType.OUT, lba, phys, size, undefined) as Promise<void> | null;
+  }
+
+  /**
+   * Posts one IN or OUT request of `len` bytes at DMA address `phys` on the next free
+   * slot (freeCount > 0, checked by the caller); its promise resolves to `value` once the
+   * device answered and the used length and status were checked. A buffer the ring
+   * refuses (outside the DMA pool) is a rejected promise, nothing taken; no try: the
+   * ring returns its refusal. Null on a failed queue (the general path says why).
+   */
+  function start(kind: number, sector: number, phys: number, len: number, value: unknown): Promise<unknown> | null {
+    if (failure !== null) return null;
     const at = freeHead;
     const slot = free[at]!;
     const isRead = kind === BlkRequestType.IN;
     // Checked by the ring (the buffer lies in the DMA pool) before anything is taken.
-    const refused = hot.tryPostReserved(heads[slot]!, phys, len, isRead, slot);
-    if (refused !== null) return refused;
+    const refused = tryPost!(heads[slot]!, phys, len, isRead, slot);
+    if (refused !== null) return Promise.reject(refused);
     freeHead = at + 1 === n ? 0 : at + 1;
     freeCount--;
     // writeHeader() inline: le32 type, le64 sector (reserved stays 0), status byte 0xff.
@@ -223,18 +284,37 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     state[slot] = BUSY;
     expectIn[slot] = isRead ? len : 0;
     dataLen[slot] = len;
-    resolves[slot] = resolve;
-    rejects[slot] = reject;
+    const promise = new Promise(grab);
+    resolves[slot] = gotResolve;
+    rejects[slot] = gotReject;
     values[slot] = value;
-    // posted() inline.
+    fastRequests++;
+    // posted() inline (busy: the chains the device holds or will, as the ring's inFlight).
     stamp[slot] = ticks;
     busy++;
     unkicked++;
     if (timer === null && timed) timer = timers.repeat(sweep, interval);
-    if (kickScheduled || (hot.inFlight() - unkicked) * 2 >= n) return true;
+    if (kickScheduled || (busy - unkicked) * 2 >= n) return promise;
     kickScheduled = true;
     void RESOLVED.then(kickJob);
-    return true;
+    return promise;
+  }
+
+  const fastPath: FastPath = { read: fastRead, write: fastWrite };
+
+  function configureFast(maxSectors: number, capacity: number, readOnly: boolean): void {
+    fastSectors = hot !== null && closed === null ? maxSectors : 0;
+    fastCapacity = capacity;
+    fastReadOnly = readOnly;
+  }
+
+  function syncStats(): void {
+    stats.requests += fastRequests;
+    stats.sectorsRead += fastBytesRead / SECTOR_SIZE;
+    stats.sectorsWritten += fastBytesWritten / SECTOR_SIZE;
+    fastRequests = 0;
+    fastBytesRead = 0;
+    fastBytesWritten = 0;
   }
 
   // ---- the general path ----
@@ -307,9 +387,9 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
         if (hot !== null) hot.disableInterrupts();
         else queue.disableInterrupts();
         const before = done;
-        if (hot !== null) {
-          for (let slot = hot.take(); slot !== undefined; slot = hot.take()) {
-            completed(slot, hot.takenLength());
+        if (takeUsed !== null) {
+          for (let slot = takeUsed(); slot !== undefined; slot = takeUsed()) {
+            completed(slot, takenLength!());
             done++;
           }
         } else {
@@ -339,6 +419,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   function close(error: Error): void {
     if (closed !== null) return;
     closed = error;
+    fastSectors = 0;
+    syncStats();
     stop();
     for (let slot = 0; slot < n; slot++) {
       if (state[slot] === FREE) continue;
@@ -460,13 +542,12 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     if (error !== null) stats.failures++;
     else if (clients[slot] === null) {
       // The fast path: counted once it came back good, settled and freed right here.
-      if (type[slot] === BlkRequestType.IN) stats.sectorsRead += dataLen[slot]! / 512;
-      else stats.sectorsWritten += dataLen[slot]! / 512;
+      if (type[slot] === BlkRequestType.IN) fastBytesRead += dataLen[slot]!;
+      else fastBytesWritten += dataLen[slot]!;
       const resolve = resolves[slot];
       const value = values[slot];
-      resolves[slot] = null;
-      rejects[slot] = null;
-      values[slot] = undefined;
+      resolves[slot] = null; // settled (settleSlot() tests it); reject and value are overwritten by the next post
+
       state[slot] = FREE;
       busy--;
       if (slotWaiters.length === 0) {
@@ -597,7 +678,9 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
       return closed === null ? freeCount : 0;
     },
     fast: fixed !== null,
-    post,
+    fastPath,
+    configureFast,
+    syncStats,
     take,
     waitSlot,
     giveBack: freeSlot,

@@ -18,7 +18,7 @@ import type { RemoveReason } from "../virtio/driver.js";
 import { hasFeature } from "../virtio/features.js";
 import { readCapacity, type BlkConfigValues } from "./blk-config.js";
 import { createBlkQueue, type BlkQueue } from "./blk-queue.js";
-import { createFastPath, type FastPath } from "./fast-path.js";
+import { FAST_PATH_OFF, type FastPath } from "./fast-path.js";
 import { BLK_ID_BYTES, BlkFeature, BlkRequestType, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP } from "./blk-spec.js";
 import { BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkUnsupportedError } from "./errors.js";
 import { isDmaBuffer, type BlockBuffer, type BlockDeviceOptions, type BlockInfo, type BlockStats, type WriteZeroesOptions } from "./block-types.js";
@@ -46,8 +46,9 @@ function asError(e: unknown): Error {
 }
 
 export class BlockDevice {
-  /** The hot path (fast-path.ts), first of the fields: the cheapest one for XS to find. */
-  readonly #fast: FastPath;
+  /** The hot path (fast-path.ts: the live queue's, or FAST_PATH_OFF), first of the
+   * fields: the cheapest one for XS to find. */
+  #fast: FastPath = FAST_PATH_OFF;
   readonly #device: VirtioDevice;
   readonly #platform: Platform;
   readonly #maxInFlight: number;
@@ -109,7 +110,6 @@ export class BlockDevice {
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
     if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
     this.#device = device;
-    this.#fast = createFastPath(this.#stats);
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
     this.#maxRequestBytes = maxRequestBytes;
@@ -169,6 +169,7 @@ export class BlockDevice {
   }
 
   stats(): BlockStats {
+    this.#bq?.syncStats(); // the hot path's counters, kept in the queue
     return { ...this.#stats };
   }
 
@@ -363,7 +364,10 @@ export class BlockDevice {
 
   /** The hot path sees what requests may use now. */
   #syncFast(): void {
-    this.#fast.configure(this.#fastQueue, this.#perFast, this.#capacity, this.#readOnly);
+    const fq = this.#fastQueue;
+    this.#bq?.configureFast(0, 0, true);
+    if (fq !== null) fq.configureFast(this.#perFast, this.#capacity, this.#readOnly);
+    this.#fast = fq !== null && this.#perFast > 0 ? fq.fastPath : FAST_PATH_OFF;
   }
 
   /**
