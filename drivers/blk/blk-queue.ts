@@ -229,10 +229,12 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   /** A read of `count` sectors at `lba` into DMA memory: a range inside the disk, at most
    * one data descriptor, a DMA buffer big enough (typeof phys first: cheaper than
-   * instanceof on XS). Returned value: the buffer's bytes, cut to the read. */
+   * instanceof on XS). `(x >>> 0) === x`: a number, an integer, 0 <= x < 2^32, in one
+   * test (a larger LBA goes the general path). Returned value: the buffer's bytes, cut
+   * to the read. */
   function fastRead(lba: number, count: number, into: BlockBuffer | undefined): Promise<Uint8Array> | null {
-    if (freeCount === 0 || into === undefined || typeof lba !== "number" || typeof count !== "number" ||
-      !(count >= 1 && count <= fastSectors && lba >= 0 && lba + count <= fastCapacity) || lba % 1 !== 0 || count % 1 !== 0) return null;
+    if (freeCount === 0 || into === undefined || (lba >>> 0) !== lba || (count >>> 0) !== count ||
+      count === 0 || count > fastSectors || lba + count > fastCapacity) return null;
     const phys = (into as DmaBuffer).phys;
     const size = (into as DmaBuffer).size;
     const len = count * SECTOR_SIZE;
@@ -240,7 +242,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     const bytes = (into as DmaBuffer).bytes;
     if (!(bytes instanceof Uint8Array)) return null;
     // A DmaBuffer's bytes are exactly `size` long (platform.ts).
-    return start(BlkRequestType.IN, lba, phys, len, size === len ? bytes : bytes.subarray(0, len)) as Promise<Uint8Array> | null;
+    return start(BlkRequestType.IN, lba, phys, len, size === len ? bytes : bytes.subarray(0, len)) as Promise<Uint8Array>;
   }
 
   /** A write of a whole DMA buffer at `lba`, as fastRead() checks it. */
@@ -248,11 +250,11 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     if (freeCount === 0 || fastReadOnly) return null;
     const phys = (data as DmaBuffer).phys;
     const size = (data as DmaBuffer).size;
-    if (typeof phys !== "number" || typeof size !== "number" || typeof lba !== "number") return null;
+    if (typeof phys !== "number" || (lba >>> 0) !== lba) return null;
     const count = size / SECTOR_SIZE;
-    if (!(count >= 1 && count <= fastSectors && lba >= 0 && lba + count <= fastCapacity) || lba % 1 !== 0 || count % 1 !== 0 ||
+    if ((count >>> 0) !== count || count === 0 || count > fastSectors || lba + count > fastCapacity ||
       !((data as DmaBuffer).bytes instanceof Uint8Array)) return null;
-    return start(BlkRequestType.OUT, lba, phys, size, undefined) as Promise<void> | null;
+    return start(BlkRequestType.OUT, lba, phys, count * SECTOR_SIZE, undefined) as Promise<void>;
   }
 
   /**
@@ -260,10 +262,9 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
    * slot (freeCount > 0, checked by the caller); its promise resolves to `value` once the
    * device answered and the used length and status were checked. A buffer the ring
    * refuses (outside the DMA pool) is a rejected promise, nothing taken; no try: the
-   * ring returns its refusal. Null on a failed queue (the general path says why).
+   * ring returns its refusal. (A failed queue turned the hot path off: ringFailed().)
    */
-  function start(kind: number, sector: number, phys: number, len: number, value: unknown): Promise<unknown> | null {
-    if (failure !== null) return null;
+  function start(kind: number, sector: number, phys: number, len: number, value: unknown): Promise<unknown> {
     const at = freeHead;
     const slot = free[at]!;
     const isRead = kind === BlkRequestType.IN;
@@ -278,7 +279,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
       words[w] = kind; // type, le32
       type[slot] = kind;
     }
-    if (sector < TWO_32 && sectorHigh[slot] === 0) words[w + 2] = sector; // sector, le64 (low; high stays 0)
+    // sector < 2^32 (fastRead/fastWrite): only the low half changes, if the high one is 0.
+    if (sectorHigh[slot] === 0) words[w + 2] = sector; // sector, le64 (low)
     else writeHeader(slot, kind, sector);
     bytes[slot * SLOT_STRIDE + STATUS_OFFSET] = 0xff; // status, u8
     state[slot] = BUSY;
@@ -303,7 +305,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   const fastPath: FastPath = { read: fastRead, write: fastWrite };
 
   function configureFast(maxSectors: number, capacity: number, readOnly: boolean): void {
-    fastSectors = hot !== null && closed === null ? maxSectors : 0;
+    fastSectors = hot !== null && closed === null && failure === null ? maxSectors : 0;
     fastCapacity = capacity;
     fastReadOnly = readOnly;
   }
@@ -626,6 +628,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
    * DMA memory included (onRingError asks for that reset). */
   function ringFailed(error: Error): void {
     if (failure === null) failure = error;
+    fastSectors = 0; // the hot path off: the general path refuses with the error
     for (let slot = 0; slot < n; slot++) {
       if (state[slot] !== BUSY && state[slot] !== HELD) continue;
       state[slot] = HELD;
