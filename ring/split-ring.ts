@@ -254,11 +254,16 @@ export function createSplitRing<T>(options: VirtqueueOptions): SplitRing<T> {
     const id = descNext[head]!;
     const flags = (descFlags[id]! & VIRTQ_DESC_F_NEXT) | (writable ? VIRTQ_DESC_F_WRITE : 0);
     // The same buffer as last time (checked then, in the table already): nothing to write.
-    if (descLen[id] !== len || descAddr[id] !== phys || descFlags[id] !== flags) {
+    if (descAddr[id] !== phys || descLen[id] !== len || descFlags[id] !== flags) {
       // The buffer must lie in the DMA pool (§2.7.4), as in add(); contains() also wants
       // integers and len > 0.
       if (!(len <= MAX_DESC_LEN) || !dma.contains(phys, len)) return badSpan(phys, len);
-      repoint(head, id, phys, len, flags);
+      if (descLen[id] === len && descFlags[id] === flags && phys < TWO_32 && descAddr[id]! < TWO_32) {
+        // Another buffer of the same size and direction (a slot reused by another
+        // caller): only the address changes.
+        descU32[id * 4] = phys; // le64 addr, low half (the high half stays 0)
+        descAddr[id] = phys;
+      } else repoint(head, id, phys, len, flags);
     }
     if (chainUnset[head] !== 0) {
       return new RingUsageError("BadBuffer", `virtqueue ${index}: reserved chain ${head} has a descriptor with no buffer`, head);

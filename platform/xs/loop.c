@@ -10,6 +10,10 @@
 
 static xsIdentifier id_hooks, id_irq, id_rx, id_timers;
 
+/* Time spent asleep in `wfi` since boot, in ms (engine stats `idleMs`): a benchmark
+ * tells the CPU's share from the device's with it. */
+double loop_idle_ms = 0;
+
 /* Calls hooks[name](arg) if both exist; a throw is printed and the loop goes on. */
 static int call_hook(xsMachine* the, xsIdentifier name, int kind, int line, const uint8_t* bytes, uint32_t n) {
 	volatile int called = 0;
@@ -61,8 +65,11 @@ void run_loop(xsMachine* the) {
 		}
 		if (worked) continue;
 		irq_mask_cpu();
-		if (!irq_any_pending() && !uart_rx_pending() && !timer_due() && !glue_has_promise_jobs(the))
+		if (!irq_any_pending() && !uart_rx_pending() && !timer_due() && !glue_has_promise_jobs(the)) {
+			double t0 = timer_now_ms();
 			cpu_wfi();
+			loop_idle_ms += timer_now_ms() - t0;
+		}
 		irq_unmask_cpu();
 	}
 }

@@ -112,6 +112,8 @@ static void xs_console_write(xsMachine* the) {
 
 static void set_num(xsMachine* the, const char* name, double v) { xsSet(xsResult, xsID(name), xsNumber(v)); }
 
+extern double loop_idle_ms; /* loop.c */
+
 static void xs_engine_stats(xsMachine* the) {
 	engine_stats_t s;
 	glue_engine_stats(the, &s);
@@ -136,6 +138,7 @@ static void xs_engine_stats(xsMachine* the) {
 	set_num(the, "bootMachineStartMs", boot_marks[0]);
 	set_num(the, "bootBundleStartMs", boot_marks[1]);
 	set_num(the, "cStackSize", (double)(uint32_t)(__stack_svc_top - __stack_svc_bottom));
+	set_num(the, "idleMs", loop_idle_ms);
 }
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32) of `len` bytes of the DMA pool at physical address

@@ -64,6 +64,8 @@ interface Counters {
   readonly interrupts: number;
   /** Completions the watchdog's poll found (no interrupt for them). */
   readonly polled: number;
+  /** ms the CPU slept waiting (the event loop's `wfi`; -1 where the platform does not say). */
+  readonly idleMs: number;
 }
 
 function counters(io: CommandIO, device: BlockDevice): Counters {
@@ -76,6 +78,7 @@ function counters(io: CommandIO, device: BlockDevice): Counters {
     kicks: q?.kicks ?? 0,
     interrupts: core?.stats().interrupts ?? -1,
     polled: device.stats().polledCompletions,
+    idleMs: io.platform.engineStats().idleMs ?? -1,
   };
 }
 
@@ -93,6 +96,8 @@ function delta(before: Counters, after: Counters): Record<string, number> {
     polled: after.polled - before.polled,
     notificationsPerRequest: per(notifications),
     interruptsPerRequest: per(interrupts),
+    // The CPU asleep, waiting for the device (the rest of the time it ran the stack).
+    idleMs: before.idleMs < 0 ? -1 : Math.round((after.idleMs - before.idleMs) * 100) / 100,
   };
 }
 
