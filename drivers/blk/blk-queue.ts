@@ -32,6 +32,11 @@ const MAX_POLL_ROUNDS = 4096;
 /** One settled promise to hang promise jobs on (Promise.resolve() costs XS ~5 us a call). */
 const RESOLVED = Promise.resolve();
 
+/** The request types and the status the hot path tests, as module constants (a property
+ * of the spec's objects costs XS a look-up each time). */
+const IN = BlkRequestType.IN;
+const STATUS_OK = BlkStatus.OK;
+
 /** Bytes per slot: the header, then the status byte, rounded up to 32. */
 const SLOT_STRIDE = 32;
 const STATUS_OFFSET = REQUEST_HEADER_SIZE;
@@ -267,7 +272,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   function start(kind: number, sector: number, phys: number, len: number, value: unknown): Promise<unknown> {
     const at = freeHead;
     const slot = free[at]!;
-    const isRead = kind === BlkRequestType.IN;
+    const isRead = kind === IN;
     // Checked by the ring (the buffer lies in the DMA pool) before anything is taken.
     const refused = tryPost!(heads[slot]!, phys, len, isRead, slot);
     if (refused !== null) return Promise.reject(refused);
@@ -284,8 +289,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     else writeHeader(slot, kind, sector);
     bytes[slot * SLOT_STRIDE + STATUS_OFFSET] = 0xff; // status, u8
     state[slot] = BUSY;
-    expectIn[slot] = isRead ? len : 0;
-    dataLen[slot] = len;
+    dataLen[slot] = len; // (no expectIn: completed() works it out from type and dataLen)
     const promise = new Promise(grab);
     resolves[slot] = gotResolve;
     rejects[slot] = gotReject;
@@ -526,41 +530,50 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   /** One used entry: its slot was in flight (the ring checked id and len ≤ offered). */
   function completed(slot: number, len: number): void {
+    // §5.2.6: the status byte is the last writable byte: used len must cover it and the
+    // data of a read before it; the status must be OK.
+    if (clients[slot] === null && state[slot] === BUSY) {
+      // The hot path's request: counted once it came back good, settled and freed here.
+      const data = dataLen[slot]!;
+      const isRead = type[slot] === IN;
+      if (len > (isRead ? data : 0) && bytes[slot * SLOT_STRIDE + STATUS_OFFSET] === STATUS_OK) {
+        if (isRead) fastBytesRead += data;
+        else fastBytesWritten += data;
+        const resolve = resolves[slot];
+        resolves[slot] = null; // settled (settleSlot() tests it); reject and value are overwritten by the next post
+        state[slot] = FREE;
+        busy--;
+        if (slotWaiters.length === 0) {
+          // pushFree() inline.
+          let tail = freeHead + freeCount++;
+          if (tail >= n) tail -= n;
+          free[tail] = slot;
+        } else slotWaiters.shift()!.resolve(slot);
+        if (resolve !== null) resolve(values[slot]);
+        return;
+      }
+    }
     if (state[slot] === HELD) {
       // The device gave back a chain whose caller was already told: now it is ours again.
       settleSlot(slot, heldError[slot] ?? null, len);
       releaseSlot(slot);
       return;
     }
-    // §5.2.6: the status byte is the last writable byte: used len must cover it and the
-    // data of a read before it; the status must be OK.
-    const expected = expectIn[slot]! + 1;
-    let error: Error | null = null;
+    // The hot path stores no expectIn: a read expects its data, a write nothing.
+    const expected = (clients[slot] === null ? (type[slot] === IN ? dataLen[slot]! : 0) : expectIn[slot]!) + 1;
+    let error: Error;
     if (len < expected) error = new BlkUsedLengthError(location, type[slot]!, sectorOf(slot), len, expected);
     else {
       const status = bytes[slot * SLOT_STRIDE + STATUS_OFFSET]!;
-      if (status !== BlkStatus.OK) error = new BlkStatusError(location, type[slot]!, sectorOf(slot), status);
+      if (status === STATUS_OK) {
+        // A general-path request that came back good.
+        settleSlot(slot, null, len);
+        releaseSlot(slot);
+        return;
+      }
+      error = new BlkStatusError(location, type[slot]!, sectorOf(slot), status);
     }
-    if (error !== null) stats.failures++;
-    else if (clients[slot] === null) {
-      // The fast path: counted once it came back good, settled and freed right here.
-      if (type[slot] === BlkRequestType.IN) fastBytesRead += dataLen[slot]!;
-      else fastBytesWritten += dataLen[slot]!;
-      const resolve = resolves[slot];
-      const value = values[slot];
-      resolves[slot] = null; // settled (settleSlot() tests it); reject and value are overwritten by the next post
-
-      state[slot] = FREE;
-      busy--;
-      if (slotWaiters.length === 0) {
-        // pushFree() inline.
-        let tail = freeHead + freeCount++;
-        if (tail >= n) tail -= n;
-        free[tail] = slot;
-      } else slotWaiters.shift()!.resolve(slot);
-      if (resolve !== null) resolve(value);
-      return;
-    }
+    stats.failures++;
     settleSlot(slot, error, len);
     releaseSlot(slot);
   }
