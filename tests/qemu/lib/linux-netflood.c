@@ -14,56 +14,19 @@
  * write the IPv4 header; the kernel fills in its checksum). Prints one line:
  *   NETFLOOD kind=syn|frag sent=N errors=E us=T
  */
-typedef unsigned int u32;
+#include "../../../tools/lib/peers/linux-nolibc.h"
+
 typedef unsigned short u16;
 typedef unsigned char u8;
-typedef long long s64;
 
-#define SYS_exit 1
-#define SYS_write 4
 #define SYS_nanosleep 162
-#define SYS_clock_gettime 263
 #define SYS_socket 281
 #define SYS_sendto 290
 #define AF_INET 2
 #define SOCK_RAW 3
 #define IPPROTO_RAW 255
 
-static long sys(long n, long a, long b, long c, long d, long e, long f) {
-	register long r0 __asm__("r0") = a;
-	register long r1 __asm__("r1") = b;
-	register long r2 __asm__("r2") = c;
-	register long r3 __asm__("r3") = d;
-	register long r4 __asm__("r4") = e;
-	register long r5 __asm__("r5") = f;
-	register long r7 __asm__("r7") = n;
-	__asm__ volatile("svc 0" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(r5), "r"(r7) : "memory");
-	return r0;
-}
-
-void *memset(void *d, int c, unsigned long n) {
-	u8 *p = d;
-	while (n--) *p++ = (u8)c;
-	return d;
-}
-void *memcpy(void *d, const void *s, unsigned long n) {
-	u8 *p = d;
-	const u8 *q = s;
-	while (n--) *p++ = *q++;
-	return d;
-}
-
-static unsigned long slen(const char *s) { unsigned long n = 0; while (s[n]) n++; return n; }
-static void out(const char *s) { sys(SYS_write, 1, (long)s, (long)slen(s), 0, 0, 0); }
-static void outn(const char *key, s64 v) {
-	char b[32]; int i = 31; u32 x = (u32)v;
-	b[i] = 0;
-	do { b[--i] = (char)('0' + (int)(x % 10)); x /= 10; } while (x);
-	out(key); out(b + i);
-}
 static void die(const char *why) { out("NETFLOOD error="); out(why); out("\n"); sys(SYS_exit, 1, 0, 0, 0, 0, 0); }
-static u32 num(const char *s) { u32 n = 0; while (*s >= '0' && *s <= '9') n = n * 10 + (u32)(*s++ - '0'); return n; }
-static int eq(const char *a, const char *b) { while (*a && *a == *b) { a++; b++; } return *a == *b; }
 
 /* a.b.c.d, in network order as the wire has it (first byte first) */
 static u32 ipv4(const char *s) {
@@ -80,11 +43,6 @@ static u32 seed = 2463534242u;
 static u32 rnd(void) { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed; }
 
 struct timespec { long sec; long nsec; };
-static s64 now_us(void) {
-	struct timespec t;
-	sys(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, (long)&t, 0, 0, 0, 0);
-	return (s64)t.sec * 1000000 + t.nsec / 1000;
-}
 
 static void put16(u8 *p, u32 v) { p[0] = (u8)(v >> 8); p[1] = (u8)v; }
 static void put32(u8 *p, u32 v) { put16(p, v >> 16); put16(p + 2, v); }

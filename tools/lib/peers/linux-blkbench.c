@@ -21,12 +21,8 @@
  * checkus: COUNT block checks timed on their own after the run (the same function on the
  * same buffers), for the bench to leave out of the figure as U-Boot's check is.
  */
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef long long s64;
+#include "linux-nolibc.h"
 
-#define SYS_exit 1
-#define SYS_write 4
 #define SYS_open 5
 #define SYS_fsync 118
 #define SYS_llseek 140
@@ -35,49 +31,13 @@ typedef long long s64;
 #define SYS_io_setup 243
 #define SYS_io_getevents 245
 #define SYS_io_submit 246
-#define SYS_clock_gettime 263
 #define SYS_mmap2 192
 #define O_RDWR 2
 #define O_DIRECT 0200000 /* arm */
 #define BLOCK 4096
 #define MAX_DEPTH 64
 
-static long sys(long n, long a, long b, long c, long d, long e, long f) {
-	register long r0 __asm__("r0") = a;
-	register long r1 __asm__("r1") = b;
-	register long r2 __asm__("r2") = c;
-	register long r3 __asm__("r3") = d;
-	register long r4 __asm__("r4") = e;
-	register long r5 __asm__("r5") = f;
-	register long r7 __asm__("r7") = n;
-	__asm__ volatile("svc 0" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(r5), "r"(r7) : "memory");
-	return r0;
-}
-
-void *memset(void *d, int c, unsigned long n) {
-	unsigned char *p = d;
-	while (n--) *p++ = (unsigned char)c;
-	return d;
-}
-void *memcpy(void *d, const void *s, unsigned long n) {
-	unsigned char *p = d;
-	const unsigned char *q = s;
-	while (n--) *p++ = *q++;
-	return d;
-}
-
-static unsigned long slen(const char *s) { unsigned long n = 0; while (s[n]) n++; return n; }
-static void out(const char *s) { sys(SYS_write, 1, (long)s, (long)slen(s), 0, 0, 0); }
-static void outn(const char *key, s64 v) {
-	char b[32]; int i = 31; int neg = v < 0; u64 x = neg ? (u64)-v : (u64)v;
-	b[i] = 0;
-	do { b[--i] = (char)('0' + (int)(x % 10)); x /= 10; } while (x);
-	if (neg) b[--i] = '-';
-	out(key); out(b + i);
-}
 static void die(const char *why, long err) { out("BLKBENCH error="); out(why); outn(" errno=", -err); out("\n"); sys(SYS_exit, 1, 0, 0, 0, 0, 0); }
-static u32 num(const char *s) { u32 n = 0; while (*s >= '0' && *s <= '9') n = n * 10 + (u32)(*s++ - '0'); return n; }
-static int eq(const char *a, const char *b) { while (*a && *a == *b) { a++; b++; } return *a == *b; }
 
 static u32 crc_table[256];
 static u32 crc_slice[8][256]; /* slicing-by-8, for the untimed CRC of the whole region */
@@ -114,12 +74,6 @@ static void outhex(const char *key, u32 v) {
 
 static u32 xs;
 static u32 next(void) { xs ^= xs << 13; xs ^= xs >> 17; xs ^= xs << 5; return xs; }
-
-static u64 now_us(void) {
-	struct { long s, ns; } t;
-	sys(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, (long)&t, 0, 0, 0, 0);
-	return (u64)t.s * 1000000u + (u64)(t.ns / 1000);
-}
 
 struct iocb { /* linux/aio_abi.h, little-endian 32-bit */
 	u64 data; u32 key, rw_flags; unsigned short opcode; short prio; u32 fd;

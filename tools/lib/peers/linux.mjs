@@ -7,7 +7,8 @@
 // scattered 4 KiB reads and writes: blkbench (guest clock, every read checked, the check's
 // own time measured apart and left out as U-Boot's is).
 // The pieces every Linux peer shares (the network QEMU suites' too, tests/qemu/lib/
-// linux-pair.mjs): the kernel package, module closure, freestanding peer programs, the
+// linux-pair.mjs): the kernel package, module closure, freestanding peer programs (their
+// raw-syscall stub in linux-nolibc.h), the
 // initramfs entries and /init's first lines, the shell prompt.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -70,10 +71,14 @@ export function linuxModules(root, release, wanted) {
   return moduleClosure(moduleIndex(join(root, "lib", "modules", release)), wanted);
 }
 
-/** C source `src` built for the peer at `out` (static armhf, no C library: raw syscalls),
- * again only when `src` is newer. */
+/** What every peer program includes instead of a C library (raw syscalls, memset, output). */
+const NOLIBC_H = join(HERE, "linux-nolibc.h");
+
+/** C source `src` built for the peer at `out` (static armhf, no C library: raw syscalls
+ * from linux-nolibc.h), again only when `src` or that header is newer. */
 export function buildPeerProgram(src, out) {
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return out;
+  const newest = Math.max(statSync(src).mtimeMs, statSync(NOLIBC_H).mtimeMs);
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return out;
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync("arm-none-eabi-gcc", [
     "-O2", "-marm", "-mcpu=cortex-a15", "-mfloat-abi=soft", "-ffreestanding", "-fno-builtin", "-nostdlib", "-static",
