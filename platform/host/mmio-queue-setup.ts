@@ -123,13 +123,8 @@ export class MmioQueueSetup {
   }
 
   #writeQueueReady(value: number): void {
+    if (value === 0) return this.#takeBack("QueueReady");
     const q = this.selected;
-    if (value === 0) {
-      if (!q) return this.#c.violation("queue-not-present", `QueueReady 0 for queue ${this.#queueSel}, which the device does not have`);
-      q.ready = 0;
-      q.deactivate();
-      return;
-    }
     if (value !== 1) this.#c.violation("queue-ready-invalid", `QueueReady ${value}: only 0 and 1 are defined`);
     if (!this.#queueWriteAllowed("QueueReady", true)) return;
     const queue = q!;
@@ -145,19 +140,23 @@ export class MmioQueueSetup {
   }
 
   #writeQueuePfn(value: number): void {
+    if (value === 0) return this.#takeBack("QueuePFN");
     const q = this.selected;
-    if (value === 0) {
-      if (!q) return this.#c.violation("queue-not-present", `QueuePFN 0 for queue ${this.#queueSel}, which the device does not have`);
-      q.pfn = 0;
-      q.deactivate();
-      return;
-    }
     if (!this.#queueWriteAllowed("QueuePFN", true)) return;
     const queue = q!;
     if (this.#guestPageSize === 0) {
       return this.#c.violation("legacy-page-size-unset", `QueuePFN for queue ${queue.index} before GuestPageSize was written (§4.2.4)`);
     }
     if (this.#activate(queue, legacyLayout(value, this.#guestPageSize, queue.num, queue.align))) queue.pfn = value;
+  }
+
+  /** QueueReady or QueuePFN written 0: the selected queue stops (§4.2.2.2, §4.2.4). */
+  #takeBack(register: "QueueReady" | "QueuePFN"): void {
+    const q = this.selected;
+    if (!q) return this.#c.violation("queue-not-present", `${register} 0 for queue ${this.#queueSel}, which the device does not have`);
+    if (register === "QueueReady") q.ready = 0;
+    else q.pfn = 0;
+    q.deactivate();
   }
 
   /** Checks the areas lie in RAM and apart, then makes the queue live. */
