@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32Hex, makeRandomImage, pseudoRandomBytes } from "../../tools/lib/disk-image.mjs";
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
+import { freeUdpPort } from "./lib/ports.mjs";
 
 const MiB = 1 << 20;
 // 256 MiB: the DMA pool (manifest dmaPoolBytes) takes 72 MiB, so a 128 MiB board has too
@@ -21,17 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), "virtio-balloon-test-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends `count` datagrams one by one and waits for each echo; returns how many came back intact. */
 async function udpEchoes(port, count) {

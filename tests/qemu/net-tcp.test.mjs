@@ -5,23 +5,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { promisify } from "node:util";
 import { BOARD_MODEL, BOARD_MODEL_RE, bootShell, jsonLine } from "./lib/firmware.mjs";
+import { freeTcpPort } from "./lib/ports.mjs";
 
 const run = promisify(execFile);
-
-/** A free TCP port on 127.0.0.1. */
-function freeTcpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function curl(args) {
   const { stdout } = await run("curl", ["-sS", "--max-time", "20", ...args], { maxBuffer: 16 << 20 });

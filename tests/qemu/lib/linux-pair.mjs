@@ -11,7 +11,6 @@
 import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
@@ -19,6 +18,7 @@ import { QemuMachine } from "../../../tools/lib/qemu.mjs";
 import { newcArchive } from "../../../tools/lib/peers/cpio.mjs";
 import { buildPeerProgram, initPrologue, initramfsEntries, LINUX_PROMPT, linuxKernel, linuxModules } from "../../../tools/lib/peers/linux.mjs";
 import { bootShell, ROOT } from "./firmware.mjs";
+import { freeTcpPort, freeUdpPorts } from "./ports.mjs";
 
 export const LINUX_ROOT = join(ROOT, ".cache", "bench", "peers", "linux");
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -27,27 +27,6 @@ export const haveLinux = existsSync(join(LINUX_ROOT, "boot")) && existsSync(join
 
 /** Bytes of `seq 1 n` (each number and a newline). */
 export const seqBytes = (n) => { let b = 0; for (let i = 1; i <= n; i++) b += String(i).length + 1; return b; };
-
-function freeTcpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPorts(n) {
-  return Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-    const s = createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  })));
-}
 
 const INIT = (mods, setup) => `${initPrologue(mods, ["/www", "/etc"])}while [ ! -e /sys/class/net/eth0 ]; do :; done
 ip link set lo up

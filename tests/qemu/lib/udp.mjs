@@ -2,17 +2,7 @@
 // one at a time to 127.0.0.1 and matched back.
 import { createSocket } from "node:dgram";
 
-/** A free UDP port on 127.0.0.1 (bound, read, released). */
-export function freeUdpPort() {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freeUdpPort } from "./ports.mjs";
 
 /** Sends `count` datagrams to 127.0.0.1:port one at a time (each resent every 500 ms
  * until it is back) and resolves the ones that came back, in order. */
