@@ -5,17 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer } from "node:http";
+import { crc32Hex } from "../../tools/lib/disk-image.mjs";
 import { bootShell, jsonLine } from "./lib/firmware.mjs";
-
-/** zlib's CRC-32, as the firmware prints it. */
-function crc32(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (~c >>> 0).toString(16).padStart(8, "0");
-}
 
 test("ping (56 and 4000 bytes, fragmented), http-get of 1 MiB from the host, dns", async () => {
   const body = Buffer.alloc(1 << 20);
@@ -45,7 +36,7 @@ test("ping (56 and 4000 bytes, fragmented), http-get of 1 MiB from the host, dns
     const get = await m.command(`net http-get http://10.0.2.2:${server.address().port}/file`, { timeoutMs: 120000 });
     const ms = Date.now() - t0;
     assert.is(get.status, 0, get.output);
-    assert.match(get.output, new RegExp(`http-get: 200, 1048576 bytes in \\d+ ms, crc32=${crc32(body)}`));
+    assert.match(get.output, new RegExp(`http-get: 200, 1048576 bytes in \\d+ ms, crc32=${crc32Hex(body)}`));
     console.log(`  http-get: 1 MiB in ${ms} ms`);
     // GUEST_ANNOUNCE: QMP announce-self makes the device ask; the stack answers with a
     // gratuitous ARP and the driver acks it on the control queue

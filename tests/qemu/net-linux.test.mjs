@@ -11,6 +11,7 @@
 // packages are not in the cache: `node tools/fetch-peers.mjs` (or `npm run bench`) fetches them.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { crc32Hex } from "../../tools/lib/disk-image.mjs";
 import { BOARD_MODEL, jsonLine } from "./lib/firmware.mjs";
 import { bigFile, ncEcho } from "./lib/linux-net-checks.mjs";
 import { bootPair, haveLinux, LINUX_ROOT, lx } from "./lib/linux-pair.mjs";
@@ -18,15 +19,6 @@ import { bootPair, haveLinux, LINUX_ROOT, lx } from "./lib/linux-pair.mjs";
 const SEQ_N = 160000; // `seq 1 160000`: 1,008,895 bytes (about 1 MiB)
 const ECHO_N = 640000; // `seq 1 640000`: 4,368,895 bytes (over 4 MiB)
 const LINUX = { setup: [`seq 1 ${SEQ_N} > /www/f`, bigFile(ECHO_N)] };
-
-function crc32(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (~c >>> 0).toString(16).padStart(8, "0");
-}
 
 test("Linux peer: DHCP from udhcpd, Linux pings 4000 bytes, wget of the status page, http-get of ~1 MiB from httpd, 4 MiB nc echo", async () => {
   if (!haveLinux) {
@@ -46,7 +38,7 @@ test("Linux peer: DHCP from udhcpd, Linux pings 4000 bytes, wget of the status p
     assert.match(served.output, /http-serve: 1 requests/, served.output);
     let text = "";
     for (let i = 1; i <= SEQ_N; i++) text += `${i}\n`;
-    const expected = crc32(Buffer.from(text));
+    const expected = crc32Hex(Buffer.from(text));
     const t0 = Date.now();
     const get = await fw.command("net http-get http://10.0.3.2/f", { timeoutMs: 180000 });
     assert.is(get.status, 0, get.output);
