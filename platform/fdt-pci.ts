@@ -16,7 +16,7 @@ const SPACE_MEM64 = 3;
 function ownCells(node: FdtNode, name: string, fallback: number): number {
   const v = node.props.get(name);
   if (!v) return fallback;
-  const cells = propCells(v, `${node.name} ${name}`);
+  const cells = propCells(v, node, name);
   if (cells.length !== 1) throw new FdtError(`${node.name}: ${name} must be one cell`, undefined, cells.length);
   return cells[0]!;
 }
@@ -25,7 +25,7 @@ function ownCells(node: FdtNode, name: string, fallback: number): number {
 function windowsOf(node: FdtNode): PciWindow[] {
   const parentCells = cellCount(node.parent, "#address-cells", 2);
   const sizeCells = ownCells(node, "#size-cells", 2);
-  const cells = propCells(node.props.get("ranges"), `${node.name} ranges`);
+  const cells = propCells(node.props.get("ranges"), node, "ranges");
   const step = PCI_ADDRESS_CELLS + parentCells + sizeCells;
   if (cells.length % step !== 0) throw new FdtError(`${node.name}: ranges has ${cells.length} cells, not a multiple of ${step}`, undefined, cells.length);
   const out: PciWindow[] = [];
@@ -38,9 +38,9 @@ function windowsOf(node: FdtNode): PciWindow[] {
     out.push({
       kind,
       prefetchable: (hi & 0x4000_0000) !== 0,
-      pciBase: cellsToNumber(cells, i + 1, 2, `${node.name} ranges`),
-      cpuBase: cellsToNumber(cells, i + PCI_ADDRESS_CELLS, parentCells, `${node.name} ranges`),
-      size: cellsToNumber(cells, i + PCI_ADDRESS_CELLS + parentCells, sizeCells, `${node.name} ranges`),
+      pciBase: cellsToNumber(cells, i + 1, 2, node, "ranges"),
+      cpuBase: cellsToNumber(cells, i + PCI_ADDRESS_CELLS, parentCells, node, "ranges"),
+      size: cellsToNumber(cells, i + PCI_ADDRESS_CELLS + parentCells, sizeCells, node, "ranges"),
     });
   }
   return out;
@@ -50,9 +50,9 @@ function windowsOf(node: FdtNode): PciWindow[] {
  * (the parent's #address-cells), parent interrupt (its #interrupt-cells: GIC <type num flags>,
  * PLIC <source>). Only level SPIs (GIC) or PLIC sources can carry INTx. */
 function interruptMapOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { mask: { device: number; pin: number }; routes: PciInterruptRoute[] } {
-  const maskCells = propCells(node.props.get("interrupt-map-mask"), `${node.name} interrupt-map-mask`);
+  const maskCells = propCells(node.props.get("interrupt-map-mask"), node, "interrupt-map-mask");
   const mask = maskCells.length === 4 ? { device: (maskCells[0]! >>> 11) & 0x1f, pin: maskCells[3]! } : { device: 0x1f, pin: 7 };
-  const cells = propCells(node.props.get("interrupt-map"), `${node.name} interrupt-map`);
+  const cells = propCells(node.props.get("interrupt-map"), node, "interrupt-map");
   const routes: PciInterruptRoute[] = [];
   let i = 0;
   while (i < cells.length) {
@@ -66,10 +66,11 @@ function interruptMapOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { mask:
     const interruptCells = ownCells(parent, "#interrupt-cells", 3);
     const at = i + 5 + addressCells;
     if (at + interruptCells > cells.length || interruptCells < 1) throw new FdtError(`${node.name}: interrupt-map entry at cell ${i} is truncated`, undefined, i);
-    const what = `${node.name} interrupt-map entry at cell ${i}`;
+    const entry = i;
+    const what = (): string => `${node.name} interrupt-map entry at cell ${entry}`; // for errors only
     const { line, cells: used } = interruptLine(parent, cells, at, what);
-    if (used !== interruptCells) throw new FdtError(`${what}: #interrupt-cells ${interruptCells} does not fit the controller's binding`, undefined, interruptCells);
-    if (line < 32 && used === 3) throw new FdtError(`${what}: routes to a non-SPI interrupt ${line}`, undefined, line);
+    if (used !== interruptCells) throw new FdtError(`${what()}: #interrupt-cells ${interruptCells} does not fit the controller's binding`, undefined, interruptCells);
+    if (line < 32 && used === 3) throw new FdtError(`${what()}: routes to a non-SPI interrupt ${line}`, undefined, line);
     routes.push({ device: (hi >>> 11) & 0x1f, pin, irq: line });
     i = at + interruptCells;
   }
@@ -78,8 +79,8 @@ function interruptMapOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { mask:
 
 /** The MSI controller frame: `msi-map` <rid-base phandle msi-base length> or `msi-parent`. */
 function msiFrameOf(node: FdtNode, byPhandle: Map<number, FdtNode>): { base: number; size: number } | null {
-  const map = propCells(node.props.get("msi-map"), `${node.name} msi-map`);
-  const parent = propCells(node.props.get("msi-parent"), `${node.name} msi-parent`);
+  const map = propCells(node.props.get("msi-map"), node, "msi-map");
+  const parent = propCells(node.props.get("msi-parent"), node, "msi-parent");
   const phandle = map.length >= 2 ? map[1] : parent[0];
   if (phandle === undefined) return null;
   const frame = byPhandle.get(phandle);
@@ -95,7 +96,7 @@ export function parsePciHost(nodes: readonly FdtNode[], byPhandle: Map<number, F
     const ecam = regOf(node)[0];
     if (!ecam) throw new FdtError(`${node.name}: PCI host without reg`);
     if (ecam.base + ecam.size > 0x1_0000_0000) continue; // highmem ECAM: not reachable without LPAE
-    const range = propCells(node.props.get("bus-range"), `${node.name} bus-range`);
+    const range = propCells(node.props.get("bus-range"), node, "bus-range");
     const busStart = range[0] ?? 0;
     const busEnd = range[1] ?? Math.min(255, busStart + Math.floor(ecam.size / 0x10_0000) - 1);
     const { mask, routes } = interruptMapOf(node, byPhandle);

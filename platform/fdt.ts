@@ -48,12 +48,31 @@ function be32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
+/** Characters per String.fromCharCode call (an argument list, kept short). */
+const CHARS_PER_CALL = 1024;
+
+/** bytes[start, end) as text, a byte per character (Latin-1; the tree's strings are ASCII).
+ * The typed array is the call's argument list (apply): on XS under TCG that is ~7 us a
+ * character, against ~16 for a spread, and the names are much of the boot's DTB work. */
+function text(bytes: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let at = start; at < end; at += CHARS_PER_CALL) {
+    out += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + CHARS_PER_CALL)) as unknown as number[]);
+  }
+  return out;
+}
+
 /** Decodes a NUL-terminated string of bytes (the tree's names are ASCII). */
 function cString(bytes: Uint8Array, start: number, end: number, what: string): { text: string; next: number } {
   let i = start;
   while (i < end && bytes[i] !== 0) i++;
   if (i >= end) throw new FdtError(`unterminated ${what}`, start);
-  return { text: String.fromCharCode(...bytes.subarray(start, i)), next: i + 1 };
+  return { text: text(bytes, start, i), next: i + 1 };
+}
+
+/** "<node name> <property>", made only for an error message. */
+function label(node: FdtNode | null, prop: string): string {
+  return node === null ? prop : `${node.name} ${prop}`;
 }
 
 /** Parses the structure block into a tree (spec §5.4). */
@@ -136,7 +155,7 @@ export function propStrings(value: Uint8Array | undefined): string[] {
   let start = 0;
   for (let i = 0; i <= value.length; i++) {
     if (i === value.length || value[i] === 0) {
-      if (i > start) out.push(String.fromCharCode(...value.subarray(start, i)));
+      if (i > start) out.push(text(value, start, i));
       else if (i < value.length) out.push("");
       start = i + 1;
     }
@@ -162,13 +181,13 @@ export function hasString(value: Uint8Array | undefined, want: string): boolean 
   return false;
 }
 
-/** The big-endian 32-bit cells of a property. */
-export function propCells(value: Uint8Array | undefined, what: string): number[] {
+/** The big-endian 32-bit cells of property `prop` of `node` (named in errors only). */
+export function propCells(value: Uint8Array | undefined, node: FdtNode | null, prop: string): number[] {
   if (!value) return [];
-  if (value.length % 4 !== 0) throw new FdtError(`${what}: length ${value.length} is not a whole number of cells`, undefined, value.length);
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  const out: number[] = [];
-  for (let i = 0; i < value.length; i += 4) out.push(u32(view, i));
+  const n = value.length;
+  if (n % 4 !== 0) throw new FdtError(`${label(node, prop)}: length ${n} is not a whole number of cells`, undefined, n);
+  const out = new Array<number>(n >> 2);
+  for (let i = 0, k = 0; i < n; i += 4, k++) out[k] = be32(value, i);
   return out;
 }
 
@@ -189,16 +208,16 @@ export function cellCount(node: FdtNode | null, name: "#address-cells" | "#size-
 function cellCountUncached(node: FdtNode | null, name: "#address-cells" | "#size-cells", fallback: number): number {
   const v = node?.props.get(name);
   if (!v) return fallback;
-  const cells = propCells(v, `${node!.name} ${name}`);
+  const cells = propCells(v, node, name);
   if (cells.length !== 1 || cells[0]! > 2) throw new FdtError(`${node!.name}: ${name} must be one cell of at most 2`, undefined, cells[0]);
   return cells[0]!;
 }
 
-/** A 1- or 2-cell number; above 2^53 cannot be a 32-bit board's address. */
-export function cellsToNumber(cells: number[], at: number, count: number, what: string): number {
+/** A 1- or 2-cell number of property `prop` of `node`; 2^53 and above is refused. */
+export function cellsToNumber(cells: number[], at: number, count: number, node: FdtNode | null, prop: string): number {
   let v = 0;
   for (let i = 0; i < count; i++) v = v * 0x1_0000_0000 + cells[at + i]!;
-  if (!Number.isSafeInteger(v)) throw new FdtError(`${what}: value too large`, undefined, v);
+  if (v > Number.MAX_SAFE_INTEGER) throw new FdtError(`${label(node, prop)}: value too large`, undefined, v);
   return v;
 }
 
@@ -206,12 +225,12 @@ export function cellsToNumber(cells: number[], at: number, count: number, what: 
 export function regOf(node: FdtNode): { base: number; size: number }[] {
   const ac = cellCount(node.parent, "#address-cells", 2);
   const sc = cellCount(node.parent, "#size-cells", 1);
-  const cells = propCells(node.props.get("reg"), `${node.name} reg`);
+  const cells = propCells(node.props.get("reg"), node, "reg");
   const step = ac + sc;
   if (step === 0 || cells.length % step !== 0) throw new FdtError(`${node.name}: reg has ${cells.length} cells, not a multiple of ${step}`, undefined, cells.length);
   const out = [];
   for (let i = 0; i < cells.length; i += step) {
-    out.push({ base: cellsToNumber(cells, i, ac, `${node.name} reg`), size: cellsToNumber(cells, i + ac, sc, `${node.name} reg`) });
+    out.push({ base: cellsToNumber(cells, i, ac, node, "reg"), size: cellsToNumber(cells, i + ac, sc, node, "reg") });
   }
   return out;
 }
@@ -234,7 +253,7 @@ function isEnabled(node: FdtNode): boolean {
 
 function phandleOf(node: FdtNode): number | undefined {
   const v = node.props.get("phandle") ?? node.props.get("linux,phandle");
-  return v && v.length === 4 ? propCells(v, "phandle")[0] : undefined;
+  return v && v.length === 4 ? be32(v, 0) : undefined;
 }
 
 /** Interrupt controllers already recognised, with the binding their specifiers follow. */
@@ -243,13 +262,13 @@ const controllerKinds = new WeakMap<FdtNode, "gic" | "plic">();
 const GIC_COMPATIBLE = ["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,gic-v3"];
 const PLIC_COMPATIBLE = ["riscv,plic0", "sifive,plic-1.0.0"];
 
-function controllerKind(ctl: FdtNode, what: string): "gic" | "plic" {
+function controllerKind(ctl: FdtNode, what: () => string): "gic" | "plic" {
   let kind = controllerKinds.get(ctl);
   if (kind === undefined) {
     const compatible = ctl.props.get("compatible");
     if (GIC_COMPATIBLE.some((c) => hasString(compatible, c))) kind = "gic";
     else if (PLIC_COMPATIBLE.some((c) => hasString(compatible, c))) kind = "plic";
-    else throw new FdtError(`${what}: interrupt controller ${ctl.name} is not a GIC or a PLIC`, undefined, ctl.name);
+    else throw new FdtError(`${what()}: interrupt controller ${ctl.name} is not a GIC or a PLIC`, undefined, ctl.name);
     controllerKinds.set(ctl, kind);
   }
   return kind;
@@ -261,18 +280,18 @@ function controllerKind(ctl: FdtNode, what: string): "gic" | "plic" {
  * SPI n = 32 + n, PPI n = 16 + n; for a RISC-V PLIC (1 cell) the source number, 1-1023.
  * `cells` is how many cells the specifier took.
  */
-export function interruptLine(ctl: FdtNode, cells: readonly number[], at: number, what: string): { line: number; cells: number } {
+export function interruptLine(ctl: FdtNode, cells: readonly number[], at: number, what: () => string): { line: number; cells: number } {
   if (controllerKind(ctl, what) === "plic") {
-    if (at >= cells.length) throw new FdtError(`${what}: interrupts needs 1 cell (PLIC), has 0`, undefined, 0);
+    if (at >= cells.length) throw new FdtError(`${what()}: interrupts needs 1 cell (PLIC), has 0`, undefined, 0);
     const source = cells[at]!;
-    if (source < 1 || source > 1023) throw new FdtError(`${what}: PLIC source ${source} is not 1-1023`, undefined, source);
+    if (source < 1 || source > 1023) throw new FdtError(`${what()}: PLIC source ${source} is not 1-1023`, undefined, source);
     return { line: source, cells: 1 };
   }
-  if (at + 3 > cells.length) throw new FdtError(`${what}: interrupts needs 3 cells, has ${cells.length - at}`, undefined, cells.length - at);
+  if (at + 3 > cells.length) throw new FdtError(`${what()}: interrupts needs 3 cells, has ${cells.length - at}`, undefined, cells.length - at);
   const [type, num] = [cells[at]!, cells[at + 1]!];
   if (type === 0 && num < 988) return { line: 32 + num, cells: 3 };
   if (type === 1 && num < 16) return { line: 16 + num, cells: 3 };
-  throw new FdtError(`${what}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
+  throw new FdtError(`${what()}: interrupt type ${type} number ${num} is not a GIC SPI or PPI`, undefined, num);
 }
 
 /**
@@ -283,11 +302,11 @@ export function interruptOf(node: FdtNode, byPhandle: Map<number, FdtNode>): num
   let n: FdtNode | null = node;
   while (n && !n.props.has("interrupt-parent")) n = n.parent;
   if (!n) throw new FdtError(`${node.name}: no interrupt-parent`);
-  const ph = propCells(n.props.get("interrupt-parent"), "interrupt-parent")[0]!;
+  const ph = propCells(n.props.get("interrupt-parent"), n, "interrupt-parent")[0]!;
   const ctl = byPhandle.get(ph);
   if (!ctl) throw new FdtError(`${node.name}: interrupt-parent phandle 0x${ph.toString(16)} names no node`, undefined, ph);
-  const cells = propCells(node.props.get("interrupts"), `${node.name} interrupts`);
-  return interruptLine(ctl, cells, 0, node.name).line;
+  const cells = propCells(node.props.get("interrupts"), node, "interrupts");
+  return interruptLine(ctl, cells, 0, () => node.name).line;
 }
 
 /** BoardInfo from a DTB: model, the first RAM bank, the virtio-mmio windows in address order,
