@@ -56,6 +56,10 @@ export class SplitQueue<T> implements FixedChainQueue<T> {
     return this.#ring.reserveChain(count);
   }
 
+  reserveChainOf(readable: readonly BufferRef[], writable: readonly BufferRef[]): number {
+    return this.#ring.reserveChainOf(readable, writable);
+  }
+
   setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void {
     this.#ring.setChainBuffer(head, k, phys, len, writable);
   }

@@ -118,6 +118,9 @@ export interface FixedChainQueue<T> extends Virtqueue<T> {
   readonly pendingCount: number;
   /** Takes `count` linked descriptors for good (until detachAll/destroy); returns the head. */
   reserveChain(count: number): number;
+  /** reserveChain() + setChainBuffer() of each descriptor in one call: readable buffers,
+   * then writable ones (§2.7.13.1), all checked first; returns the head. */
+  reserveChainOf(readable: readonly BufferRef[], writable: readonly BufferRef[]): number;
   /** Points descriptor `k` of reserved chain `head` at a buffer (checked as add() checks). */
   setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void;
   /** Makes reserved chain `head` available with `token` (published by kick()). */

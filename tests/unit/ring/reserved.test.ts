@@ -106,3 +106,32 @@ test("reserved chain with EVENT_IDX: take() moves used_event like pop()", () => 
 });
 
 test.run();
+
+test("reserveChainOf: the chain's buffers in one call, the same chain as reserveChain + setChainBuffer", () => {
+  const env = makeQueue<number>({ size: 8 });
+  const { q, dev } = env;
+  const head = q.reserveChainOf([{ phys: HDR, len: 16 }], [{ phys: DATA, len: 4096 }, { phys: STATUS, len: 1 }]);
+  assert.equal(dev.chain(head), [
+    { phys: HDR, len: 16, write: false },
+    { phys: DATA, len: 4096, write: true },
+    { phys: STATUS, len: 1, write: true },
+  ]);
+  assert.is(q.freeCount, 5);
+  // Ready at once: used len is checked against its 4097 writable bytes.
+  q.addReserved(head, 1);
+  q.kick();
+  assert.equal(dev.takeAvailable(), [head]);
+  dev.complete(head, 4097);
+  assert.is(q.take(), 1);
+  assert.is(q.takenLength, 4097);
+  q.postReserved(head, DATA + 512, 512, true, 2);
+  q.kick();
+  assert.equal(dev.chain(head)[1], { phys: DATA + 512, len: 512, write: true });
+});
+
+test("reserveChainOf: a buffer outside the DMA pool is refused before anything is taken", () => {
+  const { q } = makeQueue<number>({ size: 8 });
+  assert.throws(() => q.reserveChainOf([{ phys: HDR, len: 16 }], [{ phys: 0x1000, len: 1 }]), (e: unknown) => e instanceof RingUsageError && e.kind === "BadBuffer");
+  assert.throws(() => q.reserveChainOf([], []), (e: unknown) => e instanceof RingUsageError && e.kind === "ChainTooLong");
+  assert.is(q.freeCount, 8, "nothing taken");
+});
