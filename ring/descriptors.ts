@@ -21,10 +21,12 @@ export function checkBuffer(queue: number, dma: DmaAllocator, b: BufferRef): num
 
 /** checkBuffer() for a span given as two numbers (no object). */
 export function checkSpan(queue: number, dma: DmaAllocator, phys: number, len: number): number {
-  if (!Number.isSafeInteger(phys) || phys < 0) {
+  // Comparisons, not Number.isSafeInteger()/isInteger() (a global look-up and a call each
+  // on XS); the same values pass: NaN and the infinities fail a comparison.
+  if (typeof phys !== "number" || !(phys >= 0 && phys <= Number.MAX_SAFE_INTEGER) || phys % 1 !== 0) {
     throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer address ${phys} is not a physical address`, phys, { phys, len });
   }
-  if (!Number.isInteger(len) || len <= 0 || len > MAX_DESC_LEN) {
+  if (typeof len !== "number" || !(len >= 1 && len <= MAX_DESC_LEN) || len % 1 !== 0) {
     throw new RingUsageError("BadBuffer", `virtqueue ${queue}: buffer length ${len} must be 1..${MAX_DESC_LEN}`, len, { phys, len });
   }
   if (!dma.contains(phys, len)) {
