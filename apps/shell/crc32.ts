@@ -4,27 +4,37 @@
 
 const POLY = 0xedb88320;
 
-/** TABLES[k][n]: the CRC contribution of byte n seen k bytes before the end of a word. */
-const TABLES: Uint32Array[] = (() => {
+/** tables[k][n]: the CRC contribution of byte n seen k bytes before the end of a word.
+ * Built on the first JavaScript CRC, not when the module loads: on XS under TCG the
+ * 2,304 table entries take ~55 ms, which every boot paid before the prompt although the
+ * firmware's CRCs over DMA memory are native (crc32Dma). */
+let tables: Uint32Array[] | null = null;
+
+function crcTables(): Uint32Array[] {
+  tables ??= buildTables();
+  return tables;
+}
+
+function buildTables(): Uint32Array[] {
   const t0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? POLY ^ (c >>> 1) : c >>> 1;
     t0[n] = c >>> 0;
   }
-  const tables = [t0];
+  const out = [t0];
   for (let k = 1; k < 8; k++) {
-    const prev = tables[k - 1]!;
+    const prev = out[k - 1]!;
     const t = new Uint32Array(256);
     for (let n = 0; n < 256; n++) t[n] = (prev[n]! >>> 8) ^ t0[prev[n]! & 0xff]!;
-    tables.push(t);
+    out.push(t);
   }
-  return tables;
-})();
+  return out;
+}
 
 /** Continues a CRC-32 over `bytes` (start with 0); returns the new CRC (unsigned). */
 export function crc32(bytes: Uint8Array, crc = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables() as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = ~crc;
   let i = 0;
   const n = bytes.length;
