@@ -56,26 +56,33 @@ export class VirtioBus {
     }
     this.#scanned = true;
     for (const provider of this.#providers) {
-      for (const candidate of provider.candidates(this.#platform)) await this.#probe(candidate);
+      const candidates = provider.candidates(this.#platform);
+      for (let i = 0; i < candidates.length; i++) {
+        // An empty place costs no await (QEMU's virt board has 32 virtio-mmio windows).
+        const found = this.#probe(candidates[i]!);
+        if (found !== null) await found;
+      }
     }
     await this.#bindAll();
   }
 
-  async #probe(candidate: TransportCandidate): Promise<void> {
+  /** The device's first reset when `candidate` holds a new one; null for an empty place,
+   * a known device or a failed probe (listed in problems()). */
+  #probe(candidate: TransportCandidate): Promise<boolean> | null {
     const { slot, base } = candidate;
-    if (this.#devices.has(slot)) return;
+    if (this.#devices.has(slot)) return null;
     let transport;
     try {
       transport = candidate.probe();
     } catch (error) {
       if (!this.#problems.some((p) => p.slot === slot)) this.#problems.push({ slot, base, error: error as Error });
-      return;
+      return null;
     }
-    if (transport === null) return;
+    if (transport === null) return null;
     const device = new VirtioDevice(this.#platform, transport, slot, base, this.#deviceOptions);
     this.#devices.set(slot, device);
     // A device may have been left running (by a boot loader, or a previous run).
-    await device.resetDevice();
+    return device.resetDevice();
   }
 
   /** Adds a driver and binds it to every unbound device it matches (after a scan). */
