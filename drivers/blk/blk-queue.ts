@@ -97,6 +97,9 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   let busy = 0;
   let unkicked = 0;
   let kickScheduled = false;
+  /** The depth-1 poll left used-buffer interrupts off (the device held nothing when its
+   * answer came); kickNow() turns them on before it publishes anything. */
+  let interruptsOff = false;
   const pollMs = options.pollMs;
   /** A deadline applies (timeoutMs > 0). */
   const timed = options.timeoutMs > 0;
@@ -305,6 +308,7 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   function drain(): number {
     if (failure !== null || closed !== null) return 0;
+    interruptsOff = false; // the drain ends with them on (or the queue failed)
     let done = 0;
     let emptyRechecks = 0;
     try {
@@ -412,24 +416,33 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   /**
    * Depth 1 (the device holds only this request): kick with used-buffer interrupts off
    * and watch the used ring for up to pollMs, as Linux's hybrid polling does; back in
-   * time, it is drained here (no interrupt, no InterruptStatus read and ack). Otherwise
-   * interrupts go back on with the re-check of §2.7.14 and the request sleeps on them.
+   * time, it is taken here (no interrupt, no InterruptStatus read and ack), and if the
+   * device then holds nothing, interrupts stay off until kickNow() or a drain turns them
+   * on (the next request at depth 1 polls again: no enable and re-check in between).
+   * Otherwise interrupts go back on with the re-check of §2.7.14 and the request sleeps
+   * on them.
    */
   function kickAndPoll(q: ReservedHotPath<number>): void {
     unkicked = 0;
     if (failure !== null || closed !== null) return;
     try {
       q.disableInterrupts(); // a hint (§2.7.10): the device may still interrupt
+      interruptsOff = true;
       q.kick();
       const until = clock.now() + pollMs;
       // Bounded in time and in rounds (a clock that does not move, virtual time in tests).
       for (let i = 1; i <= MAX_POLL_ROUNDS; i++) {
         if (q.hasUsed()) {
-          drain(); // takes and checks the entry, interrupts back on with the re-check
+          // Takes and checks the entry; the device holds nothing more: done, interrupts
+          // off. (The resolved caller posts again from a promise job, after this.)
+          for (let slot = takeUsed!(); slot !== undefined; slot = takeUsed!()) completed(slot, takenLength!());
+          if (q.inFlight() === 0 && unkicked === 0) return;
+          drain(); // anything else: interrupts back on with the re-check
           return;
         }
         if ((i & 7) === 0 && clock.now() >= until) break;
       }
+      interruptsOff = false;
       if (q.enableInterrupts()) drain();
     } catch (error) {
       ringFailed(error instanceof Error ? error : new Error(String(error)));
@@ -440,6 +453,13 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     unkicked = 0;
     if (failure !== null || closed !== null) return;
     try {
+      if (interruptsOff) {
+        // Left off by the poll with nothing out: on before anything is published, so
+        // the device sees them on when it uses the buffers (§2.7.10).
+        interruptsOff = false;
+        if (hot !== null) hot.enableInterrupts();
+        else queue.enableInterrupts();
+      }
       if (hot !== null) hot.kick();
       else queue.kick();
     } catch (error) {
