@@ -100,6 +100,8 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
   /** The depth-1 poll left used-buffer interrupts off (the device held nothing when its
    * answer came); kickNow() turns them on before it publishes anything. */
   let interruptsOff = false;
+  /** publishAlone() published a request alone on the device; kickJob() polls for it. */
+  let pollPending = false;
   const pollMs = options.pollMs;
   /** A deadline applies (timeoutMs > 0). */
   const timed = options.timeoutMs > 0;
@@ -223,6 +225,11 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
     unkicked++;
     if (timer === null && timed) timer = timers.repeat(sweep, interval);
     if (kickScheduled || (busy - unkicked) * 2 >= n) return promise;
+    // Alone on the device, right after a polled answer (depth 1: interrupts still off):
+    // published now, so the device starts while the promise job that polls for the
+    // answer is still to come. (Not for the first of a burst: a request sent ahead of
+    // the others left depth 32 at 7,000-11,000 reads/s against 10,000-12,600 when tried.)
+    if (busy === 1 && interruptsOff) publishAlone(hot!);
     kickScheduled = true;
     void RESOLVED.then(kickJob);
     return promise;
@@ -407,6 +414,13 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
 
   function kickJob(): void {
     kickScheduled = false;
+    if (pollPending) {
+      pollPending = false;
+      // More requests came in the same turn: they go with one kick, interrupts on.
+      if (unkicked > 0) kickNow();
+      else if (failure === null && closed === null) poll(hot!);
+      return;
+    }
     if (unkicked === 0) return;
     // One request and the device held nothing else (depth 1): kick and poll for it.
     if (unkicked === 1 && hot !== null && hot.inFlight() === 1 && pollMs > 0) kickAndPoll(hot);
@@ -429,6 +443,31 @@ export function createBlkQueue(options: BlkQueueOptions): BlkQueue {
       q.disableInterrupts(); // a hint (§2.7.10): the device may still interrupt
       interruptsOff = true;
       q.kick();
+    } catch (error) {
+      ringFailed(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    poll(q);
+  }
+
+  /** kickAndPoll()'s first half, from start(): the poll follows in kickJob(). */
+  function publishAlone(q: ReservedHotPath<number>): void {
+    unkicked = 0;
+    try {
+      q.disableInterrupts(); // a hint (§2.7.10): the device may still interrupt
+      interruptsOff = true;
+      q.kick();
+      pollPending = true;
+    } catch (error) {
+      ringFailed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Watches the used ring for the request kickAndPoll() or publishAlone() published. */
+  function poll(q: ReservedHotPath<number>): void {
+    try {
+      // (Taken meanwhile, by a drain: nothing to wait for.)
+      if (q.inFlight() === 0) return;
       const until = clock.now() + pollMs;
       // Bounded in time and in rounds (a clock that does not move, virtual time in tests).
       for (let i = 1; i <= MAX_POLL_ROUNDS; i++) {
