@@ -93,7 +93,7 @@ export class BlockDevice {
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 32;
     const maxRequestBytes = options.maxRequestBytes ?? 65536;
-    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 4 * 1024 * 1024;
+    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 64 * 1024 * 1024;
     const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 10000;
     const maxRestarts = options.maxRestarts ?? 3;

@@ -13,10 +13,11 @@ export interface BlockDeviceOptions {
    * a large read into a plain array never takes the whole DMA pool. */
   readonly maxBounceBytes?: number;
   /** Largest data transfer of one request straight to or from the caller's DMA memory,
-   * in bytes (a multiple of 512). Default 4 MiB (the firmware's whole DMA pool): the
-   * interpreter's cost is per request, not per byte, so a contiguous DMA buffer goes as
-   * few requests as seg_max × size_max allow (§5.2.6.1; QEMU offers no size_max, so one
-   * data descriptor). */
+   * in bytes (a multiple of 512). Default 64 MiB: the interpreter's cost and QEMU's are
+   * per request, not per byte, so a contiguous DMA buffer goes as few requests as
+   * seg_max × size_max allow (§5.2.6.1; QEMU offers no size_max, so one data
+   * descriptor). A 64 MiB read as one request takes QEMU ~6.6 ms here, as 16 of 4 MiB
+   * (4 in flight) ~7.7 (bench/README.md). */
   readonly maxDirectRequestBytes?: number;
   /** A request unanswered this long fails with RequestTimeoutError and the device is
    * re-initialized. 0: no limit. Default 10000 ms. */

@@ -88,7 +88,7 @@ for (const version of VERSIONS) {
     assert.is(r.disk.counters.reads - reads, 1, "one 128 KiB request");
     assert.equal(await r.blk.read(0, 256), r.disk.image);
     assert.is(r.disk.counters.reads - reads, 3, "then two 64 KiB requests through bounce memory");
-    assert.is(r.blk.info.maxSectorsPerDirectRequest, 8192);
+    assert.is(r.blk.info.maxSectorsPerDirectRequest, 131072, "the default maxDirectRequestBytes, 64 MiB");
     dma.free(whole);
     await finish(r);
   });
