@@ -10,7 +10,7 @@
 
 import type { Barriers, DmaAllocator, DmaBuffer } from "../platform/platform.js";
 import type { QueueAddresses } from "../drivers/virtio/transport.js";
-import type { BufferRef, Completion, ReservedHotPath, VirtqueueOptions, VirtqueueStats } from "./virtqueue.js";
+import type { BufferRef, FixedChainQueue, ReservedHotPath, Virtqueue, VirtqueueOptions, VirtqueueStats, Completion } from "./virtqueue.js";
 import { QueueFullError, RingError, RingUsageError, type RingErrorKind } from "./errors.js";
 import { MAX_DESC_LEN, checkBuffer, checkSpan, writeTableEntry } from "./descriptors.js";
 import { needEvent } from "./event-idx.js";
@@ -59,26 +59,16 @@ const filled = (n: number, value: number): number[] => new Array<number>(n).fill
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
-/** The split ring's operations as closures over its state (see the file comment). */
-export interface SplitRing<T> extends ReservedHotPath<T> {
+/** The split ring's operations as closures over its state (see the file comment): the
+ * methods of Virtqueue and FixedChainQueue (documented there), and the counts as calls. */
+export interface SplitRing<T>
+  extends ReservedHotPath<T>,
+    Pick<Virtqueue<T>, "add" | "pop" | "stats" | "detachAll" | "destroy">,
+    Pick<FixedChainQueue<T>, "reserveChain" | "reserveChainOf" | "setChainBuffer" | "addReserved" | "postReserved"> {
   readonly addresses: QueueAddresses;
   freeCount(): number;
   broken(): Error | null;
   pendingCount(): number;
-  add(readable: readonly BufferRef[], writable: readonly BufferRef[], token: T): void;
-  reserveChain(count: number): number;
-  reserveChainOf(readable: readonly BufferRef[], writable: readonly BufferRef[]): number;
-  setChainBuffer(head: number, k: number, phys: number, len: number, writable: boolean): void;
-  addReserved(head: number, token: T): void;
-  postReserved(head: number, phys: number, len: number, writable: boolean, token: T): void;
-  hasUsed(): boolean;
-  kick(): boolean;
-  pop(): Completion<T> | null;
-  enableInterrupts(): boolean;
-  disableInterrupts(): void;
-  stats(): VirtqueueStats;
-  detachAll(): T[];
-  destroy(): void;
 }
 
 export function createSplitRing<T>(options: VirtqueueOptions): SplitRing<T> {

@@ -22,12 +22,10 @@ import { FAST_PATH_OFF, type FastPath } from "./fast-path.js";
 import { BLK_ID_BYTES, BlkFeature, BlkRequestType, SECTOR_SIZE, WRITE_ZEROES_FLAG_UNMAP } from "./blk-spec.js";
 import { BlkBufferError, BlkConfigError, BlkRangeError, BlkReadOnlyError, BlkUnsupportedError } from "./errors.js";
 import { isDmaBuffer, type BlockBuffer, type BlockDeviceOptions, type BlockInfo, type BlockStats, type WriteZeroesOptions } from "./block-types.js";
+import { blockLimits } from "./block-options.js";
 import { BounceBudget, discardRange, runPieces, segments, type Built, type PieceGroup } from "./general-requests.js";
 
 export type { BlockBuffer, BlockDeviceOptions, BlockInfo, BlockStats, WriteZeroesOptions } from "./block-types.js";
-
-/** How long a request posted alone watches the used ring before sleeping on the interrupt. */
-const DEFAULT_POLL_US = 300;
 
 /** Descriptors one request needs at least: header, data, status (the queue must hold the
  * chain, direct or indirect: §2.7.5.3.1). */
@@ -91,24 +89,7 @@ export class BlockDevice {
   #stats = { requests: 0, sectorsRead: 0, sectorsWritten: 0, failures: 0, timeouts: 0, restarts: 0, polledCompletions: 0, capacityChanges: 0 };
 
   constructor(device: VirtioDevice, options: BlockDeviceOptions = {}) {
-    const maxInFlight = options.maxInFlight ?? 32;
-    const maxRequestBytes = options.maxRequestBytes ?? 65536;
-    const maxDirectRequestBytes = options.maxDirectRequestBytes ?? 64 * 1024 * 1024;
-    const maxBounceBytes = options.maxBounceBytes ?? 1024 * 1024;
-    const timeoutMs = options.timeoutMs ?? 10000;
-    const maxRestarts = options.maxRestarts ?? 3;
-    const pollUs = options.pollMicroseconds ?? DEFAULT_POLL_US;
-    if (!(pollUs >= 0 && pollUs <= 100000)) throw new RangeError(`pollMicroseconds ${pollUs} must be 0..100000`);
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight ${maxInFlight} must be a positive integer`);
-    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < SECTOR_SIZE || maxRequestBytes % SECTOR_SIZE !== 0) {
-      throw new RangeError(`maxRequestBytes ${maxRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
-    }
-    if (!Number.isInteger(maxDirectRequestBytes) || maxDirectRequestBytes < SECTOR_SIZE || maxDirectRequestBytes % SECTOR_SIZE !== 0) {
-      throw new RangeError(`maxDirectRequestBytes ${maxDirectRequestBytes} must be a positive multiple of ${SECTOR_SIZE}`);
-    }
-    if (!Number.isInteger(maxBounceBytes) || maxBounceBytes < 1) throw new RangeError(`maxBounceBytes ${maxBounceBytes} must be a positive integer`);
-    if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be 0 or more`);
-    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError(`maxRestarts ${maxRestarts} must be 0 or more`);
+    const { maxInFlight, maxRequestBytes, maxDirectRequestBytes, maxBounceBytes, timeoutMs, maxRestarts, pollUs } = blockLimits(options);
     this.#device = device;
     this.#platform = device.platform;
     this.#maxInFlight = maxInFlight;
@@ -364,9 +345,10 @@ export class BlockDevice {
 
   /** The hot path sees what requests may use now. */
   #syncFast(): void {
+    // #fastQueue is #bq while requests may take the hot path, else null (then off).
     const fq = this.#fastQueue;
-    this.#bq?.configureFast(0, 0, true);
     if (fq !== null) fq.configureFast(this.#perFast, this.#capacity, this.#readOnly);
+    else this.#bq?.configureFast(0, 0, true);
     this.#fast = fq !== null && this.#perFast > 0 ? fq.fastPath : FAST_PATH_OFF;
   }
 

@@ -1,5 +1,6 @@
 /* The few newlib system calls a bare-metal program needs (libc/heap.c does the work):
- * memory (sbrk), output to the UART, time, and stubs for the rest. */
+ * memory (sbrk), output to the UART, time; the others (read, close, lseek, fstat, isatty,
+ * getpid, kill) give the fixed answers of a program whose only file is the console. */
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/time.h>

@@ -8,7 +8,7 @@
 // own time measured apart and left out as U-Boot's is).
 // The pieces every Linux peer shares (the network QEMU suites' too, tests/qemu/lib/
 // linux-pair.mjs): the kernel package, module closure, freestanding peer programs (their
-// raw-syscall stub in linux-nolibc.h), the initramfs entries and /init's first lines, the
+// system-call entry code in linux-nolibc.h), the initramfs entries and /init's first lines, the
 // shell prompt.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
